@@ -1,0 +1,77 @@
+import { Context } from '@temporalio/activity';
+import { ErrorType } from '../fleet/error-types';
+import { loadFleetFileCached } from '../fleet/load-fleet';
+import { selectAccounts, type AccountSelector } from '../fleet/select-accounts';
+import type { FleetAccount } from '../fleet/fleet-schema';
+import { describePipelineStack, type CloudFormationDeps, type PipelineStackState } from './cloudformation';
+import { FleetOpsError } from './errors';
+
+export type InventorySelection = {
+  accountIds: string[];
+  skipped: Array<{ id: string; reason: string }>;
+  unknownIds: string[];
+};
+
+export type AccountInventory = { accountId: string; stacks: PipelineStackState[] };
+
+/** Finds an account in the fleet file (cached per file version) or fails non-retryably. */
+export function fleetAccount(fleetFile: string, accountId: string): FleetAccount {
+  const account = loadFleetFile(fleetFile).byId.get(accountId);
+  if (!account) throw new FleetOpsError(ErrorType.AccountNotInFleet, `account ${accountId} is not in fleet file ${fleetFile}`, { accountId });
+  return account;
+}
+
+function loadFleetFile(fleetFile: string): ReturnType<typeof loadFleetFileCached> {
+  try {
+    return loadFleetFileCached(fleetFile);
+  } catch (err) {
+    throw new FleetOpsError(ErrorType.InvalidFleetFile, (err as Error).message);
+  }
+}
+
+/** Activities of the read-only fleet inventory. Failures leave as ApplicationFailures with a stable type. */
+export function createInventoryActivities(deps: CloudFormationDeps) {
+  return {
+    /** Resolves the selection against the fleet file; returns ids only, to keep workflow history small. */
+    async selectInventoryAccounts(input: { fleetFile: string; select?: AccountSelector }): Promise<InventorySelection> {
+      return asFailure(async () => {
+        const { accounts } = loadFleetFile(input.fleetFile);
+        const result = selectAccounts(accounts, input.select ?? {});
+        return { accountIds: result.selected.map((a) => a.id), skipped: result.skipped, unknownIds: result.unknownIds };
+      });
+    },
+
+    /** Assumes the account's role and reads its pipeline stack in every region it runs in. */
+    async inspectAccount(input: { fleetFile: string; accountId: string; runId: string }): Promise<AccountInventory> {
+      return asFailure(async () => {
+        const account = fleetAccount(input.fleetFile, input.accountId);
+        const stacks: PipelineStackState[] = [];
+        for (const region of account.regions) {
+          heartbeat();
+          stacks.push(await describePipelineStack(deps, account, region, input.runId));
+        }
+        return { accountId: account.id, stacks };
+      });
+    },
+  };
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;
+
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // not running inside an activity (unit tests)
+  }
+}
+
+/** Converts classified errors to ApplicationFailures (type + retryability); anything else is a bug and retries. */
+export async function asFailure<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof FleetOpsError) throw err.toFailure();
+    throw err;
+  }
+}

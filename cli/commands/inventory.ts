@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { loadFleetFile } from '../../fleet/load-fleet';
+import { AccountSelectorSchema, selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
+import type { FleetInventoryInput, FleetInventoryReport, InventoryProgress } from '../../workflows/fleet-inventory';
+import { ProgressBar, formatSeconds } from '../progress-bar';
+import { connectTemporalClient, TASK_QUEUE, workflowUiUrl } from '../temporal-client';
+
+export type InventoryCliOptions = {
+  fleet: string;
+  accounts?: string[];
+  rings?: string[];
+  tags?: string[];
+  regions?: string[];
+  maxInFlight?: number;
+  workflowId?: string;
+  json?: boolean;
+  detach?: boolean;
+  quiet?: boolean;
+};
+
+/** Builds the account selector from CLI flags; a bad flag is an error that names it. */
+export function selectorFromFlags(o: Pick<InventoryCliOptions, 'accounts' | 'rings' | 'tags' | 'regions'>): AccountSelector {
+  const tags: Record<string, string> = {};
+  for (const t of o.tags ?? []) {
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new Error(`--tag ${t}: expected KEY=VALUE`);
+    tags[t.slice(0, eq)] = t.slice(eq + 1);
+  }
+  const raw = { ids: o.accounts, rings: o.rings, tags: Object.keys(tags).length ? tags : undefined, regions: o.regions };
+  const parsed = AccountSelectorSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) throw new Error(`invalid selection: ${parsed.error.issues.map((i) => `--${String(i.path[0] ?? '')} ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/**
+ * `fleetops inventory`: starts the fleetInventory workflow, shows progress until it ends, prints the report.
+ * The fleet file is validated and the selection checked here first, so mistakes fail before anything starts.
+ */
+export async function runInventory(o: InventoryCliOptions): Promise<FleetInventoryReport | undefined> {
+  const fleetFile = path.resolve(o.fleet);
+  const accounts = loadFleetFile(fleetFile);
+  const select = selectorFromFlags(o);
+  const preview = selectAccounts(accounts, select);
+  if (preview.unknownIds.length) throw new Error(`not in ${o.fleet}: ${preview.unknownIds.join(', ')}`);
+  if (preview.selected.length === 0) throw new Error(`the selection matches no active account in ${o.fleet}`);
+
+  const { client, namespace, close } = await connectTemporalClient();
+  try {
+    const workflowId = o.workflowId ?? `inventory-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+    const input: FleetInventoryInput = { fleetFile, select, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) };
+    const handle = await client.workflow.start('fleetInventory', { taskQueue: TASK_QUEUE(), workflowId, args: [input] });
+    const ui = process.env.FLEETOPS_TEMPORAL_UI_URL;
+    const say = (line: string) => !o.quiet && process.stderr.write(`${line}\n`);
+    say(`started inventory ${workflowId} over ${preview.selected.length} accounts${ui ? `\n  Temporal UI: ${workflowUiUrl(ui, namespace, workflowId)}` : ''}`);
+    if (o.detach) return undefined;
+
+    const bar = o.quiet ? undefined : new ProgressBar('inventory');
+    const poll = setInterval(() => {
+      handle
+        .query<InventoryProgress>('progress')
+        .then((p) => bar?.update(p.done, p.total, `ok ${p.succeeded} failed ${p.failed} in flight ${p.inFlight}`))
+        .catch(() => undefined); // between runs (continue-as-new) a query can miss; the next one answers
+    }, 500);
+    let report: FleetInventoryReport;
+    try {
+      report = await handle.result();
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) throw new Error(`inventory ${workflowId} failed: ${err.cause?.message ?? err.message}`);
+      throw err;
+    } finally {
+      clearInterval(poll);
+    }
+    bar?.update(report.succeeded + report.failed, report.total, `ok ${report.succeeded} failed ${report.failed}`);
+    bar?.finish();
+    if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(formatInventoryReport(report));
+    return report;
+  } finally {
+    await close();
+  }
+}
+
+export function formatInventoryReport(r: FleetInventoryReport): string {
+  const seconds = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
+  const lines = [
+    `Inventory of ${r.total} accounts in ${formatSeconds(seconds)} (${r.runs} workflow run${r.runs > 1 ? 's' : ''}): ${r.succeeded} read, ${r.failed} failed`,
+    `  pipeline versions: ${Object.entries(r.byVersion).map(([v, n]) => `${v} × ${n}`).join(', ') || '—'}`,
+    `  stack statuses:    ${Object.entries(r.byStackStatus).map(([s, n]) => `${s} × ${n}`).join(', ') || '—'}`,
+  ];
+  if (r.skipped.length) lines.push(`  skipped: ${r.skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}`);
+  for (const f of r.failures) lines.push(`  ✖ ${f.accountId} ${f.errorType}: ${f.reason}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,88 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { InvalidFleetFile } from '../fleet/fleet-problems';
+import { loadStackConfig } from '../stack/stack-config';
+import { runWorkerMain } from '../worker/main';
+import { runDemo } from './commands/demo';
+import { runFleetValidate } from './commands/fleet-validate';
+import { runInventory } from './commands/inventory';
+import { runSimFaults } from './commands/sim-faults';
+import { runSimSeed } from './commands/sim-seed';
+import { runStackDown, runStackStatus, runStackUp } from './commands/stack';
+import { useLocalStackEnv } from './local-env';
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const collect = (v: string, acc: string[] = []) => [...acc, v];
+const int = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} expects a whole number ≥ 1, got "${v}"`);
+  return n;
+};
+
+const program = new Command('fleetops').description('Fleet automation for customer AWS accounts on Temporal').showHelpAfterError();
+
+const stack = program.command('stack').description('the embedded local stack: Temporal dev server + UI, moto + AWS proxy, OpenBao');
+stack.command('up').description('install (if missing) and start every part; idempotent').option('--json').action(runStackUp);
+stack.command('down').description('stop exactly what `stack up` started, by PID').action(runStackDown);
+stack.command('status').description("each part's health (exit 1 unless all healthy)").option('--json').action(async (o) => {
+  process.exitCode = await runStackStatus(o);
+});
+
+const fleet = program.command('fleet').description('the fleet registry (YAML fleet file)');
+fleet.command('validate <file>').description('check a fleet file; lists every problem with account, field and line').option('--json').action((file, o) => {
+  process.exitCode = runFleetValidate(file, o);
+});
+
+const sim = program.command('sim').description('the simulated fleet on the local stack');
+sim
+  .command('seed')
+  .description('write a simulated fleet file and seed roles, pipeline stacks and ExternalIds')
+  .requiredOption('--accounts <n>', 'number of accounts', int('--accounts'))
+  .option('--out <file>', 'fleet file to write (default: <state dir>/fleet.yaml)')
+  .action(async (o) => void (await runSimSeed(o)));
+sim
+  .command('faults <action> [plan]')
+  .description('AWS proxy fault plan: `set FILE|JSON`, `show`, `clear`')
+  .action(async (action: string, plan?: string) => {
+    if (!['set', 'show', 'clear'].includes(action)) throw new InvalidArgumentError(`sim faults: unknown action "${action}" (set, show, clear)`);
+    await runSimFaults(action as 'set' | 'show' | 'clear', plan);
+  });
+
+program
+  .command('worker')
+  .description("run a worker (Temporal's env config: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE…)")
+  .option('--local', 'use the local stack for every setting not set in the environment')
+  .action(async (o) => {
+    if (o.local) useLocalStackEnv(loadStackConfig());
+    await runWorkerMain();
+  });
+
+program
+  .command('inventory')
+  .description('read every selected account\'s pipeline stack (status, version) through the fleetInventory workflow')
+  .option('--fleet <file>', 'fleet file', process.env.FLEETOPS_FLEET_FILE ?? '.fleetops/fleet.yaml')
+  .option('--accounts <ids>', 'comma-separated account ids', list)
+  .option('--rings <rings>', 'comma-separated rings (canary, early, general, late)', list)
+  .option('--tag <key=value>', 'only accounts with this tag (repeatable)', collect)
+  .option('--regions <regions>', 'accounts in any of these regions', list)
+  .option('--max-in-flight <n>', 'accounts inspected at once', int('--max-in-flight'))
+  .option('--workflow-id <id>', 'workflow id (default inventory-<time>)')
+  .option('--local', 'use the local stack for every setting not set in the environment')
+  .option('--detach', 'start it and return')
+  .option('--json', 'print the report as JSON')
+  .action(async (o) => {
+    if (o.local) useLocalStackEnv(loadStackConfig());
+    const report = await runInventory({ ...o, tags: o.tag });
+    if (report && report.failed > 0) process.exitCode = 1;
+  });
+
+program
+  .command('demo')
+  .description('the local stack, a simulated fleet, a worker and an inventory, end to end')
+  .option('--accounts <n>', 'simulated accounts', int('--accounts'), Number(process.env.FLEETOPS_DEMO_ACCOUNTS ?? 200))
+  .action(runDemo);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof InvalidFleetFile) process.stderr.write(`${err.message}\n`);
+  else process.stderr.write(`fleetops: ${(err as Error).message ?? String(err)}\n`);
+  process.exitCode = process.exitCode || 1;
+});

@@ -1,0 +1,31 @@
+/**
+ * The simulated customer pipeline stack: what every account in a simulated fleet runs. Its version
+ * is the `PipelineVersion` parameter (read by inventory, moved by upgrade campaigns).
+ */
+export const PIPELINE_TEMPLATE = JSON.stringify({
+  AWSTemplateFormatVersion: '2010-09-09',
+  Description: 'fleetops simulated customer data pipeline',
+  Parameters: { PipelineVersion: { Type: 'String', Description: 'pipeline release (semver)' } },
+  Resources: {
+    PipelineVersionParameter: {
+      Type: 'AWS::SSM::Parameter',
+      Properties: { Name: { 'Fn::Sub': '/${AWS::StackName}/version' }, Type: 'String', Value: { Ref: 'PipelineVersion' } },
+    },
+  },
+  Outputs: { PipelineVersion: { Value: { Ref: 'PipelineVersion' } } },
+});
+
+/** The trust policy of a customer's execution role: fleetops' account may assume it with the ExternalId. */
+export function executionRoleTrustPolicy(fleetopsAccountId: string, externalId: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${fleetopsAccountId}:root` },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': externalId } },
+      },
+    ],
+  });
+}

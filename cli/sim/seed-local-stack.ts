@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent } from 'node:http';
+import type { FleetAccount } from '../../fleet/fleet-schema';
+import type { StackConfig } from '../../stack/stack-config';
+import { mapPool } from '../map-pool';
+import { executionRoleTrustPolicy, PIPELINE_TEMPLATE } from './pipeline-template';
+
+/** The account fleetops itself runs in on the local stack (moto's default account). */
+export const FLEETOPS_HOME_ACCOUNT = '123456789012';
+const ADMIN_CREDENTIALS = { accessKeyId: 'fleetops-seed', secretAccessKey: 'fleetops-seed' };
+
+export type SeedProgress = (done: number, total: number) => void;
+
+/**
+ * Seeds the local stack with a simulated fleet: per account an ExternalId in Vault, the execution
+ * role (trust policy requiring that ExternalId) and a pipeline stack at its version in each region,
+ * straight in moto; then the proxy's trust table, so AssumeRole through the proxy needs the ExternalId.
+ * Idempotent: existing roles and stacks are left as they are.
+ */
+export async function seedLocalStack(cfg: StackConfig, accounts: FleetAccount[], progress?: SeedProgress, concurrency = 16): Promise<void> {
+  // One connection pool for every client: thousands of accounts must not mean thousands of sockets.
+  const requestHandler = new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) });
+  const common = { endpoint: cfg.motoUrl, maxAttempts: 5, requestHandler };
+  const sts = new STSClient({ ...common, region: 'us-east-1', credentials: ADMIN_CREDENTIALS });
+  const trust: Array<{ roleArn: string; externalId: string }> = [];
+  let done = 0;
+  await mapPool(accounts, concurrency, async (account) => {
+    const externalId = await ensureExternalId(cfg, account.externalIdRef);
+    trust.push({ roleArn: account.roleArn, externalId });
+    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'fleetops-seed' }));
+    const c = assumed.Credentials!;
+    const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    await createRole(new IAMClient({ ...common, region: 'us-east-1', credentials }), account, externalId);
+    for (const region of account.regions) {
+      const cfn = new CloudFormationClient({ ...common, region, credentials });
+      await createPipelineStack(cfn, account);
+    }
+    progress?.(++done, accounts.length);
+  }).finally(() => requestHandler.destroy());
+  for (let i = 0; i < trust.length; i += 1000) await putTrust(cfg, trust.slice(i, i + 1000));
+}
+
+async function createRole(iam: IAMClient, account: FleetAccount, externalId: string): Promise<void> {
+  const roleName = account.roleArn.split('/').pop()!;
+  try {
+    await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: executionRoleTrustPolicy(FLEETOPS_HOME_ACCOUNT, externalId) }));
+  } catch (err) {
+    if ((err as Error).name !== 'EntityAlreadyExists') throw err;
+  }
+}
+
+async function createPipelineStack(cfn: CloudFormationClient, account: FleetAccount): Promise<void> {
+  try {
+    await cfn.send(new DescribeStacksCommand({ StackName: account.pipeline.stackName }));
+    return; // already seeded
+  } catch (err) {
+    if (!/does not exist/.test((err as Error).message)) throw err;
+  }
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: account.pipeline.stackName,
+      TemplateBody: PIPELINE_TEMPLATE,
+      Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: account.pipeline.version }],
+      Tags: [{ Key: 'fleetops:customer', Value: account.customer }],
+    }),
+  );
+}
+
+/** Reads the account's ExternalId from Vault, creating a random one if there is none. */
+async function ensureExternalId(cfg: StackConfig, ref: string): Promise<string> {
+  const url = `${cfg.vaultAddr}/v1/${ref}`;
+  const headers = { 'X-Vault-Token': cfg.vaultDevToken, 'Content-Type': 'application/json' };
+  const got = await fetch(url, { headers });
+  if (got.ok) {
+    const body = (await got.json()) as { data?: { data?: { externalId?: string } } };
+    if (body.data?.data?.externalId) return body.data.data.externalId;
+  } else if (got.status !== 404) {
+    throw new Error(`Vault ${ref}: HTTP ${got.status}`);
+  }
+  return writeExternalId(cfg, ref, randomBytes(16).toString('hex'));
+}
+
+/** Writes an account's ExternalId to Vault (KV v2). */
+export async function writeExternalId(cfg: StackConfig, ref: string, externalId: string): Promise<string> {
+  const res = await fetch(`${cfg.vaultAddr}/v1/${ref}`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': cfg.vaultDevToken, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ data: { externalId } }),
+  });
+  if (!res.ok) throw new Error(`Vault ${ref}: write failed with HTTP ${res.status}`);
+  return externalId;
+}
+
+async function putTrust(cfg: StackConfig, entries: Array<{ roleArn: string; externalId: string }>): Promise<void> {
+  const res = await fetch(`${cfg.awsEndpoint}/__fleetops/trust`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ entries }),
+  });
+  if (!res.ok) throw new Error(`AWS proxy trust table update failed: HTTP ${res.status} ${await res.text()}`);
+}

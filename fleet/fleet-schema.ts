@@ -1,0 +1,242 @@
+/**
+ * The fleet file contract (YAML, user-facing) as zod schemas, and the resolved account type the
+ * rest of fleetops works with. Pure: imported by workflow code.
+ *
+ * Field-level rules live here; rules that span fields or accounts (exactly one of roleName/roleArn
+ * after defaults, roleArn in the account's own id, reason iff quarantined, unique ids, ...) live
+ * in validate-fleet.ts so that every problem is reported, not only the first one.
+ */
+import { z } from 'zod';
+import { isAwsRegion } from './aws-regions';
+
+export const RINGS = ['canary', 'early', 'general', 'late'] as const;
+export type Ring = (typeof RINGS)[number];
+
+export const ACCOUNT_STATES = ['active', 'paused', 'quarantined'] as const;
+export type AccountState = (typeof ACCOUNT_STATES)[number];
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** IAM role name: 1..64 of letters, digits and `+=,.@_-`. */
+export const IAM_ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+/** `arn:<partition>:iam::<12 digits>:role/<optional/path/><name>`; group 1 partition, 2 account id. */
+export const ROLE_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+/** Vault KV v2 path: `<mount>/data/<path>` (mount and path may have several segments). */
+export const KV2_PATH_PATTERN = /^[\w.-]+(?:\/[\w.-]+)*\/data\/[\w.-]+(?:\/[\w.-]+)*$/;
+/** Semantic Versioning 2.0.0 (the regex from semver.org). */
+export const SEMVER_PATTERN =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+/** CloudFormation stack name. */
+export const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** 24h `HH:MM`. */
+export const HHMM_PATTERN = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+/** True for an IANA time zone name the runtime knows (`Europe/London`, `UTC`, ...). */
+export function isValidTimeZone(timeZone: string): boolean {
+  if (timeZone.trim() === '') return false;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Short, user-facing rendering of a value found in the file, for "got ..." in messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'an empty value (null)';
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return `${String(value)} (a ${typeof value})`;
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'a mapping';
+  return typeof value;
+}
+
+type IssueInput = { readonly input?: unknown };
+
+/** zod error function: "required" when absent, else "expected <what>, got <value>". */
+function expected(what: string) {
+  return (issue: IssueInput): string =>
+    issue.input === undefined ? 'required' : `expected ${what}, got ${describeValue(issue.input)}`;
+}
+
+const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`;
+
+export const AccountIdSchema = z
+  .string({
+    error: (issue) => {
+      if (typeof issue.input === 'number') {
+        const digits = String(issue.input);
+        const lost = digits.length < 12 ? ` (leading zeros were lost: did you mean "${digits.padStart(12, '0')}"?)` : '';
+        return `account id must be a quoted string: write id: "${digits}"${lost}; unquoted, YAML reads a number and drops leading zeros`;
+      }
+      return expected('a quoted string of 12 digits')(issue);
+    },
+  })
+  .regex(ACCOUNT_ID_PATTERN, { error: expected('12 digits like "123456789012"') });
+
+export const CustomerSchema = z
+  .string({ error: expected('a customer name') })
+  .refine((s) => s.trim().length > 0, { error: 'customer must not be empty' });
+
+export const RingSchema = z.enum(RINGS, { error: expected(oneOf(RINGS)) });
+export const AccountStateSchema = z.enum(ACCOUNT_STATES, { error: expected(oneOf(ACCOUNT_STATES)) });
+
+export const RegionSchema = z
+  .string({ error: expected('an AWS region name like eu-west-1') })
+  .refine((name): boolean => isAwsRegion(name), { error: expected('an AWS region name like eu-west-1') });
+
+export const RegionsSchema = z
+  .array(RegionSchema, { error: expected('a list of AWS regions like [eu-west-1]') })
+  .min(1, { error: 'list at least one region' })
+  .refine((regions) => new Set(regions).size === regions.length, { error: 'a region is listed twice' });
+
+export const RoleNameSchema = z
+  .string({ error: expected('an IAM role name') })
+  .regex(IAM_ROLE_NAME_PATTERN, { error: expected('an IAM role name (1-64 of letters, digits, +=,.@_-)') });
+
+export const RoleArnSchema = z
+  .string({ error: expected('a role ARN') })
+  .regex(ROLE_ARN_PATTERN, { error: expected('a role ARN like arn:aws:iam::123456789012:role/FleetOpsExecutionRole') });
+
+export const ExternalIdRefSchema = z
+  .string({ error: expected('a Vault KV v2 path') })
+  .regex(KV2_PATH_PATTERN, { error: expected('a Vault KV v2 path like secret/data/fleetops/external-ids/123456789012') });
+
+export const SemverSchema = z
+  .string({
+    error: (issue) =>
+      typeof issue.input === 'number'
+        ? `expected semver like 1.4.2, got ${String(issue.input)} (a number: quote it, and give MAJOR.MINOR.PATCH)`
+        : expected('semver like 1.4.2')(issue),
+  })
+  .regex(SEMVER_PATTERN, { error: expected('semver like 1.4.2') });
+
+export const StackNameSchema = z
+  .string({ error: expected('a CloudFormation stack name') })
+  .regex(STACK_NAME_PATTERN, { error: expected('a CloudFormation stack name (letter first, then letters, digits, -)') });
+
+/** An account's pipeline; per account every field may be left to `defaults.pipeline`. */
+export const PipelinePartialSchema = z.strictObject(
+  { stackName: StackNameSchema.optional(), version: SemverSchema.optional() },
+  { error: expected('a mapping { stackName, version }') },
+);
+
+const DURATION = 'a whole number of minutes from 1 to 10080 (one week)';
+
+export const MaintenanceWindowSchema = z.strictObject(
+  {
+    days: z
+      .array(z.enum(WEEKDAYS, { error: expected(`a day (${oneOf(WEEKDAYS)})`) }), {
+        error: expected('a list of days like [tue, wed]'),
+      })
+      .min(1, { error: 'list at least one day' })
+      .refine((days) => new Set(days).size === days.length, { error: 'a day is listed twice' }),
+    start: z
+      .string({ error: expected('a quoted 24h time "HH:MM"') })
+      .regex(HHMM_PATTERN, { error: expected('a 24h time "HH:MM" like "02:00"') }),
+    durationMinutes: z
+      .number({ error: expected(DURATION) })
+      .int({ error: expected(DURATION) })
+      .min(1, { error: expected(DURATION) })
+      .max(10080, { error: expected(DURATION) }),
+    timezone: z
+      .string({ error: expected('an IANA time zone like Europe/London') })
+      .refine(isValidTimeZone, { error: expected('an IANA time zone like Europe/London') }),
+  },
+  { error: expected('a mapping { days, start, durationMinutes, timezone }') },
+);
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindowSchema>;
+
+export const TagsSchema = z
+  .record(z.string(), z.string({ error: expected('a string tag value (quote numbers and booleans)') }), {
+    error: expected('a mapping of tag names to values'),
+  })
+  .refine((tags) => !Object.keys(tags).some((key) => key.trim() === ''), { error: 'a tag name is empty' });
+
+/**
+ * `defaults:` — values used by every account that does not set the field itself. Allowed:
+ *  - roleName            (an account's own roleName or roleArn wins)
+ *  - regions             (replaced, not merged, by an account's regions)
+ *  - pipeline.stackName, pipeline.version   (each replaced by the account's own field)
+ *  - tags                (merged: the account's tags are added to / override these per key)
+ *  - maintenanceWindow   (replaced by the account's window; `maintenanceWindow: null` opts out)
+ * Per account only: id, customer, ring, roleArn, externalIdRef, state, reason.
+ */
+export const FleetDefaultsSchema = z.strictObject(
+  {
+    roleName: RoleNameSchema.optional(),
+    regions: RegionsSchema.optional(),
+    pipeline: PipelinePartialSchema.optional(),
+    tags: TagsSchema.optional(),
+    maintenanceWindow: MaintenanceWindowSchema.optional(),
+  },
+  { error: expected('a mapping of default fields') },
+);
+export type FleetDefaults = z.infer<typeof FleetDefaultsSchema>;
+
+/** One entry of `accounts:` as written in the file (before defaults are applied). */
+export const AccountSchema = z.strictObject(
+  {
+    id: AccountIdSchema,
+    customer: CustomerSchema,
+    ring: RingSchema,
+    regions: RegionsSchema.optional(),
+    roleName: RoleNameSchema.optional(),
+    roleArn: RoleArnSchema.optional(),
+    externalIdRef: ExternalIdRefSchema,
+    pipeline: PipelinePartialSchema.optional(),
+    /** `null` = this account has no window even if `defaults.maintenanceWindow` is set. */
+    maintenanceWindow: MaintenanceWindowSchema.nullable().optional(),
+    tags: TagsSchema.optional(),
+    /** Defaults to `active`. */
+    state: AccountStateSchema.optional(),
+    /** Required iff state is `quarantined`. */
+    reason: z
+      .string({ error: expected('a reason (text)') })
+      .refine((s) => s.trim().length > 0, { error: 'reason must not be empty' })
+      .optional(),
+  },
+  { error: expected('an account mapping (id, customer, ring, ...)') },
+);
+export type RawAccount = z.infer<typeof AccountSchema>;
+
+export const FleetFileSchema = z.strictObject(
+  {
+    defaults: FleetDefaultsSchema.optional(),
+    accounts: z
+      .array(AccountSchema, { error: expected('a list of accounts') })
+      .min(1, { error: 'the fleet has no accounts' }),
+  },
+  { error: expected('a mapping with accounts: (and optional defaults:)') },
+);
+export type FleetFile = z.infer<typeof FleetFileSchema>;
+
+/** Field names allowed at each level, for "unknown field" hints. */
+export const ACCOUNT_FIELDS = Object.keys(AccountSchema.shape) as readonly (keyof RawAccount)[];
+export const DEFAULTS_FIELDS = Object.keys(FleetDefaultsSchema.shape) as readonly (keyof FleetDefaults)[];
+export const FLEET_FILE_FIELDS = Object.keys(FleetFileSchema.shape) as readonly (keyof FleetFile)[];
+export const PIPELINE_FIELDS = Object.keys(PipelinePartialSchema.shape) as readonly string[];
+export const MAINTENANCE_WINDOW_FIELDS = Object.keys(MaintenanceWindowSchema.shape) as readonly (keyof MaintenanceWindow)[];
+
+/** A fleet account with defaults applied: what selection, planning and activities use. */
+export type FleetAccount = {
+  id: string;
+  customer: string;
+  ring: Ring;
+  regions: string[];
+  /** Always set: from roleArn, or `arn:<partition>:iam::<id>:role/<roleName>` (partition from regions). */
+  roleArn: string;
+  /** Vault KV v2 path of the ExternalId — a reference, never the value. */
+  externalIdRef: string;
+  pipeline: { stackName: string; version: string };
+  maintenanceWindow?: MaintenanceWindow;
+  tags: Record<string, string>;
+  state: AccountState;
+  reason?: string;
+};

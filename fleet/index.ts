@@ -1,0 +1,11 @@
+/**
+ * The pure fleet domain, safe for workflow code. File loading (yaml, node:fs) is in
+ * `fleet/load-fleet` and deliberately not re-exported here.
+ */
+export * from './aws-regions';
+export * from './fleet-schema';
+export * from './fleet-problems';
+export * from './validate-fleet';
+export * from './select-accounts';
+export * from './plan-waves';
+export * from './maintenance-window';

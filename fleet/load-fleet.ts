@@ -1,0 +1,274 @@
+/**
+ * Reading and writing fleet YAML files. The only fleet/ file with I/O (`node:fs`) and `yaml`;
+ * NOT for workflow code — workflows get accounts from activities.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { Document, LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { partitionOfRegion } from './aws-regions';
+import { InvalidFleetFile, type FleetProblem } from './fleet-problems';
+import type { FleetAccount, FleetDefaults, MaintenanceWindow } from './fleet-schema';
+import { validateFleet, type FleetValidationResult } from './validate-fleet';
+
+export { InvalidFleetFile } from './fleet-problems';
+
+/** `validateFleet`'s result plus the file name problems refer to. */
+export type FleetParseResult = FleetValidationResult & { fileName: string };
+
+/** The fleet file could not be read (missing, a directory, no permission...). */
+export class UnreadableFleetFile extends Error {
+  override readonly name = 'UnreadableFleetFile';
+  constructor(
+    readonly file: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      code === 'ENOENT'
+        ? `fleet file not found: ${file}`
+        : code === 'EISDIR'
+          ? `fleet file is a directory, not a file: ${file}`
+          : `cannot read fleet file ${file}: ${options?.cause instanceof Error ? options.cause.message : String(options?.cause)}`,
+      options,
+    );
+  }
+}
+
+function unreadable(file: string, cause: unknown): UnreadableFleetFile {
+  const code =
+    typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  return new UnreadableFleetFile(file, code, { cause });
+}
+
+/** Parses and validates fleet YAML; every problem carries its YAML line. Syntax errors are problems too. */
+export function parseFleetYaml(text: string, fileName: string): FleetParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
+
+  if (doc.errors.length > 0) {
+    const problems: FleetProblem[] = doc.errors.map((error) => {
+      const line = error.linePos?.[0].line ?? lineCounter.linePos(error.pos[0]).line;
+      return { path: '', line, message: `YAML syntax error: ${error.message.split('\n')[0]}` };
+    });
+    return { ok: false, problems, fileName };
+  }
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    return { ok: false, problems: [{ path: '', message: `YAML error: ${(error as Error).message}` }], fileName };
+  }
+  const lineOf = (path: (string | number)[]) => lineOfPath(doc, lineCounter, path);
+  return { ...validateFleet(raw, { lineOf }), fileName };
+}
+
+/** 1-based line of the key (for a map entry) or item (for a list entry) at `path`; the nearest existing ancestor otherwise. */
+function lineOfPath(doc: Document, lineCounter: LineCounter, path: (string | number)[]): number | undefined {
+  const lineAt = (node: unknown) =>
+    isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  let node: unknown = doc.contents;
+  let line = lineAt(node);
+  for (const segment of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(segment));
+      if (!pair) break;
+      line = lineAt(pair.key) ?? lineAt(pair.value) ?? line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item: unknown = node.items[segment];
+      if (item === undefined) break;
+      line = lineAt(item) ?? line;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return line;
+}
+
+/** Reads and parses a fleet file; throws UnreadableFleetFile when it cannot be read. */
+export function readFleetFile(path: string): FleetParseResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  return parseFleetYaml(text, path);
+}
+
+/** Loads a fleet file: the resolved accounts, or throws InvalidFleetFile / UnreadableFleetFile. */
+export function loadFleetFile(path: string): FleetAccount[] {
+  const result = readFleetFile(path);
+  if (!result.ok) throw new InvalidFleetFile(path, result.problems);
+  return result.accounts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cached loading (workers call this per activity).
+
+export type LoadedFleet = {
+  readonly path: string;
+  /** Deep-frozen: shared between callers. */
+  readonly accounts: readonly FleetAccount[];
+  readonly byId: ReadonlyMap<string, FleetAccount>;
+  readonly mtimeMs: number;
+  readonly size: number;
+};
+
+type CacheEntry = { mtimeMs: number; size: number; fleet?: LoadedFleet; error?: InvalidFleetFile };
+const fleetCache = new Map<string, CacheEntry>();
+
+/**
+ * Like loadFleetFile, cached by path + mtimeMs + size: a repeated call costs one `stat`. An invalid
+ * file is cached too (the same InvalidFleetFile is thrown until the file changes).
+ */
+export function loadFleetFileCached(path: string): LoadedFleet {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    fleetCache.delete(path);
+    throw unreadable(path, error);
+  }
+  const hit = fleetCache.get(path);
+  if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) {
+    if (hit.error) throw hit.error;
+    if (hit.fleet) return hit.fleet;
+  }
+  const entry: CacheEntry = { mtimeMs: stat.mtimeMs, size: stat.size };
+  const result = readFleetFile(path);
+  if (!result.ok) {
+    entry.error = new InvalidFleetFile(path, result.problems);
+    fleetCache.set(path, entry);
+    throw entry.error;
+  }
+  const accounts = result.accounts.map(deepFreeze);
+  entry.fleet = Object.freeze({
+    path,
+    accounts: Object.freeze(accounts),
+    byId: new Map(accounts.map((account) => [account.id, account])),
+    mtimeMs: stat.mtimeMs,
+    size: stat.size,
+  });
+  fleetCache.set(path, entry);
+  return entry.fleet;
+}
+
+/** Forgets cached fleets (tests). */
+export function clearFleetFileCache(): void {
+  fleetCache.clear();
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+/**
+ * Writes accounts as a fleet file. Without `defaults`, values shared by every account (role name,
+ * regions, pipeline stack name / version, common tags, maintenance window) go to `defaults:` and
+ * are left out of the accounts, so 4,000 accounts stay compact. With `defaults`, those are used.
+ * parseFleetYaml(stringifyFleet(a)) gives `a` back.
+ */
+export function stringifyFleet(accounts: readonly FleetAccount[], defaults?: FleetDefaults): string {
+  const d = defaults ?? inferDefaults(accounts);
+  const body: Record<string, unknown> = {};
+  if (Object.keys(d).length > 0) body.defaults = d;
+  body.accounts = accounts.map((account) => accountEntry(account, d));
+
+  const doc = new Document(body);
+  // Block style for the file, accounts and defaults; flow style ({ }, [ ]) for values inside them.
+  const flowInside = (node: unknown) => {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      if (isMap(pair.value) || isSeq(pair.value)) (pair.value as Node & { flow?: boolean }).flow = true;
+    }
+  };
+  const root = doc.contents;
+  if (isMap(root)) {
+    flowInside(root.get('defaults', true));
+    const list = root.get('accounts', true);
+    if (isSeq(list)) for (const item of list.items) flowInside(item);
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** Role name when roleArn is exactly what roleName would produce for this account; otherwise undefined. */
+function derivableRoleName(account: FleetAccount): string | undefined {
+  const partition = partitionOfRegion(account.regions[0]) ?? 'aws';
+  const prefix = `arn:${partition}:iam::${account.id}:role/`;
+  if (!account.roleArn.startsWith(prefix)) return undefined;
+  const name = account.roleArn.slice(prefix.length);
+  return name.includes('/') ? undefined : name;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function sharedBy<T>(accounts: readonly FleetAccount[], pick: (account: FleetAccount) => T | undefined): T | undefined {
+  const first = pick(accounts[0]);
+  if (first === undefined) return undefined;
+  return accounts.every((account) => same(pick(account), first)) ? first : undefined;
+}
+
+function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
+  if (accounts.length < 2) return {};
+  const d: FleetDefaults = {};
+  const roleName = sharedBy(accounts, derivableRoleName);
+  if (roleName !== undefined) d.roleName = roleName;
+  const regions = sharedBy(accounts, (a) => a.regions);
+  if (regions !== undefined) d.regions = [...regions];
+  const stackName = sharedBy(accounts, (a) => a.pipeline.stackName);
+  const version = sharedBy(accounts, (a) => a.pipeline.version);
+  if (stackName !== undefined || version !== undefined) {
+    d.pipeline = {
+      ...(stackName !== undefined ? { stackName } : {}),
+      ...(version !== undefined ? { version } : {}),
+    };
+  }
+  const tags = Object.fromEntries(
+    Object.entries(accounts[0].tags).filter(([key, value]) => accounts.every((a) => a.tags[key] === value)),
+  );
+  if (Object.keys(tags).length > 0) d.tags = tags;
+  const window = sharedBy(accounts, (a) => a.maintenanceWindow);
+  if (window !== undefined) d.maintenanceWindow = window;
+  return d;
+}
+
+function accountEntry(account: FleetAccount, d: FleetDefaults): Record<string, unknown> {
+  const entry: Record<string, unknown> = { id: account.id, customer: account.customer, ring: account.ring };
+  if (!same(account.regions, d.regions)) entry.regions = account.regions;
+
+  const roleName = derivableRoleName(account);
+  if (roleName === undefined) entry.roleArn = account.roleArn;
+  else if (roleName !== d.roleName) entry.roleName = roleName;
+
+  entry.externalIdRef = account.externalIdRef;
+  const pipeline: Record<string, string> = {};
+  if (account.pipeline.stackName !== d.pipeline?.stackName) pipeline.stackName = account.pipeline.stackName;
+  if (account.pipeline.version !== d.pipeline?.version) pipeline.version = account.pipeline.version;
+  if (Object.keys(pipeline).length > 0) entry.pipeline = pipeline;
+
+  const window: MaintenanceWindow | null = account.maintenanceWindow ?? null;
+  if (!same(window, d.maintenanceWindow ?? null)) entry.maintenanceWindow = window;
+
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(d.tags ?? {})) {
+    if (!(key in account.tags)) {
+      throw new Error(`stringifyFleet: defaults.tags.${key} would be added to account ${account.id}, which has no such tag`);
+    }
+  }
+  for (const [key, value] of Object.entries(account.tags)) if (d.tags?.[key] !== value) tags[key] = value;
+  if (Object.keys(tags).length > 0) entry.tags = tags;
+
+  if (account.state !== 'active') entry.state = account.state;
+  if (account.reason !== undefined) entry.reason = account.reason;
+  return entry;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Rate-limit budgets (calls per second) enforced inside activities, per (AWS API family, region)
+ * and per customer account. Families are AWS service ids as the SDK names them: sts, cloudformation,
+ * ec2, autoscaling, monitoring (CloudWatch), secretsmanager, iam; `default` covers the rest.
+ */
+const Budget = z.strictObject({
+  perSecond: z.number().positive().max(10_000),
+  /** Calls allowed at once after an idle period (token bucket depth). */
+  burst: z.number().int().min(1).max(10_000).optional(),
+});
+export type Budget = z.infer<typeof Budget>;
+
+export const RateBudgetsSchema = z.strictObject({
+  families: z.record(z.string().min(1), Budget).default({}),
+  default: Budget.default({ perSecond: 20, burst: 5 }),
+  perAccount: Budget.default({ perSecond: 10, burst: 5 }),
+  /** How a throttling response slows a budget down and how it recovers. */
+  adaptive: z
+    .strictObject({
+      /** The rate is multiplied by this on a throttling response (at most once per `cooldownMs`). */
+      decreaseFactor: z.number().gt(0).lt(1).default(0.7),
+      /** Lowest the rate may go, as a fraction of the budget. */
+      minFraction: z.number().gt(0).max(1).default(0.1),
+      /** After this long without throttling the rate climbs back… */
+      cooldownMs: z.number().int().min(0).default(1000),
+      /** …by this fraction of the budget per second, up to the budget. */
+      recoveryPerSecond: z.number().gt(0).max(1).default(0.05),
+    })
+    .default({ decreaseFactor: 0.7, minFraction: 0.1, cooldownMs: 1000, recoveryPerSecond: 0.05 }),
+});
+export type RateBudgets = z.infer<typeof RateBudgetsSchema>;
+
+/** Budgets for the APIs fleetops calls, well inside AWS's default per-account, per-region quotas. */
+export const DEFAULT_RATE_BUDGETS: RateBudgets = RateBudgetsSchema.parse({
+  families: {
+    sts: { perSecond: 50, burst: 10 },
+    cloudformation: { perSecond: 25, burst: 5 },
+    ec2: { perSecond: 40, burst: 10 },
+    autoscaling: { perSecond: 10, burst: 5 },
+    monitoring: { perSecond: 20, burst: 5 },
+    secretsmanager: { perSecond: 25, burst: 5 },
+  },
+});
+
+export function parseRateBudgets(raw: unknown, source: string): RateBudgets {
+  const parsed = RateBudgetsSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid rate budgets in ${source}:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

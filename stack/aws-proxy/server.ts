@@ -1,0 +1,194 @@
+/**
+ * The AWS gap/fault proxy: a plain node:http server in front of moto_server that forwards every
+ * AWS API call and adds what moto lacks — ExternalId enforcement on sts:AssumeRole, per-account
+ * attribution of assumed credentials, and seeded fault injection (throttling, 5xx, latency).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { handleAdminRequest, isAdminPath } from './admin-api';
+import { AssumedCredentialsMap, parseAssumeRoleResponse } from './assumed-credentials';
+import { renderAwsError, type AwsErrorResponse } from './aws-errors';
+import { FaultInjector } from './fault-injector';
+import { ProxyStats } from './proxy-stats';
+import { parseRequestInfo, type RequestInfo } from './request-info';
+import { TrustTable, renderAssumeRoleAccessDenied } from './trust-table';
+import { UpstreamForwarder, endToEndHeaders } from './upstream-forwarder';
+
+export interface AwsProxyOptions {
+  /** moto_server base URL, e.g. `http://127.0.0.1:5000`. */
+  upstream: string;
+  /** Where `trust.json` and `fault-plan.json` are loaded from and saved to (in memory only when omitted). */
+  stateDir?: string;
+  /** One line per request; never contains credentials, ExternalIds, bodies or query strings. */
+  logger?: (line: string) => void;
+  /** Largest request body accepted (default 64 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface AwsProxy {
+  server: http.Server;
+  /** Starts listening (host defaults to 127.0.0.1); resolves with the actual port. */
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+  trust: TrustTable;
+  faults: FaultInjector;
+  stats: ProxyStats;
+  credentials: AssumedCredentialsMap;
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendError(res: http.ServerResponse, error: AwsErrorResponse): void {
+  res.writeHead(error.status, { ...error.headers, 'content-length': error.body.length });
+  res.end(error.body);
+}
+
+function isAssumeRole(info: RequestInfo): boolean {
+  return info.service === 'sts' && info.action === 'AssumeRole';
+}
+
+export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
+  const log = opts.logger ?? (() => undefined);
+  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024 * 1024;
+  const trust = new TrustTable(opts.stateDir);
+  const faults = new FaultInjector(opts.stateDir);
+  const stats = new ProxyStats();
+  const credentials = new AssumedCredentialsMap();
+  const forwarder = new UpstreamForwarder(opts.upstream);
+
+  async function handleAwsRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = Date.now();
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const aborted = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) aborted.abort();
+    });
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'request body too large' }));
+      } else {
+        res.destroy();
+      }
+      return;
+    }
+
+    const info = parseRequestInfo(req.headers, body, url, credentials.accountOf);
+    stats.request(info);
+    const done = (status: number, outcome: string): void =>
+      log(`aws-proxy ${method} ${info.service}:${info.action} account=${info.account} status=${status} ${outcome} ${Date.now() - started}ms`);
+
+    const fault = faults.decide(info);
+    if (fault.latencyMs > 0) {
+      stats.injected('latency');
+      try {
+        await delay(fault.latencyMs, undefined, { signal: aborted.signal });
+      } catch {
+        return; // client went away while we were delaying
+      }
+    }
+    if (fault.error) {
+      stats.injected(fault.error === 'throttle' ? 'throttle' : 'serverError');
+      const error = renderAwsError(info.service, fault.error, { protocol: info.protocol });
+      sendError(res, error);
+      return done(error.status, `injected-${fault.error}`);
+    }
+
+    if (isAssumeRole(info)) {
+      const roleArn = info.params.get('RoleArn') ?? '';
+      if (!trust.allows(roleArn, info.params.get('ExternalId'))) {
+        stats.accessDenied();
+        const denied = renderAssumeRoleAccessDenied(credentials.callerArn(info.accessKeyId), roleArn);
+        sendError(res, denied);
+        return done(denied.status, 'access-denied(external-id)');
+      }
+    }
+
+    let upstreamRes: http.IncomingMessage;
+    try {
+      upstreamRes = await forwarder.forward(method, url, req.headers, body, aborted.signal);
+    } catch (err) {
+      if (aborted.signal.aborted) return;
+      stats.upstreamError();
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
+      }
+      return done(502, 'upstream-error');
+    }
+    stats.forwarded();
+    const status = upstreamRes.statusCode ?? 502;
+    const headers = endToEndHeaders(upstreamRes.headers);
+
+    if (isAssumeRole(info) && status === 200 && !upstreamRes.headers['content-encoding']) {
+      const responseBody = await readBody(upstreamRes, Number.MAX_SAFE_INTEGER);
+      const assumed = parseAssumeRoleResponse(responseBody.toString('utf8'));
+      if (assumed) credentials.remember(assumed.accessKeyId, { account: info.account, assumedRoleArn: assumed.assumedRoleArn });
+      headers['content-length'] = String(responseBody.length);
+      res.writeHead(status, headers);
+      res.end(responseBody);
+      return done(status, 'forwarded');
+    }
+
+    res.writeHead(status, headers);
+    upstreamRes.pipe(res);
+    upstreamRes.on('error', () => res.destroy());
+    done(status, 'forwarded');
+  }
+
+  const server = http.createServer((req, res) => {
+    const handler = isAdminPath(req.url)
+      ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats })
+      : handleAwsRequest(req, res);
+    handler.catch((err: unknown) => {
+      log(`aws-proxy internal error: ${(err as Error).message}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'proxy internal error' }));
+      else res.destroy();
+    });
+  });
+
+  return {
+    server,
+    trust,
+    faults,
+    stats,
+    credentials,
+    listen(port: number, host = '127.0.0.1'): Promise<number> {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    close(): Promise<void> {
+      return new Promise((resolve) => {
+        if (!server.listening) {
+          forwarder.close();
+          return resolve();
+        }
+        server.close(() => {
+          forwarder.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/** Forwards a request (method, path, query, headers, buffered body) to moto over a keep-alive agent. */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
+]);
+
+/** Copies headers, dropping hop-by-hop ones (the proxy owns its two connections). */
+export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name.toLowerCase())) out[name] = value;
+  }
+  return out;
+}
+
+export class UpstreamForwarder {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+
+  constructor(upstream: string) {
+    this.base = new URL(upstream);
+    this.transport = this.base.protocol === 'https:' ? https : http;
+    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
+  }
+
+  /** Sends the request upstream; resolves with the (unread) upstream response. */
+  forward(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const outgoing = endToEndHeaders(headers);
+    outgoing['content-length'] = String(body.length);
+    if (body.length === 0 && (method === 'GET' || method === 'HEAD')) delete outgoing['content-length'];
+    const basePath = this.base.pathname.replace(/\/$/, '');
+    return new Promise((resolve, reject) => {
+      const upstreamReq = this.transport.request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          method,
+          path: basePath + url,
+          headers: outgoing,
+          agent: this.agent,
+          signal,
+        },
+        resolve,
+      );
+      upstreamReq.on('error', reject);
+      upstreamReq.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

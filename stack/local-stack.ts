@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { httpOk, isOurProcessAlive, readProcessRecord, startProcess, stopProcess, waitUntil } from './processes';
+import { FLEET_SEARCH_ATTRIBUTES } from './search-attributes';
+import { loadStackConfig, PROJECT_ROOT, type StackConfig } from './stack-config';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensurePythonTools } = require('../scripts/ensure-setup.js') as { ensurePythonTools: () => string };
+
+/** One server of the local stack: how to start it and how to tell it is healthy. */
+type StackPart = {
+  name: 'temporal' | 'moto' | 'aws-proxy' | 'vault';
+  title: string;
+  url: (cfg: StackConfig) => string;
+  command: (cfg: StackConfig) => string[];
+  env?: (cfg: StackConfig) => NodeJS.ProcessEnv;
+  healthy: (cfg: StackConfig) => Promise<boolean>;
+  startTimeoutMs: number;
+};
+
+const PARTS: StackPart[] = [
+  {
+    name: 'temporal',
+    title: 'Temporal dev server',
+    url: (c) => `${c.temporalAddress} (Web UI ${c.temporalUiUrl})`,
+    command: (c) => [
+      path.join(c.venvBin, 'temporal'), 'server', 'start-dev',
+      '--ip', c.host, '--port', String(c.temporalPort), '--ui-port', String(c.temporalUiPort),
+      '--db-filename', path.join(c.stateDir, 'temporal.sqlite'), '--log-level', 'warn', '--ui-disable-news-fetch',
+      ...Object.entries(FLEET_SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
+    ],
+    healthy: temporalHealthy,
+    startTimeoutMs: 60_000,
+  },
+  {
+    name: 'moto',
+    title: 'moto (AWS emulator)',
+    url: (c) => c.motoUrl,
+    command: (c) => [path.join(c.venvBin, 'moto_server'), '-H', c.host, '-p', String(c.motoPort)],
+    env: () => ({ ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' }),
+    healthy: (c) => httpOk(`${c.motoUrl}/moto-api/data.json`),
+    startTimeoutMs: 30_000,
+  },
+  {
+    name: 'aws-proxy',
+    title: 'AWS gap/fault proxy (use this as the AWS endpoint)',
+    url: (c) => c.awsEndpoint,
+    command: (c) => [
+      process.execPath, '--import', 'tsx', path.join(PROJECT_ROOT, 'stack', 'aws-proxy', 'main.ts'),
+      '--port', String(c.awsPort), '--upstream', c.motoUrl, '--state-dir', path.join(c.stateDir, 'aws-proxy'),
+    ],
+    healthy: (c) => httpOk(`${c.awsEndpoint}/__fleetops/health`),
+    startTimeoutMs: 30_000,
+  },
+  {
+    name: 'vault',
+    title: 'OpenBao dev server (Vault API)',
+    url: (c) => c.vaultAddr,
+    command: (c) => [
+      path.join(c.venvBin, 'bao'), 'server', '-dev', `-dev-listen-address=${c.host}:${c.vaultPort}`,
+      `-dev-root-token-id=${c.vaultDevToken}`, '-dev-no-store-token',
+    ],
+    env: () => ({ ...process.env, HOME: process.env.HOME ?? '/tmp' }),
+    healthy: (c) => httpOk(`${c.vaultAddr}/v1/sys/health`),
+    startTimeoutMs: 30_000,
+  },
+];
+
+async function temporalHealthy(c: StackConfig): Promise<boolean> {
+  const connection = await Connection.connect({ address: c.temporalAddress, connectTimeout: 2000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
+    const sa = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    return Object.keys(FLEET_SEARCH_ATTRIBUTES).every((k) => k in (sa.customAttributes ?? {}));
+  } finally {
+    await connection.close();
+  }
+}
+
+export type PartStatus = { name: string; title: string; url: string; pid?: number; running: boolean; healthy: boolean };
+
+/** Starts whatever part of the local stack is not already running and healthy; waits for each. */
+export async function stackUp(
+  cfg: StackConfig = loadStackConfig(),
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<{ parts: PartStatus[]; seconds: number }> {
+  const started = Date.now();
+  ensurePythonTools();
+  fs.mkdirSync(cfg.stateDir, { recursive: true });
+  const starting: Array<{ part: StackPart; logFile: string }> = [];
+  for (const part of PARTS) {
+    const record = readProcessRecord(cfg.stateDir, part.name);
+    if (record && isOurProcessAlive(record)) {
+      log(`${part.name}: already running (pid ${record.pid})`);
+      continue;
+    }
+    const rec = startProcess(cfg.stateDir, part.name, part.command(cfg), part.env?.(cfg) ?? process.env);
+    log(`${part.name}: started (pid ${rec.pid}), log ${path.relative(process.cwd(), rec.logFile)}`);
+    starting.push({ part, logFile: rec.logFile });
+  }
+  // Wait for all parts together: Temporal takes the longest, the others come up meanwhile.
+  await Promise.all(
+    PARTS.map((part) =>
+      waitUntil(part.title, () => part.healthy(cfg), part.startTimeoutMs, starting.find((s) => s.part === part)?.logFile),
+    ),
+  );
+  return { parts: await stackStatus(cfg), seconds: (Date.now() - started) / 1000 };
+}
+
+/** Stops exactly the processes `stackUp` started (by recorded PID), in reverse order. */
+export async function stackDown(
+  cfg: StackConfig = loadStackConfig(),
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<void> {
+  for (const part of [...PARTS].reverse()) {
+    const result = await stopProcess(cfg.stateDir, part.name);
+    log(`${part.name}: ${result}`);
+  }
+}
+
+export async function stackStatus(cfg: StackConfig = loadStackConfig()): Promise<PartStatus[]> {
+  return Promise.all(
+    PARTS.map(async (part) => {
+      const record = readProcessRecord(cfg.stateDir, part.name);
+      const running = record ? isOurProcessAlive(record) : false;
+      const healthy = await part.healthy(cfg).catch(() => false);
+      return { name: part.name, title: part.title, url: part.url(cfg), pid: running ? record?.pid : undefined, running, healthy };
+    }),
+  );
+}

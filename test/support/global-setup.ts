@@ -1,0 +1,16 @@
+import fs from 'node:fs';
+import { stackDown, stackUp } from '../../stack/local-stack';
+import { loadStackConfig } from '../../stack/stack-config';
+import { TEST_STACK_ENV } from '../../vitest.config';
+
+/** Brings the real local stack up once for the whole test run (fresh state) and down at the end. */
+export default async function setup(): Promise<() => Promise<void>> {
+  const cfg = loadStackConfig({ ...process.env, ...TEST_STACK_ENV });
+  await stackDown(cfg, () => undefined); // a stack left over by an interrupted run
+  fs.rmSync(cfg.stateDir, { recursive: true, force: true });
+  const { seconds } = await stackUp(cfg, () => undefined);
+  process.stderr.write(`[test] local stack up in ${seconds.toFixed(1)} s (${cfg.stateDir})\n`);
+  return async () => {
+    await stackDown(cfg, () => undefined);
+  };
+}

@@ -1,0 +1,58 @@
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { useLocalStackEnv } from '../../cli/local-env';
+import { loadStackConfig, type StackConfig } from '../../stack/stack-config';
+import { createFleetWorker } from '../../worker/run-worker';
+import { loadWorkerConfig } from '../../worker/worker-config';
+
+/** The test run's local stack config, with this process pointed at it. */
+export function testStack(): StackConfig {
+  const cfg = loadStackConfig();
+  useLocalStackEnv(cfg);
+  return cfg;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflows bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: silentBundlerLogger });
+  return bundle;
+}
+const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+/** A real fleetops worker on its own task queue, with logs captured in memory for assertions. */
+export async function startTestWorker(taskQueue: string, env: Record<string, string> = {}) {
+  const logLines: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (l: string) => void logLines.push(l) });
+  const config = loadWorkerConfig({ ...process.env, ...env, FLEETOPS_TASK_QUEUE: taskQueue });
+  const created = await createFleetWorker({ config, logger, workflowBundle: await workflowBundle() });
+  const running = created.worker.run();
+  return {
+    ...created,
+    logLines,
+    stop: async () => {
+      created.worker.shutdown();
+      await running;
+      await created.close();
+    },
+  };
+}
+
+export async function testClient(cfg: StackConfig): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: cfg.temporalAddress });
+  return { client: new Client({ connection, namespace: 'default' }), close: () => connection.close() };
+}
+
+export async function setFaultPlan(cfg: StackConfig, plan: unknown): Promise<void> {
+  const res = await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, {
+    method: plan ? 'PUT' : 'DELETE',
+    headers: { 'Content-Type': 'application/json' },
+    body: plan ? JSON.stringify(plan) : undefined,
+  });
+  if (!res.ok) throw new Error(`fault plan rejected: ${await res.text()}`);
+}
+
+export async function proxyStats(cfg: StackConfig): Promise<{ injected: { throttle: number; serverError: number }; accessDenied: number; byAction: Record<string, number> }> {
+  return (await fetch(`${cfg.awsEndpoint}/__fleetops/stats`)).json() as never;
+}

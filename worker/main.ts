@@ -1,0 +1,20 @@
+import { createLogger } from './logger';
+import { createFleetWorker } from './run-worker';
+import { installRuntimeLogging } from './runtime-logging';
+import { loadWorkerConfig } from './worker-config';
+
+/** `fleetops worker`: runs until SIGINT/SIGTERM, then finishes in-flight tasks and exits. */
+export async function runWorkerMain(): Promise<void> {
+  const config = loadWorkerConfig();
+  const logger = createLogger({ level: config.logLevel });
+  installRuntimeLogging(logger);
+  const { worker, close } = await createFleetWorker({ config, logger });
+  logger.info({ taskQueue: config.taskQueue, awsEndpoint: config.awsEndpoint ?? 'AWS', vault: config.vault.endpoint }, 'worker started');
+  try {
+    await worker.run(); // the Temporal Runtime turns SIGINT/SIGTERM into a graceful shutdown
+  } finally {
+    await close();
+    logger.info('worker stopped');
+    logger.flush();
+  }
+}

@@ -1,0 +1,41 @@
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createFleetActivities } from './fleet-activities';
+import type { WorkerConfig } from './worker-config';
+
+export type FleetWorkerOptions = {
+  config: WorkerConfig;
+  logger: Logger;
+  /** A pre-built workflow bundle (tests build one and reuse it); otherwise the workflows folder is bundled. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  connection?: NativeConnection;
+};
+
+/**
+ * Creates the fleetops worker: connects with Temporal's standard environment configuration
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE or a
+ * temporal.toml profile; localhost:7233 by default) and registers every workflow and activity.
+ */
+export async function createFleetWorker(opts: FleetWorkerOptions): Promise<{ worker: Worker; fleet: ReturnType<typeof createFleetActivities>; close: () => Promise<void> }> {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions));
+  const fleet = createFleetActivities(opts.config, opts.logger);
+  const worker = await Worker.create({
+    connection,
+    namespace: namespace ?? 'default',
+    taskQueue: opts.config.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: fleet.activities,
+    maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentActivities,
+    maxTaskQueueActivitiesPerSecond: opts.config.taskQueueActivitiesPerSecond,
+  });
+  return {
+    worker,
+    fleet,
+    close: async () => {
+      fleet.close();
+      if (!opts.connection) await connection.close();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import {
+  ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import { AccountSelectorSchema } from '../fleet/select-accounts';
+import type { AccountInventory, InventoryActivities, InventorySelection } from '../activities/inventory-activities';
+import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from './retry-policies';
+import { parseWorkflowInput } from './workflow-input';
+
+// ---- messages ----
+export type InventoryProgress = { total: number; done: number; succeeded: number; failed: number; inFlight: number; run: number };
+export const inventoryProgressQuery = defineQuery<InventoryProgress>('progress');
+
+// ---- input (one JSON object; `carry` is set only by continue-as-new) ----
+const AccountFailure = z.object({ accountId: z.string(), errorType: z.string(), reason: z.string() });
+const Carry = z.object({
+  selection: z.object({ accountIds: z.array(z.string()), skipped: z.array(z.object({ id: z.string(), reason: z.string() })), unknownIds: z.array(z.string()) }),
+  next: z.number().int().min(0),
+  accounts: z.array(z.custom<AccountInventory>()),
+  failures: z.array(AccountFailure),
+  startedAt: z.string(),
+  run: z.number().int().min(1),
+});
+type Carry = z.infer<typeof Carry>;
+
+export const FleetInventoryInput = z.strictObject({
+  /** Path of the fleet file, as the workers see it. */
+  fleetFile: z.string().min(1),
+  select: AccountSelectorSchema.optional(),
+  /** Accounts inspected at once. */
+  maxInFlight: z.number().int().min(1).max(1000).default(50),
+  /** Accounts per workflow run before continue-as-new (bounds history). */
+  accountsPerRun: z.number().int().min(1).max(2000).default(500),
+  carry: Carry.optional(),
+});
+export type FleetInventoryInput = z.input<typeof FleetInventoryInput>;
+
+export type FleetInventoryReport = {
+  fleetFile: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: Array<{ id: string; reason: string }>;
+  unknownIds: string[];
+  /** Stacks per pipeline version ("missing" for absent stacks). */
+  byVersion: Record<string, number>;
+  byStackStatus: Record<string, number>;
+  accounts: AccountInventory[];
+  failures: Array<z.infer<typeof AccountFailure>>;
+  startedAt: string;
+  finishedAt: string;
+  runs: number;
+};
+
+const { selectInventoryAccounts } = proxyActivities<InventoryActivities>({ startToCloseTimeout: '1 minute', retry: LOCAL_CALL_RETRY });
+const { inspectAccount } = proxyActivities<InventoryActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: ACCOUNT_CALL_RETRY,
+});
+
+/**
+ * Read-only fleet inventory: for each selected account, assume its role and read its pipeline stack
+ * in each region. A sliding window of `maxInFlight` activities; continue-as-new every
+ * `accountsPerRun` accounts so history stays bounded at any fleet size.
+ */
+export async function fleetInventory(rawInput: FleetInventoryInput): Promise<FleetInventoryReport> {
+  const input = parseWorkflowInput('fleetInventory', FleetInventoryInput, rawInput);
+  const info = workflowInfo();
+  if (!input.carry) upsertSearchAttributes({ FleetOperation: ['inventory'], FleetCampaignId: [info.workflowId], FleetState: ['running'] });
+
+  const selection: InventorySelection = input.carry?.selection ?? (await selectInventoryAccounts({ fleetFile: input.fleetFile, select: input.select }));
+  const state: Carry = input.carry ?? { selection, next: 0, accounts: [], failures: [], startedAt: new Date().toISOString(), run: 1 };
+  const ids = selection.accountIds;
+  const inFlight = new Map<string, Promise<void>>();
+
+  setHandler(inventoryProgressQuery, () => ({
+    total: ids.length,
+    done: state.accounts.length + state.failures.length,
+    succeeded: state.accounts.length,
+    failed: state.failures.length,
+    inFlight: inFlight.size,
+    run: state.run,
+  }));
+
+  const inspect = async (accountId: string) => {
+    try {
+      state.accounts.push(await inspectAccount({ fleetFile: input.fleetFile, accountId, runId: info.firstExecutionRunId }));
+    } catch (err) {
+      state.failures.push({ accountId, ...describeFailure(err) });
+    } finally {
+      inFlight.delete(accountId);
+    }
+  };
+
+  let startedThisRun = 0;
+  for (;;) {
+    while (inFlight.size < input.maxInFlight && state.next < ids.length && startedThisRun < input.accountsPerRun && !workflowInfo().continueAsNewSuggested) {
+      const accountId = ids[state.next++];
+      startedThisRun++;
+      inFlight.set(accountId, inspect(accountId));
+    }
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight.values());
+  }
+
+  if (state.next < ids.length) {
+    await continueAsNew<typeof fleetInventory>({ ...input, carry: { ...state, run: state.run + 1 } });
+  }
+  upsertSearchAttributes({ FleetState: [state.failures.length ? 'completed-with-failures' : 'completed'] });
+  return buildReport(input.fleetFile, state);
+}
+
+function describeFailure(err: unknown): { errorType: string; reason: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { errorType: cause.type ?? 'Error', reason: cause.message };
+  return { errorType: (cause as Error)?.name ?? 'Error', reason: (cause as Error)?.message ?? String(cause) };
+}
+
+function buildReport(fleetFile: string, s: Carry): FleetInventoryReport {
+  const byVersion: Record<string, number> = {};
+  const byStackStatus: Record<string, number> = {};
+  for (const a of s.accounts) {
+    for (const st of a.stacks) {
+      const version = st.found ? (st.version ?? 'unknown') : 'missing';
+      byVersion[version] = (byVersion[version] ?? 0) + 1;
+      const status = st.found ? st.status : 'MISSING';
+      byStackStatus[status] = (byStackStatus[status] ?? 0) + 1;
+    }
+  }
+  return {
+    fleetFile,
+    total: s.selection.accountIds.length,
+    succeeded: s.accounts.length,
+    failed: s.failures.length,
+    skipped: s.selection.skipped,
+    unknownIds: s.selection.unknownIds,
+    byVersion,
+    byStackStatus,
+    accounts: s.accounts,
+    failures: s.failures,
+    startedAt: s.startedAt,
+    finishedAt: new Date().toISOString(),
+    runs: s.run,
+  };
+}

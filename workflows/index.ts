@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Workflow code is bundled by webpack: keep it deterministic.
+export { fleetInventory } from './fleet-inventory';
