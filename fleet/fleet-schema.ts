@@ -35,14 +35,19 @@ export const HHMM_PATTERN = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
 /** True for an IANA time zone name the runtime knows (`Europe/London`, `UTC`, ...). */
 export function isValidTimeZone(timeZone: string): boolean {
-  if (timeZone.trim() === '') return false;
-  try {
-    new Intl.DateTimeFormat(undefined, { timeZone });
-    return true;
-  } catch {
-    return false;
+  let valid = timeZoneValidity.get(timeZone);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat(undefined, { timeZone });
+      valid = timeZone.trim() !== '';
+    } catch {
+      valid = false;
+    }
+    if (timeZoneValidity.size < 1000) timeZoneValidity.set(timeZone, valid);
   }
+  return valid;
 }
+const timeZoneValidity = new Map<string, boolean>();
 
 /** Short, user-facing rendering of a value found in the file, for "got ..." in messages. */
 export function describeValue(value: unknown): string {
@@ -218,11 +223,11 @@ export const FleetFileSchema = z.strictObject(
 export type FleetFile = z.infer<typeof FleetFileSchema>;
 
 /** Field names allowed at each level, for "unknown field" hints. */
-export const ACCOUNT_FIELDS = Object.keys(AccountSchema.shape) as readonly (keyof RawAccount)[];
-export const DEFAULTS_FIELDS = Object.keys(FleetDefaultsSchema.shape) as readonly (keyof FleetDefaults)[];
-export const FLEET_FILE_FIELDS = Object.keys(FleetFileSchema.shape) as readonly (keyof FleetFile)[];
-export const PIPELINE_FIELDS = Object.keys(PipelinePartialSchema.shape) as readonly string[];
-export const MAINTENANCE_WINDOW_FIELDS = Object.keys(MaintenanceWindowSchema.shape) as readonly (keyof MaintenanceWindow)[];
+export const ACCOUNT_FIELDS = Object.keys(AccountSchema.shape);
+export const DEFAULTS_FIELDS = Object.keys(FleetDefaultsSchema.shape);
+export const FLEET_FILE_FIELDS = Object.keys(FleetFileSchema.shape);
+export const PIPELINE_FIELDS = Object.keys(PipelinePartialSchema.shape);
+export const MAINTENANCE_WINDOW_FIELDS = Object.keys(MaintenanceWindowSchema.shape);
 
 /** A fleet account with defaults applied: what selection, planning and activities use. */
 export type FleetAccount = {

@@ -3,7 +3,7 @@
  * NOT for workflow code — workflows get accounts from activities.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { Document, LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { Document, LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { partitionOfRegion } from './aws-regions';
 import { InvalidFleetFile, type FleetProblem } from './fleet-problems';
 import type { FleetAccount, FleetDefaults, MaintenanceWindow } from './fleet-schema';
@@ -56,7 +56,7 @@ export function parseFleetYaml(text: string, fileName: string): FleetParseResult
   try {
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (error) {
-    return { ok: false, problems: [{ path: '', message: `YAML error: ${(error as Error).message}` }], fileName };
+    return { ok: false, problems: [{ path: '', message: `YAML error: ${error instanceof Error ? error.message : String(error)}` }], fileName };
   }
   const lineOf = (path: (string | number)[]) => lineOfPath(doc, lineCounter, path);
   return { ...validateFleet(raw, { lineOf }), fileName };
@@ -173,9 +173,10 @@ function deepFreeze<T>(value: T): T {
 // Writing.
 
 /**
- * Writes accounts as a fleet file. Without `defaults`, values shared by every account (role name,
- * regions, pipeline stack name / version, common tags, maintenance window) go to `defaults:` and
- * are left out of the accounts, so 4,000 accounts stay compact. With `defaults`, those are used.
+ * Writes accounts as a fleet file. Without `defaults`, the most common role name, regions, pipeline
+ * stack name / version and maintenance window, and the tags every account has, go to `defaults:`
+ * and are left out of the accounts that share them, so 4,000 accounts stay compact. With
+ * `defaults`, those are used (an account without a window then gets `maintenanceWindow: null`).
  * parseFleetYaml(stringifyFleet(a)) gives `a` back.
  */
 export function stringifyFleet(accounts: readonly FleetAccount[], defaults?: FleetDefaults): string {
@@ -189,7 +190,8 @@ export function stringifyFleet(accounts: readonly FleetAccount[], defaults?: Fle
   const flowInside = (node: unknown) => {
     if (!isMap(node)) return;
     for (const pair of node.items) {
-      if (isMap(pair.value) || isSeq(pair.value)) (pair.value as Node & { flow?: boolean }).flow = true;
+      const value = pair.value;
+      if (isMap(value) || isSeq(value)) value.flow = true;
     }
   };
   const root = doc.contents;
@@ -198,6 +200,12 @@ export function stringifyFleet(accounts: readonly FleetAccount[], defaults?: Fle
     const list = root.get('accounts', true);
     if (isSeq(list)) for (const item of list.items) flowInside(item);
   }
+  // Quote "HH:MM" so YAML 1.1 readers do not take it for a base-60 number.
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === 'start' && isScalar(pair.value)) pair.value.type = 'QUOTE_DOUBLE';
+    },
+  });
   return doc.toString({ lineWidth: 0 });
 }
 
@@ -212,21 +220,32 @@ function derivableRoleName(account: FleetAccount): string | undefined {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function sharedBy<T>(accounts: readonly FleetAccount[], pick: (account: FleetAccount) => T | undefined): T | undefined {
-  const first = pick(accounts[0]);
-  if (first === undefined) return undefined;
-  return accounts.every((account) => same(pick(account), first)) ? first : undefined;
+/** The most frequent value (first seen wins a tie), if it occurs at least twice; `undefined` competes too. */
+function mostCommon<T>(accounts: readonly FleetAccount[], pick: (account: FleetAccount) => T | undefined): T | undefined {
+  const counts = new Map<string, { value: T | undefined; count: number }>();
+  let best: { value: T | undefined; count: number } | undefined;
+  for (const account of accounts) {
+    const value = pick(account);
+    const key = value === undefined ? '' : JSON.stringify(value);
+    const entry = counts.get(key) ?? { value, count: 0 };
+    entry.count++;
+    counts.set(key, entry);
+    if (!best || entry.count > best.count) best = entry;
+  }
+  return best && best.count >= 2 ? best.value : undefined;
 }
 
+/** Defaults that make the file shortest: the most common value of each field, and the tags every account has. */
 function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
   if (accounts.length < 2) return {};
   const d: FleetDefaults = {};
-  const roleName = sharedBy(accounts, derivableRoleName);
+  // Accounts whose roleArn is not derivable write roleArn whatever the default, so they do not vote.
+  const roleName = mostCommon(accounts.filter((a) => derivableRoleName(a) !== undefined), derivableRoleName);
   if (roleName !== undefined) d.roleName = roleName;
-  const regions = sharedBy(accounts, (a) => a.regions);
+  const regions = mostCommon(accounts, (a) => a.regions);
   if (regions !== undefined) d.regions = [...regions];
-  const stackName = sharedBy(accounts, (a) => a.pipeline.stackName);
-  const version = sharedBy(accounts, (a) => a.pipeline.version);
+  const stackName = mostCommon(accounts, (a) => a.pipeline.stackName);
+  const version = mostCommon(accounts, (a) => a.pipeline.version);
   if (stackName !== undefined || version !== undefined) {
     d.pipeline = {
       ...(stackName !== undefined ? { stackName } : {}),
@@ -237,8 +256,8 @@ function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
     Object.entries(accounts[0].tags).filter(([key, value]) => accounts.every((a) => a.tags[key] === value)),
   );
   if (Object.keys(tags).length > 0) d.tags = tags;
-  const window = sharedBy(accounts, (a) => a.maintenanceWindow);
-  if (window !== undefined) d.maintenanceWindow = window;
+  const window = mostCommon(accounts, (a) => a.maintenanceWindow);
+  if (window !== undefined) d.maintenanceWindow = { ...window, days: [...window.days] };
   return d;
 }
 
@@ -260,7 +279,7 @@ function accountEntry(account: FleetAccount, d: FleetDefaults): Record<string, u
   if (!same(window, d.maintenanceWindow ?? null)) entry.maintenanceWindow = window;
 
   const tags: Record<string, string> = {};
-  for (const [key, value] of Object.entries(d.tags ?? {})) {
+  for (const key of Object.keys(d.tags ?? {})) {
     if (!(key in account.tags)) {
       throw new Error(`stringifyFleet: defaults.tags.${key} would be added to account ${account.id}, which has no such tag`);
     }

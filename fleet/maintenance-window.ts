@@ -18,32 +18,43 @@ export function isInMaintenanceWindow(window: MaintenanceWindow | undefined, at:
   const t = at.getTime();
   const duration = window.durationMinutes * MINUTE;
   const daysBack = Math.ceil(window.durationMinutes / 1440) + 1;
-  return windowStarts(window, at, -daysBack, 0).some((start) => start <= t && t < start + duration);
+  const startOn = windowStartsFrom(window, at);
+  for (let k = -daysBack; k <= 0; k++) {
+    const start = startOn(k);
+    if (start !== undefined && start <= t && t < start + duration) return true;
+  }
+  return false;
 }
 
 /** The next moment the account may be worked on: `at` itself when inside the window, else the next start. */
 export function nextMaintenanceWindowStart(window: MaintenanceWindow | undefined, at: Date): Date {
-  if (isInMaintenanceWindow(window, at)) return new Date(at.getTime());
+  if (!window || isInMaintenanceWindow(window, at)) return new Date(at.getTime());
   const t = at.getTime();
+  const startOn = windowStartsFrom(window, at);
   // A window occurs at least weekly; look one day beyond a week for DST and date-line slack.
-  const next = windowStarts(window as MaintenanceWindow, at, 0, 8).find((start) => start >= t);
-  if (next === undefined) throw new Error(`no maintenance window start found within 8 days of ${at.toISOString()}`);
-  return new Date(next);
+  for (let k = 0; k <= 8; k++) {
+    const start = startOn(k);
+    if (start !== undefined && start >= t) return new Date(start);
+  }
+  throw new Error(`no maintenance window start found within 8 days of ${at.toISOString()}`);
 }
 
-/** Start instants (ms, ascending) of the window on local dates `from`..`to` days from at's local date. */
-function windowStarts(window: MaintenanceWindow, at: Date, from: number, to: number): number[] {
+/**
+ * For the local date `k` days from at's local date (in the window's zone): the window's start
+ * instant (ms) that day, or undefined when the window does not open that weekday.
+ */
+function windowStartsFrom(window: MaintenanceWindow, at: Date): (k: number) => number | undefined {
   const [hour, minute] = window.start.split(':').map(Number);
   const days = new Set<Weekday>(window.days);
-  const today = wallClock(at.getTime(), window.timezone);
-  const starts: number[] = [];
-  for (let k = from; k <= to; k++) {
+  const today = wallClock(Math.floor(at.getTime() / 1000) * 1000, window.timezone);
+  const whole = Math.floor(at.getTime() / 1000) * 1000;
+  const offsetNow = Date.UTC(today.year, today.month - 1, today.day, today.hour, today.minute, today.second) - whole;
+  return (k) => {
     const date = new Date(Date.UTC(today.year, today.month - 1, today.day + k));
-    if (!days.has(WEEKDAY_OF_UTC_DAY[date.getUTCDay()])) continue;
+    if (!days.has(WEEKDAY_OF_UTC_DAY[date.getUTCDay()])) return undefined;
     const wall = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), hour, minute);
-    starts.push(instantOfWallClock(wall, window.timezone, at.getTime()));
-  }
-  return starts;
+    return instantOfWallClock(wall, window.timezone, offsetNow);
+  };
 }
 
 /** getUTCDay() (0 = Sunday) → our weekday names. */
@@ -100,10 +111,10 @@ function offsetAt(instant: number, timeZone: string): number {
 
 /**
  * The instant whose local wall-clock time in `timeZone` is `wall` (wall-clock fields encoded as a
- * UTC timestamp). `hint` is an instant near the answer, used for the first offset guess.
+ * UTC timestamp). `offsetGuess` is the zone's offset near the answer (a first guess).
  */
-function instantOfWallClock(wall: number, timeZone: string, hint: number): number {
-  const guess = wall - offsetAt(hint, timeZone);
+function instantOfWallClock(wall: number, timeZone: string, offsetGuess: number): number {
+  const guess = wall - offsetGuess;
   if (wallAsUtc(guess, timeZone) === wall && offsetAt(guess - DAY, timeZone) === offsetAt(guess + DAY, timeZone)) {
     return guess; // no offset change nearby: unique
   }

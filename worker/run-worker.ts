@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -25,7 +26,7 @@ export async function createFleetWorker(opts: FleetWorkerOptions): Promise<{ wor
     connection,
     namespace: namespace ?? 'default',
     taskQueue: opts.config.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: path.resolve(__dirname, '../workflows') }),
     activities: fleet.activities,
     maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentActivities,
     maxTaskQueueActivitiesPerSecond: opts.config.taskQueueActivitiesPerSecond,

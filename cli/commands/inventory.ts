@@ -29,7 +29,15 @@ export function selectorFromFlags(o: Pick<InventoryCliOptions, 'accounts' | 'rin
   }
   const raw = { ids: o.accounts, rings: o.rings, tags: Object.keys(tags).length ? tags : undefined, regions: o.regions };
   const parsed = AccountSelectorSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
-  if (!parsed.success) throw new Error(`invalid selection: ${parsed.error.issues.map((i) => `--${String(i.path[0] ?? '')} ${i.message}`).join('; ')}`);
+  if (!parsed.success) {
+    const flag: Record<string, string> = { ids: '--accounts', rings: '--rings', tags: '--tag', regions: '--regions' };
+    const problems = parsed.error.issues.map((i) => {
+      const [field, index] = i.path;
+      const value = typeof index === 'number' ? ` "${String((raw as Record<string, unknown[] | undefined>)[String(field)]?.[index])}"` : '';
+      return `${flag[String(field)] ?? String(field)}${value}: ${i.message}`;
+    });
+    throw new Error(`invalid selection: ${problems.join('; ')}`);
+  }
   return parsed.data;
 }
 

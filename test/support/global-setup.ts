@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { stackDown, stackUp } from '../../stack/local-stack';
 import { loadStackConfig } from '../../stack/stack-config';
-import { TEST_STACK_ENV } from '../../vitest.config';
+import { TEST_STACK_ENV } from './test-env';
 
 /** Brings the real local stack up once for the whole test run (fresh state) and down at the end. */
 export default async function setup(): Promise<() => Promise<void>> {

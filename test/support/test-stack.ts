@@ -1,5 +1,6 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
+import path from 'node:path';
 import pino from 'pino';
 import { useLocalStackEnv } from '../../cli/local-env';
 import { loadStackConfig, type StackConfig } from '../../stack/stack-config';
@@ -16,7 +17,7 @@ export function testStack(): StackConfig {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflows bundled once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: silentBundlerLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows'), logger: silentBundlerLogger });
   return bundle;
 }
 const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };

@@ -1,5 +1,3 @@
-import { defineConfig } from 'vitest/config';
-
 /**
  * One local stack for the whole run, on its own ports and state folder so it never collides with a
  * `npm run demo` stack: test/support/global-setup.ts brings it up and takes it down.
@@ -13,16 +11,3 @@ export const TEST_STACK_ENV = {
   FLEETOPS_VAULT_PORT: '18200',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
-
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    pool: 'forks',
-    env: TEST_STACK_ENV,
-    globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 600_000,
-    // Integration files share one stack and measure rates: run files one at a time.
-    fileParallelism: false,
-  },
-});
