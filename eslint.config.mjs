@@ -10,6 +10,12 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.fleetops*/**', 'bin/**', 'eslint.config.mjs'] },
   ...tseslint.configs.recommended,
   {
+    // Plain CommonJS set-up scripts that run before node_modules exists.
+    files: ['scripts/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -21,7 +21,7 @@ export class AdaptiveTokenBucket {
     private readonly clock: Clock = realClock,
   ) {
     this.rate = budget.perSecond;
-    this.nextFreeAt = clock.now();
+    this.nextFreeAt = -Infinity; // starts full: `burst` calls may go at once
     this.lastAdjustAt = clock.now();
   }
 
