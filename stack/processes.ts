@@ -81,7 +81,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True while `pid` runs (a zombie waiting to be reaped counts as ended). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     // A zombie (exited, not yet reaped by its parent) still answers signal 0.
