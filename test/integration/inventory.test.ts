@@ -99,13 +99,22 @@ describe('fleetInventory on the local stack', () => {
     expect(stderr).toContain('inventory');
   });
 
-  it('the CLI rejects an account that is not in the fleet before starting anything', async () => {
-    const err = await promisify(execFile)(process.execPath, ['bin/fleetops.js', 'inventory', '--fleet', fleetFile, '--accounts', '123'], {
-      env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE },
-      cwd: path.resolve(__dirname, '../..'),
-    }).catch((e) => e as { code: number; stderr: string });
-    expect(err.code).toBe(1);
-    expect(err.stderr).toContain('--accounts "123": expected a 12-digit account id');
+  it('the CLI rejects a malformed account id or one not in the fleet before starting anything', async () => {
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['bin/fleetops.js', 'inventory', '--fleet', fleetFile, ...args], {
+        env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE },
+        cwd: path.resolve(__dirname, '../..'),
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+    const malformed = await cli('--accounts', '123');
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain('--accounts "123": expected a 12-digit account id');
+    const unknown = await cli('--accounts', `${accounts[1].id},999999999999`);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('not in');
+    expect(unknown.stderr).toContain('999999999999');
   });
 
   it('no credential or ExternalId value appears in any workflow history or log line', async () => {
