@@ -71,5 +71,6 @@ export function localStackClientEnv(cfg: StackConfig): Record<string, string> {
     AWS_REGION: 'eu-west-1',
     VAULT_ADDR: cfg.vaultAddr,
     VAULT_TOKEN: cfg.vaultDevToken,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }

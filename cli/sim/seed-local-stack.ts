@@ -49,7 +49,7 @@ async function createRole(iam: IAMClient, account: FleetAccount, externalId: str
   try {
     await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: executionRoleTrustPolicy(FLEETOPS_HOME_ACCOUNT, externalId) }));
   } catch (err) {
-    if ((err as Error).name !== 'EntityAlreadyExists') throw err;
+    if (!/^EntityAlreadyExists/.test((err as Error).name)) throw err; // seeded before: keep it
   }
 }
 
