@@ -11,6 +11,30 @@ export const PIPELINE_TEMPLATE = JSON.stringify({
       Type: 'AWS::SSM::Parameter',
       Properties: { Name: { 'Fn::Sub': '/${AWS::StackName}/version' }, Type: 'String', Value: { Ref: 'PipelineVersion' } },
     },
+    /** The pipeline's health: upgrade campaigns watch it during the bake (`<stack>-health`). */
+    PipelineHealthAlarm: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: { 'Fn::Sub': '${AWS::StackName}-health' },
+        Namespace: 'FleetOps/Pipeline',
+        MetricName: 'FailedRecords',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      },
+    },
+    /** Stateful: a release that would replace it needs an operator's approval. */
+    StateTable: {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: { 'Fn::Sub': '${AWS::StackName}-state' },
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      },
+    },
   },
   Outputs: { PipelineVersion: { Value: { Ref: 'PipelineVersion' } } },
 });

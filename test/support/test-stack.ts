@@ -5,6 +5,7 @@ import pino from 'pino';
 import { useLocalStackEnv } from '../../cli/local-env';
 import { loadStackConfig, type StackConfig } from '../../stack/stack-config';
 import { createFleetWorker } from '../../worker/run-worker';
+import { installRuntimeLogging } from '../../worker/runtime-logging';
 import { loadWorkerConfig } from '../../worker/worker-config';
 
 /** The test run's local stack config, with this process pointed at it. */
@@ -26,6 +27,7 @@ const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, erro
 export async function startTestWorker(taskQueue: string, env: Record<string, string> = {}) {
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (l: string) => void logLines.push(l) });
+  installRuntimeLogging(logger); // the SDK's own log lines land in logLines too (scanned for secrets)
   const config = loadWorkerConfig({ ...process.env, ...env, FLEETOPS_TASK_QUEUE: taskQueue });
   const created = await createFleetWorker({ config, logger, workflowBundle: await workflowBundle() });
   const running = created.worker.run();
