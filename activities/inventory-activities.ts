@@ -21,7 +21,7 @@ export function fleetAccount(fleetFile: string, accountId: string): FleetAccount
   return account;
 }
 
-function loadFleetFile(fleetFile: string): ReturnType<typeof loadFleetFileCached> {
+export function loadFleetFile(fleetFile: string): ReturnType<typeof loadFleetFileCached> {
   try {
     return loadFleetFileCached(fleetFile);
   } catch (err) {

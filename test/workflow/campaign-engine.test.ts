@@ -1,0 +1,255 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { createCampaignActivities } from '../../activities/campaign-activities';
+import { simulatedFleet } from '../../cli/sim/simulated-fleet';
+import type { FleetAccount } from '../../fleet/fleet-schema';
+import { stringifyFleet } from '../../fleet/load-fleet';
+import type { FleetCampaignInput } from '../../workflows/campaign-input';
+import { approveUpdate, cancelUpdate, pauseUpdate, resumeUpdate, retryAccountUpdate, skipAccountUpdate, statusQuery, type CampaignStatus } from '../../workflows/campaign-messages';
+import type { CampaignReport } from '../../workflows/fleet-campaign';
+import { createFakeAccountActivities, maxConcurrent, type FakeBehaviour } from '../support/fake-account-activities';
+import { timeSkippingEnv } from '../support/time-skipping';
+
+// The engine on Temporal's time-skipping test server, with a stand-in per-account child (see
+// test/support/fake-workflows) so hours of bake and maintenance windows pass in seconds.
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let behave: (accountId: string, attempt: number) => FakeBehaviour;
+const fake = createFakeAccountActivities((id, attempt) => behave(id, attempt));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetops-engine-'));
+const fleet = simulatedFleet(30); // canary 1, early 3, general 22, late 4
+const fleetFile = path.join(dir, 'fleet.yaml');
+let seq = 0;
+
+beforeAll(async () => {
+  fs.writeFileSync(fleetFile, stringifyFleet(fleet));
+  env = await timeSkippingEnv();
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'engine',
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../support/fake-workflows'), logger: quiet }),
+    activities: { ...createCampaignActivities(), ...fake.activities },
+  });
+  running = worker.run();
+}, 120_000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  fake.log.length = 0;
+  behave = () => ({ outcome: 'upgraded', durationMs: 60_000 });
+});
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+const base = (o: Partial<FleetCampaignInput> = {}): FleetCampaignInput => ({ operation: 'upgrade', fleetFile, upgrade: { targetVersion: '1.1.0' }, maxInFlight: 5, maxWaveSize: 10, ...o });
+const start = (o: Partial<FleetCampaignInput> = {}) =>
+  env.client.workflow.start('fleetCampaign', { taskQueue: 'engine', workflowId: `campaign-${++seq}`, args: [base(o)] }) as Promise<WorkflowHandle<(i: FleetCampaignInput) => Promise<CampaignReport>>>;
+const run = async (o: Partial<FleetCampaignInput> = {}) => {
+  const h = await start(o);
+  return { report: await h.result(), ev: fake.eventsOf(h.workflowId) };
+};
+
+/** An update the workflow's validator must reject, with a message matching `why`. */
+async function rejected(p: Promise<unknown>, why: RegExp): Promise<void> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect((err as WorkflowUpdateFailedError).cause?.message).toMatch(why);
+}
+
+/** Advances test-server time until the campaign's status satisfies `ok`. */
+async function waitFor(handle: WorkflowHandle, ok: (s: CampaignStatus) => boolean, what: string): Promise<CampaignStatus> {
+  for (let i = 0; i < 400; i++) {
+    const s = await handle.query(statusQuery);
+    if (ok(s)) return s;
+    await env.sleep('10 seconds');
+  }
+  throw new Error(`campaign never reached: ${what}`);
+}
+
+type Ev = typeof fake.log;
+const startsOf = (ev: Ev, ids: string[]) => ev.filter((e) => e.event === 'start' && ids.includes(e.accountId));
+const finishesOf = (ev: Ev, ids: string[]) => ev.filter((e) => e.event === 'finish' && ids.includes(e.accountId));
+const evOf = (h: WorkflowHandle) => fake.eventsOf(h.workflowId);
+const ring = (r: FleetAccount['ring']) => fleet.filter((a) => a.ring === r).map((a) => a.id);
+
+describe('fleetCampaign engine (time-skipping)', () => {
+  const roomy = { failureBudget: { maxFailures: 10 } };
+
+  it('runs waves in ring order, each wave only after the previous one finished, never above maxInFlight', async () => {
+    const { report, ev } = await run(roomy);
+    expect(report.phase).toBe('completed');
+    expect(report.counts.upgraded).toBe(30);
+    expect(report.waves.map((w) => w.name)).toEqual(['canary-1', 'early-1', 'general-1', 'general-2', 'general-3', 'late-1']);
+    const rings = ['canary', 'early', 'general', 'late'] as const;
+    for (let r = 1; r < rings.length; r++) {
+      const lastFinish = Math.max(...finishesOf(ev, ring(rings[r - 1])).map((e) => e.at));
+      const firstStart = Math.min(...startsOf(ev, ring(rings[r])).map((e) => e.at));
+      expect(firstStart).toBeGreaterThanOrEqual(lastFinish);
+    }
+    expect(maxConcurrent(ev)).toBe(5);
+    // every account started exactly once, as child `${campaignId}/${accountId}`
+    const starts = ev.filter((e) => e.event === 'start');
+    expect(starts).toHaveLength(30);
+    expect(new Set(starts.map((e) => e.workflowId)).size).toBe(30);
+    expect(starts[0].workflowId).toMatch(/^campaign-\d+\/\d{12}$/);
+  });
+
+  it('failure budget: the window shrinks as failures accumulate, the campaign pauses at the budget, resume continues', async () => {
+    const general = ring('general');
+    const bad = new Set(general.slice(0, 6));
+    behave = (id) => (bad.has(id) ? { outcome: 'rolled-back', durationMs: 60_000, reason: 'alarm pipeline-health' } : { outcome: 'upgraded', durationMs: 60_000 });
+    const handle = await start({ maxWaveSize: 30, failureBudget: { maxFailures: 3, onExceeded: 'pause' } });
+    const paused = await waitFor(handle, (s) => s.phase === 'paused', 'paused by the budget');
+    expect(paused.phaseReason).toMatch(/failure budget of wave general-1 used up \(3 of 3/);
+    expect(paused.waves.find((w) => w.name === 'general-1')!.failures).toBe(3); // never more failures than the budget
+    expect(paused.problems.filter((p) => p.state === 'rolled-back')).toHaveLength(3);
+    expect(paused.problems[0].reason).toBe('alarm pipeline-health');
+    expect(paused.window).toBe(0);
+    // Concurrency never exceeded the failures still allowed: at most 3 at once in this wave.
+    expect(maxConcurrent(evOf(handle).filter((e) => general.includes(e.accountId)))).toBeLessThanOrEqual(3);
+    const startedBeforeResume = startsOf(evOf(handle), general).length;
+    await env.sleep('30 minutes');
+    expect(startsOf(evOf(handle), general).length).toBe(startedBeforeResume); // paused: nothing new starts
+    await handle.executeUpdate(resumeUpdate);
+    const paused2 = await waitFor(handle, (s) => s.phase === 'paused' || s.phase === 'completed', 'resumed and paused again');
+    expect(paused2.phase).toBe('paused'); // the other 3 bad accounts use up a fresh budget
+    await handle.executeUpdate(resumeUpdate);
+    const report = await handle.result();
+    expect(report.phase).toBe('completed');
+    expect(report.counts['rolled-back']).toBe(6);
+    expect(report.counts.upgraded).toBe(24);
+  });
+
+  it('budget with onExceeded cancel: the campaign ends cancelled and later waves are never touched', async () => {
+    const canaryAndEarly = [...ring('canary'), ...ring('early')];
+    behave = (id) => (canaryAndEarly.includes(id) ? { outcome: 'quarantined', durationMs: 1000, reason: 'UPDATE_ROLLBACK_FAILED' } : { outcome: 'upgraded', durationMs: 1000 });
+    const { report, ev } = await run({ failureBudget: { maxFailures: 1, onExceeded: 'cancel' } });
+    expect(report.phase).toBe('cancelled');
+    expect(report.phaseReason).toMatch(/failure budget of wave canary-1/);
+    expect(ev.filter((e) => e.event === 'start').map((e) => e.accountId)).toEqual(ring('canary'));
+  });
+
+  it('bakes between waves', async () => {
+    const { ev } = await run({ ...roomy, waveBakeSeconds: 3600, select: { rings: ['canary', 'early'] } });
+    const canaryEnd = Math.max(...finishesOf(ev, ring('canary')).map((e) => e.at));
+    const earlyStart = Math.min(...startsOf(ev, ring('early')).map((e) => e.at));
+    expect(earlyStart - canaryEnd).toBeGreaterThanOrEqual(3600_000);
+  });
+
+  it('waits at an approval gate until approved (a wrong wave is rejected)', async () => {
+    const handle = await start({ ...roomy, approvalBefore: ['early'], select: { rings: ['canary', 'early'] } });
+    const waiting = await waitFor(handle, (s) => s.phase === 'awaiting-approval', 'approval gate');
+    expect(waiting.currentWave).toBe('early-1');
+    await env.sleep('2 hours');
+    expect(startsOf(evOf(handle), ring('early'))).toHaveLength(0);
+    await rejected(handle.executeUpdate(approveUpdate, { args: [{ wave: 'general-1' }] }), /not the wave waiting for approval \(early-1\)/);
+    await handle.executeUpdate(approveUpdate, { args: [{ wave: 'early-1' }] });
+    const report = await handle.result();
+    expect(report.counts.upgraded).toBe(4);
+  });
+
+  it('starts an account only inside its maintenance window', async () => {
+    const now = new Date(await env.currentTimeMs());
+    const opens = new Date(now.getTime() + 3 * 3600_000);
+    const hhmm = `${String(opens.getUTCHours()).padStart(2, '0')}:${String(opens.getUTCMinutes()).padStart(2, '0')}`;
+    const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as FleetAccount['maintenanceWindow'] extends infer W ? W extends { days: infer D } ? D : never : never;
+    const windowed: FleetAccount[] = fleet.map((a) => (a.ring === 'early' ? { ...a, maintenanceWindow: { days: everyDay, start: hhmm, durationMinutes: 120, timezone: 'UTC' } } : a));
+    const file = path.join(dir, 'windows.yaml');
+    fs.writeFileSync(file, stringifyFleet(windowed));
+    const { report, ev } = await run({ ...roomy, fleetFile: file, select: { rings: ['canary', 'early'] } });
+    expect(report.counts.upgraded).toBe(4);
+    const earlyStarts = startsOf(ev, ring('early'));
+    expect(earlyStarts).toHaveLength(3);
+    for (const s of earlyStarts) expect(s.at).toBeGreaterThanOrEqual(opens.getTime() - 60_000);
+    for (const s of startsOf(ev, ring('canary'))) expect(s.at).toBeLessThan(opens.getTime() - 3600_000); // no window: at once
+  });
+
+  it('pause stops new starts, resume continues, cancel ends with the rest untouched', async () => {
+    const handle = await start({ ...roomy, maxWaveSize: 30, maxInFlight: 2 });
+    await waitFor(handle, (s) => (s.counts.upgraded ?? 0) >= 6, 'some progress');
+    await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'investigating' }] });
+    await rejected(handle.executeUpdate(pauseUpdate, { args: [{}] }), /already paused/);
+    const before = evOf(handle).filter((e) => e.event === 'start').length;
+    await env.sleep('1 hour');
+    const paused = await handle.query(statusQuery);
+    expect(paused.phase).toBe('paused');
+    expect(paused.phaseReason).toBe('investigating');
+    expect(evOf(handle).filter((e) => e.event === 'start').length).toBe(before);
+    await handle.executeUpdate(resumeUpdate);
+    await waitFor(handle, (s) => (s.counts.upgraded ?? 0) >= before + 4, 'more progress');
+    await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'change freeze' }] });
+    const report = await handle.result();
+    expect(report.phase).toBe('cancelled');
+    expect(report.phaseReason).toBe('change freeze');
+    expect(report.counts.pending).toBeGreaterThan(0);
+    expect(report.counts.running ?? 0).toBe(0);
+    await expect(handle.executeUpdate(resumeUpdate)).rejects.toThrow();
+  });
+
+  it('retry re-runs a failed account as a new child; skip leaves a pending account untouched; bad requests are rejected', async () => {
+    const [canary] = ring('canary');
+    const early = ring('early');
+    behave = (id, attempt) => (id === canary && attempt === 1 ? { outcome: 'rolled-back', durationMs: 60_000, reason: 'poisoned' } : { outcome: 'upgraded', durationMs: 60_000 });
+    const handle = await start({ approvalBefore: ['early'], select: { rings: ['canary', 'early'] }, failureBudget: { maxFailures: 5 } });
+    await waitFor(handle, (s) => s.phase === 'awaiting-approval', 'gate');
+    await rejected(handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: '999999999999' }] }), /account 999999999999 is not in campaign/);
+    await rejected(handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: early[0] }] }), /only failed, rolled-back, quarantined or skipped/);
+    await handle.executeUpdate(skipAccountUpdate, { args: [{ accountId: early[1] }] });
+    const retried = await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: canary }] });
+    expect(retried.counts.pending).toBeGreaterThan(0);
+    await handle.executeUpdate(approveUpdate, { args: [{}] });
+    const report = await handle.result();
+    const ev = evOf(handle);
+    expect(startsOf(ev, [canary]).map((e) => e.workflowId)).toEqual([`${handle.workflowId}/${canary}`, `${handle.workflowId}/${canary}/retry-1`]);
+    expect(startsOf(ev, [early[1]])).toHaveLength(0);
+    expect(report.counts.upgraded).toBe(3);
+    expect(report.counts.skipped).toBe(1);
+    expect(report.problems).toEqual([expect.objectContaining({ accountId: early[1], state: 'skipped', reason: 'skipped by operator' })]);
+  });
+
+  it('continues as new with exact state: every account run exactly once across runs', async () => {
+    const { report, ev } = await run({ ...roomy, accountsPerRun: 7, maxWaveSize: 30 });
+    expect(report.run).toBeGreaterThanOrEqual(5);
+    expect(report.counts.upgraded).toBe(30);
+    const starts = ev.filter((e) => e.event === 'start').map((e) => e.accountId);
+    expect(starts.sort()).toEqual(fleet.map((a) => a.id).sort());
+  });
+
+  it('plan mode reports per account', async () => {
+    behave = () => ({ outcome: 'planned', durationMs: 1000 });
+    const { report } = await run({ plan: true, select: { rings: ['canary'] } });
+    expect(report.plan).toBe(true);
+    expect(report.counts.planned).toBe(1);
+    expect(report.planReport).toEqual([{ accountId: ring('canary')[0], regions: [] }]);
+  });
+
+  it('invalid input (one JSON object, as the Temporal UI sends it) fails at once naming each bad field', async () => {
+    const workflowId = `campaign-bad-${++seq}`;
+    const err = await env.client.workflow
+      .execute('fleetCampaign', { taskQueue: 'engine', workflowId, args: [{ operation: 'upgrade', fleetFile, maxInFlight: 0, upgrade: { targetVersion: '1.1' }, failureBudget: { maxFailurePercent: 150 }, extra: 1 }] })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const message = (err as WorkflowFailedError).cause?.message ?? '';
+    for (const field of ['maxInFlight', 'upgrade.targetVersion', 'failureBudget.maxFailurePercent', 'extra']) expect(message).toContain(field);
+    expect(fake.eventsOf(workflowId)).toHaveLength(0);
+  });
+
+  it('an unknown account id in the selection fails the campaign before anything runs', async () => {
+    const err = await run({ select: { ids: ['999999999999'] } }).catch((e) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as Error & { cause?: Error };
+    expect(cause.cause?.message ?? cause.message).toContain('999999999999');
+  });
+});

@@ -1,0 +1,82 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AccountOutcome, Operation } from './account-operation';
+
+/**
+ * Operator control of a running fleetCampaign. Each action is an **update** (validated: a wrong
+ * request is rejected with a clear message and changes nothing; returns the new status) and also a
+ * **signal** of the same name for the Temporal UI's "Send signal" (invalid signals are ignored and
+ * logged). Query `status` at any time.
+ */
+export type PauseRequest = { reason?: string };
+export type CancelRequest = { reason?: string };
+/** Approve the wave waiting at its gate, or (with accountId) one account waiting on a stateful change. */
+export type ApproveRequest = { wave?: string; accountId?: string };
+export type AccountRequest = { accountId: string };
+
+/** Args are one object (fields optional: pass {}); signals from the UI may omit it. */
+export const pauseUpdate = defineUpdate<CampaignStatus, [PauseRequest]>('pause');
+export const resumeUpdate = defineUpdate<CampaignStatus, []>('resume');
+export const cancelUpdate = defineUpdate<CampaignStatus, [CancelRequest]>('cancel');
+export const approveUpdate = defineUpdate<CampaignStatus, [ApproveRequest]>('approve');
+export const retryAccountUpdate = defineUpdate<CampaignStatus, [AccountRequest]>('retryAccount');
+export const skipAccountUpdate = defineUpdate<CampaignStatus, [AccountRequest]>('skipAccount');
+
+export const pauseSignal = defineSignal<[PauseRequest]>('pause');
+export const resumeSignal = defineSignal<[]>('resume');
+export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
+export const approveSignal = defineSignal<[ApproveRequest]>('approve');
+export const retryAccountSignal = defineSignal<[AccountRequest]>('retryAccount');
+export const skipAccountSignal = defineSignal<[AccountRequest]>('skipAccount');
+
+export const statusQuery = defineQuery<CampaignStatus>('status');
+
+/** Where a campaign is. */
+export const CAMPAIGN_PHASES = ['planning', 'running', 'paused', 'awaiting-approval', 'baking', 'waiting-for-window', 'cancelling', 'completed', 'cancelled', 'failed'] as const;
+export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
+
+/** Per-account state inside a campaign. */
+export type AccountState = 'pending' | 'running' | AccountOutcome;
+
+export type WaveStatus = {
+  index: number;
+  name: string;
+  ring: string;
+  size: number;
+  counts: Partial<Record<AccountState, number>>;
+  failures: number;
+  /** Failures that stop the wave (pause or cancel, per input). */
+  failureBudget: number;
+  state: 'pending' | 'awaiting-approval' | 'running' | 'baking' | 'done';
+};
+
+export type AccountProblem = { accountId: string; wave: string; state: AccountState; reason: string; errorType?: string; runbook?: string };
+
+export type CampaignStatus = {
+  campaignId: string;
+  operation: Operation;
+  plan: boolean;
+  phase: CampaignPhase;
+  /** Why the campaign is paused/cancelled (operator reason or "failure budget of wave X used up"). */
+  phaseReason?: string;
+  currentWave?: string;
+  total: number;
+  counts: Partial<Record<AccountState, number>>;
+  inFlight: number;
+  /** Effective window now (shrinks as failures accumulate). */
+  window: number;
+  waves: WaveStatus[];
+  /** Failed, rolled back, quarantined and skipped accounts, with reasons. */
+  problems: AccountProblem[];
+  /** Accounts skipped at selection (paused/quarantined in the fleet file). */
+  notSelected: Array<{ id: string; reason: string }>;
+  /** Accounts waiting for an operator to approve a stateful change. */
+  awaitingApproval: string[];
+  startedAt: string;
+  /** Estimated seconds left (null until there is enough to go on). */
+  etaSeconds: number | null;
+  run: number;
+};
+
+/** Sent by a child to its campaign when it waits for an operator's approval (e.g. a stateful replacement). */
+export type AwaitingApprovalNotice = { accountId: string; reason: string; waiting: boolean };
+export const accountAwaitingApprovalSignal = defineSignal<[AwaitingApprovalNotice]>('accountAwaitingApproval');
