@@ -29,6 +29,7 @@ export async function createFleetWorker(opts: FleetWorkerOptions): Promise<{ wor
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: path.resolve(__dirname, '../workflows') }),
     activities: fleet.activities,
     maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentActivities,
+    maxCachedWorkflows: opts.config.maxCachedWorkflows,
     maxTaskQueueActivitiesPerSecond: opts.config.taskQueueActivitiesPerSecond,
   });
   return {

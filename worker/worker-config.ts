@@ -15,6 +15,8 @@ const WorkerEnv = z.object({
   /** Server-enforced ceiling for activities per second on the task queue, across all workers. */
   FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(500),
   FLEETOPS_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(200),
+  /** Workflows kept in the worker's cache (sticky execution); bounds memory at thousands of child workflows. */
+  FLEETOPS_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -26,6 +28,7 @@ export type WorkerConfig = {
   rateBudgets: RateBudgets;
   taskQueueActivitiesPerSecond: number;
   maxConcurrentActivities: number;
+  maxCachedWorkflows: number;
   logLevel: z.infer<typeof WorkerEnv>['LOG_LEVEL'];
 };
 
@@ -42,6 +45,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     rateBudgets: e.FLEETOPS_RATE_BUDGETS ? readRateBudgets(e.FLEETOPS_RATE_BUDGETS) : DEFAULT_RATE_BUDGETS,
     taskQueueActivitiesPerSecond: e.FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND,
     maxConcurrentActivities: e.FLEETOPS_MAX_CONCURRENT_ACTIVITIES,
+    maxCachedWorkflows: e.FLEETOPS_MAX_CACHED_WORKFLOWS,
     logLevel: e.LOG_LEVEL,
   };
 }
