@@ -5,9 +5,14 @@
  *                                             DELETE clears, or removes one with ?roleArn=)
  *   GET|PUT|DELETE /__fleetops/faults       → the fault plan (PUT replaces, DELETE clears)
  *   GET  /__fleetops/stats, POST /__fleetops/stats/reset
+ *   GET|DELETE /__fleetops/cloudformation/executions → { executions: [{ account, region, stackName, changeSetName, version, count }] }
+ *                                             (how often each change set execution took effect; DELETE resets)
+ *   GET|DELETE /__fleetops/cloudformation   → everything the CloudFormation layer holds (simulated stack statuses,
+ *                                             fired alarms, ledger, counts); DELETE forgets it all
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { CloudFormationLayer } from './cloudformation-layer';
 import type { FaultInjector } from './fault-injector';
 import type { ProxyStats } from './proxy-stats';
 import { trustEntriesSchema, type TrustTable } from './trust-table';
@@ -20,6 +25,7 @@ export interface AdminDeps {
   trust: TrustTable;
   faults: FaultInjector;
   stats: ProxyStats;
+  cloudformation: CloudFormationLayer;
 }
 
 class HttpError extends Error {
@@ -94,6 +100,17 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
       case 'POST stats/reset':
         deps.stats.reset();
         return sendJson(res, 200, deps.stats.snapshot());
+
+      case 'GET cloudformation/executions':
+        return sendJson(res, 200, { executions: deps.cloudformation.executions() });
+      case 'DELETE cloudformation/executions':
+        deps.cloudformation.ledger.reset();
+        return sendJson(res, 200, { executions: deps.cloudformation.executions() });
+      case 'GET cloudformation':
+        return sendJson(res, 200, deps.cloudformation.snapshot());
+      case 'DELETE cloudformation':
+        deps.cloudformation.reset();
+        return sendJson(res, 200, deps.cloudformation.snapshot());
 
       default:
         return sendJson(res, 404, { message: `no admin endpoint ${method} ${url.pathname}` });

@@ -17,6 +17,7 @@ export class FaultInjector {
   private current: FaultPlan = EMPTY_FAULT_PLAN;
   private rng: () => number = mulberry32(DEFAULT_SEED);
   private serverErrors = 0;
+  private setAt = Date.now();
   private readonly file: string | undefined;
 
   constructor(stateDir?: string) {
@@ -33,6 +34,11 @@ export class FaultInjector {
 
   get plan(): FaultPlan {
     return this.current;
+  }
+
+  /** When the current plan was installed (epoch ms); time-limited plan effects count from here. */
+  get installedAt(): number {
+    return this.setAt;
   }
 
   /** Validates and installs a new plan (re-seeding the PRNG); an invalid plan leaves the current one. */
@@ -63,6 +69,7 @@ export class FaultInjector {
 
   private install(plan: FaultPlan): void {
     this.current = plan;
+    this.setAt = Date.now();
     this.rng = mulberry32(plan.seed ?? DEFAULT_SEED);
     this.serverErrors = 0;
   }

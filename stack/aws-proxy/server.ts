@@ -1,7 +1,11 @@
 /**
  * The AWS gap/fault proxy: a plain node:http server in front of moto_server that forwards every
  * AWS API call and adds what moto lacks — ExternalId enforcement on sts:AssumeRole, per-account
- * attribution of assumed credentials, and seeded fault injection (throttling, 5xx, latency).
+ * attribution of assumed credentials, seeded fault injection (throttling, 5xx, latency), and the
+ * CloudFormation behaviours of cloudformation-layer.ts (idempotency tokens, slow updates, rollbacks, ...).
+ *
+ * Order for each request: injected faults (latency, then throttling / 5xx) → ExternalId check →
+ * CloudFormation layer (for the calls it handles) → plain forward.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { handleAdminRequest, isAdminPath } from './admin-api';
 import { AssumedCredentialsMap, parseAssumeRoleResponse } from './assumed-credentials';
 import { renderAwsError, type AwsErrorResponse } from './aws-errors';
+import { CloudFormationLayer, type LayerResponse } from './cloudformation-layer';
 import { FaultInjector } from './fault-injector';
 import { ProxyStats } from './proxy-stats';
 import { parseRequestInfo, type RequestInfo } from './request-info';
@@ -35,6 +40,7 @@ export interface AwsProxy {
   faults: FaultInjector;
   stats: ProxyStats;
   credentials: AssumedCredentialsMap;
+  cloudformation: CloudFormationLayer;
 }
 
 class BodyTooLarge extends Error {}
@@ -67,6 +73,11 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
   const stats = new ProxyStats();
   const credentials = new AssumedCredentialsMap();
   const forwarder = new UpstreamForwarder(opts.upstream);
+  const cloudformation = new CloudFormationLayer({
+    forwarder,
+    plan: () => ({ plan: faults.plan.cloudformation, setAt: faults.installedAt }),
+    logger: log,
+  });
 
   async function handleAwsRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -120,6 +131,26 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       }
     }
 
+    if (cloudformation.handles(info)) {
+      let answer: LayerResponse;
+      try {
+        answer = await cloudformation.handle({ info, method, url, headers: req.headers, body });
+      } catch (err) {
+        stats.upstreamError();
+        log(`aws-proxy cloudformation layer failed on ${info.action}: ${(err as Error).message}`);
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
+        }
+        return done(502, 'upstream-error');
+      }
+      if (answer.forwarded) stats.forwarded();
+      if (!res.destroyed) {
+        res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
+        res.end(answer.body);
+      }
+      return done(answer.status, answer.outcome);
+    }
+
     let upstreamRes: http.IncomingMessage;
     try {
       upstreamRes = await forwarder.forward(method, url, req.headers, body, aborted.signal);
@@ -153,7 +184,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
 
   const server = http.createServer((req, res) => {
     const handler = isAdminPath(req.url)
-      ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats })
+      ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats, cloudformation })
       : handleAwsRequest(req, res);
     handler.catch((err: unknown) => {
       log(`aws-proxy internal error: ${(err as Error).message}`);
@@ -168,6 +199,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     faults,
     stats,
     credentials,
+    cloudformation,
     listen(port: number, host = '127.0.0.1'): Promise<number> {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -178,6 +210,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       });
     },
     close(): Promise<void> {
+      cloudformation.close();
       return new Promise((resolve) => {
         if (!server.listening) {
           forwarder.close();

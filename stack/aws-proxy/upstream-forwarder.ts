@@ -16,6 +16,14 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
   return out;
 }
 
+/** An upstream answer read in full. */
+export interface BufferedResponse {
+  status: number;
+  /** End-to-end headers only (content-length is the caller's to set). */
+  headers: OutgoingHttpHeaders;
+  body: Buffer;
+}
+
 export class UpstreamForwarder {
   private readonly base: URL;
   private readonly agent: http.Agent;
@@ -50,6 +58,16 @@ export class UpstreamForwarder {
       upstreamReq.on('error', reject);
       upstreamReq.end(body);
     });
+  }
+
+  /** Like {@link forward}, but reads the whole answer (for the proxy's own calls and rewritten answers). */
+  async request(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer, signal?: AbortSignal): Promise<BufferedResponse> {
+    const res = await this.forward(method, url, headers, body, signal);
+    const chunks: Buffer[] = [];
+    for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
+    const out = endToEndHeaders(res.headers);
+    delete out['content-length'];
+    return { status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) };
   }
 
   close(): void {
