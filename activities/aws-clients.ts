@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -47,6 +48,10 @@ export class AwsClients {
 
   cloudFormation(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider): CloudFormationClient {
     return new CloudFormationClient({ ...this.common(region), credentials });
+  }
+
+  cloudWatch(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider): CloudWatchClient {
+    return new CloudWatchClient({ ...this.common(region), credentials });
   }
 
   destroy(): void {

@@ -21,6 +21,24 @@ export const ErrorType = {
   AwsUnavailable: 'AwsUnavailable',
   /** Vault answered 5xx or could not be reached. Retried with backoff. */
   VaultUnavailable: 'VaultUnavailable',
+  /** The account's pipeline stack does not exist in a region it should run in. Account quarantined. */
+  StackMissing: 'StackMissing',
+  /** The pipeline stack is in UPDATE_ROLLBACK_FAILED: needs an operator (continue-update-rollback). Account quarantined. */
+  StackInRollbackFailed: 'StackInRollbackFailed',
+  /** The pipeline stack is in a state no update can start from (ROLLBACK_COMPLETE, DELETE_FAILED, …). Account quarantined. */
+  StackNotUpdatable: 'StackNotUpdatable',
+  /** The pipeline stack stayed busy with someone else's operation longer than allowed. Account quarantined. */
+  StackBusy: 'StackBusy',
+  /** CloudFormation could not create the change set (status FAILED). Never retried. */
+  ChangeSetFailed: 'ChangeSetFailed',
+  /** The stack update failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE). */
+  UpdateRolledBack: 'UpdateRolledBack',
+  /** The stack ended an update in a state fleetops did not expect (e.g. UPDATE_COMPLETE at another version). */
+  UnexpectedStackState: 'UnexpectedStackState',
+  /** A pipeline health alarm went to ALARM during the bake after an update; the account was rolled back. */
+  HealthAlarm: 'HealthAlarm',
+  /** Rolling an account back to its previous version failed. Account quarantined. */
+  RollbackFailed: 'RollbackFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -31,4 +49,13 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.InvalidFleetFile,
   ErrorType.InvalidWorkflowInput,
   ErrorType.AwsRequestRejected,
+  ErrorType.StackMissing,
+  ErrorType.StackInRollbackFailed,
+  ErrorType.StackBusy,
+  ErrorType.StackNotUpdatable,
+  ErrorType.ChangeSetFailed,
+  ErrorType.UpdateRolledBack,
+  ErrorType.UnexpectedStackState,
+  ErrorType.HealthAlarm,
+  ErrorType.RollbackFailed,
 ];

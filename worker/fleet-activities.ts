@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { AccountCredentials } from '../activities/account-credentials';
 import { AwsClients } from '../activities/aws-clients';
+import { createCampaignActivities } from '../activities/campaign-activities';
 import { createInventoryActivities } from '../activities/inventory-activities';
 import { RateLimits } from '../activities/rate-limiter';
+import { createUpgradeActivities } from '../activities/upgrade-activities';
 import { createVaultReader, ExternalIdCache } from '../activities/vault-secrets';
 import type { WorkerConfig } from './worker-config';
 
@@ -12,6 +14,10 @@ export function createFleetActivities(config: WorkerConfig, _logger: Logger) {
   const limits = new RateLimits(config.rateBudgets);
   const externalIds = new ExternalIdCache(createVaultReader(config.vault));
   const credentials = new AccountCredentials({ sts: clients.sts(), stsRegion: config.awsRegion, externalIds, limits });
-  const activities = { ...createInventoryActivities({ clients, credentials, limits }) };
+  const activities = {
+    ...createInventoryActivities({ clients, credentials, limits }),
+    ...createCampaignActivities(),
+    ...createUpgradeActivities({ clients, credentials, limits }),
+  };
   return { activities, close: () => clients.destroy(), credentials, limits };
 }

@@ -1,6 +1,8 @@
 /**
  * The simulated customer pipeline stack: what every account in a simulated fleet runs. Its version
- * is the `PipelineVersion` parameter (read by inventory, moved by upgrade campaigns).
+ * is the `PipelineVersion` parameter (read by inventory, moved by upgrade campaigns). Its health
+ * alarm `<stack>-health` is created beside it by the seeder (moto's CloudFormation cannot create
+ * AWS::CloudWatch::Alarm resources).
  */
 export const PIPELINE_TEMPLATE = JSON.stringify({
   AWSTemplateFormatVersion: '2010-09-09',
@@ -10,20 +12,6 @@ export const PIPELINE_TEMPLATE = JSON.stringify({
     PipelineVersionParameter: {
       Type: 'AWS::SSM::Parameter',
       Properties: { Name: { 'Fn::Sub': '/${AWS::StackName}/version' }, Type: 'String', Value: { Ref: 'PipelineVersion' } },
-    },
-    /** The pipeline's health: upgrade campaigns watch it during the bake (`<stack>-health`). */
-    PipelineHealthAlarm: {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmName: { 'Fn::Sub': '${AWS::StackName}-health' },
-        Namespace: 'FleetOps/Pipeline',
-        MetricName: 'FailedRecords',
-        Statistic: 'Sum',
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      },
     },
     /** Stateful: a release that would replace it needs an operator's approval. */
     StateTable: {
@@ -53,3 +41,6 @@ export function executionRoleTrustPolicy(fleetopsAccountId: string, externalId: 
     ],
   });
 }
+
+/** The pipeline's health alarm, watched by upgrade campaigns during the bake. */
+export const healthAlarmName = (stackName: string) => `${stackName}-health`;

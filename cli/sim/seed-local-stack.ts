@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -7,7 +8,7 @@ import { Agent } from 'node:http';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import type { StackConfig } from '../../stack/stack-config';
 import { mapPool } from '../map-pool';
-import { executionRoleTrustPolicy, PIPELINE_TEMPLATE } from './pipeline-template';
+import { executionRoleTrustPolicy, healthAlarmName, PIPELINE_TEMPLATE } from './pipeline-template';
 
 /** The account fleetops itself runs in on the local stack (moto's default account). */
 export const FLEETOPS_HOME_ACCOUNT = '123456789012';
@@ -38,6 +39,7 @@ export async function seedLocalStack(cfg: StackConfig, accounts: FleetAccount[],
     for (const region of account.regions) {
       const cfn = new CloudFormationClient({ ...common, region, credentials });
       await createPipelineStack(cfn, account);
+      await createHealthAlarm(new CloudWatchClient({ ...common, region, credentials }), account);
     }
     progress?.(++done, accounts.length);
   }).finally(() => requestHandler.destroy());
@@ -66,6 +68,22 @@ async function createPipelineStack(cfn: CloudFormationClient, account: FleetAcco
       TemplateBody: PIPELINE_TEMPLATE,
       Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: account.pipeline.version }],
       Tags: [{ Key: 'fleetops:customer', Value: account.customer }],
+    }),
+  );
+}
+
+/** The pipeline's health alarm, in state OK (PutMetricAlarm is idempotent). */
+async function createHealthAlarm(cw: CloudWatchClient, account: FleetAccount): Promise<void> {
+  await cw.send(
+    new PutMetricAlarmCommand({
+      AlarmName: healthAlarmName(account.pipeline.stackName),
+      Namespace: 'FleetOps/Pipeline',
+      MetricName: 'FailedRecords',
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     }),
   );
 }

@@ -14,13 +14,15 @@ export function simulatedRing(i: number, n: number): Ring {
   return 'late';
 }
 
+export const DEFAULT_ID_BASE = 200_000_000_000;
+
 /**
- * A deterministic simulated fleet of `n` accounts: ids 200000000000 + i, every account in
- * eu-west-1 and every fifth also in us-east-1, all at pipeline version 1.0.0.
+ * A deterministic simulated fleet of `n` accounts: ids idBase + i (default 200000000000 + i), every
+ * account in eu-west-1 and every fifth also in us-east-1, all at pipeline version 1.0.0.
  */
-export function simulatedFleet(n: number, opts: { stackName?: string; version?: string } = {}): FleetAccount[] {
+export function simulatedFleet(n: number, opts: { stackName?: string; version?: string; idBase?: number } = {}): FleetAccount[] {
   return Array.from({ length: n }, (_, i) => {
-    const id = String(200_000_000_000 + i);
+    const id = String((opts.idBase ?? DEFAULT_ID_BASE) + i);
     return {
       id,
       customer: `customer-${String(i + 1).padStart(4, '0')}`,

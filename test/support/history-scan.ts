@@ -1,14 +1,15 @@
 import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 
 /**
  * Fetches the full history of every workflow execution on the server (all runs) and returns each as
  * JSON text, for scanning with the secrets that must never appear in it.
  */
-export async function allWorkflowHistories(client: Client, query?: string): Promise<Array<{ workflowId: string; runId: string; events: number; json: string }>> {
-  const out: Array<{ workflowId: string; runId: string; events: number; json: string }> = [];
+export async function allWorkflowHistories(client: Client, query?: string): Promise<Array<{ workflowId: string; runId: string; events: number; json: string; history: temporal.api.history.v1.IHistory }>> {
+  const out: Array<{ workflowId: string; runId: string; events: number; json: string; history: temporal.api.history.v1.IHistory }> = [];
   for await (const wf of client.workflow.list(query ? { query } : undefined)) {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    out.push({ workflowId: wf.workflowId, runId: wf.runId, events: history.events?.length ?? 0, json: JSON.stringify(history) });
+    out.push({ workflowId: wf.workflowId, runId: wf.runId, events: history.events?.length ?? 0, json: JSON.stringify(history), history });
   }
   return out;
 }

@@ -59,3 +59,9 @@ export async function setFaultPlan(cfg: StackConfig, plan: unknown): Promise<voi
 export async function proxyStats(cfg: StackConfig): Promise<{ injected: { throttle: number; serverError: number }; accessDenied: number; byAction: Record<string, number> }> {
   return (await fetch(`${cfg.awsEndpoint}/__fleetops/stats`)).json() as never;
 }
+
+export type ExecutionLedgerEntry = { account: string; region: string; stackName: string; changeSetName: string; version: string | null; count: number };
+/** Change set executions the AWS proxy saw take effect (to prove none ran twice). */
+export async function executions(cfg: StackConfig): Promise<ExecutionLedgerEntry[]> {
+  return ((await (await fetch(`${cfg.awsEndpoint}/__fleetops/cloudformation/executions`)).json()) as { executions: ExecutionLedgerEntry[] }).executions;
+}

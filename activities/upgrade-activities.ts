@@ -1,0 +1,115 @@
+import { Context } from '@temporalio/activity';
+import {
+  createChangeSet, deleteChangeSet, executeChangeSet, readPipelineStack, rollbackStack, waitForChangeSet, waitForStackStatus,
+  type ChangeSetState, type CloudFormationDeps, type PollHooks, type StackSnapshot,
+} from './cloudformation';
+import { describeAlarmStates, type AlarmState } from './cloudwatch';
+import { asFailure, fleetAccount } from './inventory-activities';
+
+/**
+ * Where an upgrade step acts: the account (looked up in the fleet file by the activity, so no
+ * credential or role detail ever passes through the workflow) and one of its regions. `runId` names
+ * the role session (the campaign id).
+ */
+export type UpgradeTarget = { fleetFile: string; accountId: string; region: string; runId: string };
+
+export type UpgradeAccountInfo = { accountId: string; regions: string[]; stackName: string };
+
+/** How often the waiting activities poll AWS (each poll heartbeats). */
+const POLL_MS = 2000;
+
+/** Activities of the per-account upgrade (accountUpgrade). Failures leave as ApplicationFailures with a stable type. */
+export function createUpgradeActivities(deps: CloudFormationDeps) {
+  return {
+    /** The account's regions and pipeline stack name, from the fleet file. */
+    async upgradeAccountInfo(input: { fleetFile: string; accountId: string }): Promise<UpgradeAccountInfo> {
+      return asFailure(async () => {
+        const account = fleetAccount(input.fleetFile, input.accountId);
+        return { accountId: account.id, regions: account.regions, stackName: account.pipeline.stackName };
+      });
+    },
+
+    /** The pipeline stack's status, version and status reason (found: false when missing). */
+    async readPipelineStack(input: UpgradeTarget): Promise<StackSnapshot> {
+      return asFailure(async () => readPipelineStack(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, activityHooks()));
+    },
+
+    /** Creates (or reuses) the change set moving the stack to `targetVersion` with its current template. */
+    async createChangeSet(
+      input: UpgradeTarget & { changeSetName: string; clientToken: string; targetVersion: string; description?: string },
+    ): Promise<{ changeSetName: string; reused: boolean }> {
+      return asFailure(async () =>
+        createChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+          changeSetName: input.changeSetName,
+          clientToken: input.clientToken,
+          version: input.targetVersion,
+          description: input.description,
+        }),
+      );
+    },
+
+    /** Waits (heartbeating) until the change set is created or failed, then describes it with its changes. */
+    async describeChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<ChangeSetState> {
+      return asFailure(async () =>
+        waitForChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, input.changeSetName, {
+          ...activityHooks(),
+          pollMs: POLL_MS,
+        }),
+      );
+    },
+
+    /** Executes the change set; "already executed" (a retry) is success. */
+    async executeChangeSet(input: UpgradeTarget & { changeSetName: string; clientRequestToken: string }): Promise<{ alreadyExecuted: boolean }> {
+      return asFailure(async () =>
+        executeChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+          changeSetName: input.changeSetName,
+          clientRequestToken: input.clientRequestToken,
+        }),
+      );
+    },
+
+    /** Deletes the change set if it exists. */
+    async deleteChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<{ deleted: boolean }> {
+      return asFailure(async () => deleteChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, input.changeSetName));
+    },
+
+    /**
+     * Polls the stack every 2 s until it leaves *_IN_PROGRESS, heartbeating each poll: run it with a
+     * heartbeatTimeout so a dead worker's wait is retried elsewhere (polling again is harmless).
+     */
+    async waitForStackStatus(input: UpgradeTarget): Promise<StackSnapshot> {
+      return asFailure(async () =>
+        waitForStackStatus(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, { ...activityHooks(), pollMs: POLL_MS }),
+      );
+    },
+
+    /** Starts moving the stack back to `toVersion` (UpdateStack); `started: false` if it is there already. */
+    async rollbackStack(input: UpgradeTarget & { toVersion: string; clientRequestToken: string }): Promise<{ started: boolean }> {
+      return asFailure(async () =>
+        rollbackStack(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+          version: input.toVersion,
+          clientRequestToken: input.clientRequestToken,
+        }),
+      );
+    },
+
+    /** States of the named CloudWatch alarms (e.g. `<stack>-health`); unknown names come back in `missing`. */
+    async readAlarmStates(input: UpgradeTarget & { alarmNames: string[] }): Promise<{ alarms: AlarmState[]; missing: string[] }> {
+      return asFailure(async () => describeAlarmStates(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, input.alarmNames));
+    },
+  };
+}
+
+export type UpgradeActivities = ReturnType<typeof createUpgradeActivities>;
+
+/** Heartbeat and cancellable sleep of the running activity (no-ops outside one, e.g. in unit tests). */
+function activityHooks(): PollHooks {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return {};
+  }
+  const c = ctx;
+  return { heartbeat: (details?: unknown) => c.heartbeat(details), sleep: (ms: number) => c.sleep(ms) };
+}

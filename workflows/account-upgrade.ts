@@ -1,0 +1,429 @@
+import {
+  ActivityFailure, ApplicationFailure, CancellationScope, TimeoutFailure, condition, defineQuery, defineSignal, getExternalWorkflowHandle,
+  isCancellation, log, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { StackSnapshot } from '../activities/cloudformation';
+import type { UpgradeActivities, UpgradeTarget } from '../activities/upgrade-activities';
+import { ErrorType } from '../fleet/error-types';
+import {
+  ACCOUNT_PROGRESS_QUERY, APPROVE_ACCOUNT_SIGNAL,
+  type AccountOperationInput, type AccountOperationResult, type AccountOutcome, type AccountProgress, type RegionPlan, type RegionResult,
+} from './account-operation';
+import { AccountUpgradeInputSchema, type AccountUpgradeOptions } from './account-upgrade-input';
+import { accountAwaitingApprovalSignal } from './campaign-messages';
+import { clientRequestToken, upgradeChangeSetName, type TokenStep } from './change-set-names';
+import { reviewChangeSet } from './change-set-review';
+import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from './retry-policies';
+import { parseWorkflowInput } from './workflow-input';
+
+// ---- messages ----
+/** An operator approves this account's stateful change (the campaign forwards its `approve` with accountId). */
+export const approveAccountSignal = defineSignal<[]>(APPROVE_ACCOUNT_SIGNAL);
+export const accountProgressQuery = defineQuery<AccountProgress>(ACCOUNT_PROGRESS_QUERY);
+
+/** The page an operator follows for each quarantine reason. */
+export const UPGRADE_RUNBOOKS: Partial<Record<string, string>> = {
+  [ErrorType.AccountAccessDenied]: 'docs/runbooks/account-access-denied.md',
+  [ErrorType.ExternalIdMissing]: 'docs/runbooks/account-access-denied.md',
+  [ErrorType.StackMissing]: 'docs/runbooks/stack-missing.md',
+  [ErrorType.StackInRollbackFailed]: 'docs/runbooks/update-rollback-failed.md',
+  [ErrorType.StackBusy]: 'docs/runbooks/stack-busy.md',
+  [ErrorType.StackNotUpdatable]: 'docs/runbooks/stack-not-updatable.md',
+  [ErrorType.RollbackFailed]: 'docs/runbooks/rollback-failed.md',
+};
+
+/** Error types that quarantine the account (it needs an operator); any other error type fails it. */
+const QUARANTINING: string[] = [
+  ErrorType.AccountAccessDenied, ErrorType.ExternalIdMissing, ErrorType.StackMissing, ErrorType.StackInRollbackFailed, ErrorType.StackBusy,
+  ErrorType.StackNotUpdatable, ErrorType.RollbackFailed,
+];
+
+/** Statuses no update can start from (someone must look first). */
+const NOT_UPDATABLE = ['CREATE_FAILED', 'ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'DELETE_FAILED', 'DELETE_COMPLETE', 'UPDATE_FAILED', 'IMPORT_ROLLBACK_FAILED'];
+
+/** How often a busy stack (someone else's update) is looked at again. */
+const BUSY_POLL_MS = 30_000;
+
+// ---- activities ----
+const { upgradeAccountInfo } = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '1 minute', retry: LOCAL_CALL_RETRY });
+const aws = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '2 minutes', retry: ACCOUNT_CALL_RETRY });
+/** Waiting activities poll every 2 s and heartbeat each poll: a dead worker's wait is retried on another within 30 s. */
+const { describeChangeSet } = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry: ACCOUNT_CALL_RETRY });
+const { waitForStackStatus } = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '4 hours', heartbeatTimeout: '30 seconds', retry: ACCOUNT_CALL_RETRY });
+
+/** Why an account stopped before it was upgraded (becomes the result's outcome, reason, errorType and runbook). */
+type Stop = { outcome: Exclude<AccountOutcome, 'upgraded' | 'already-current' | 'planned'>; reason: string; errorType?: string; region?: string };
+
+class AccountStopped extends Error {
+  constructor(readonly stop: Stop) {
+    super(stop.reason);
+    this.name = 'AccountStopped';
+  }
+}
+
+function stopWith(errorType: string, reason: string, region?: string, outcome?: Stop['outcome']): AccountStopped {
+  return new AccountStopped({ outcome: outcome ?? (QUARANTINING.includes(errorType) ? 'quarantined' : 'failed'), errorType, reason, region });
+}
+
+/** An activity's failure (after its retry policy gave up) as the account's stop; cancellation and bugs pass through. */
+async function step<T>(region: string | undefined, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) throw stopWith(cause.type ?? 'Error', cause.message, region);
+    if (cause instanceof TimeoutFailure) throw stopWith('ActivityTimeout', `${err.activityType} timed out (${cause.timeoutType})`, region, 'failed');
+    throw stopWith(cause?.name ?? 'Error', cause?.message ?? err.message, region, 'failed');
+  }
+}
+
+/** A region whose change set was created (and maybe executed). */
+type PreparedRegion = { region: string; fromVersion: string | null; changeSetName: string; plan: RegionPlan; result: RegionResult; executed: boolean };
+
+/**
+ * Upgrades one account's pipeline stack to `upgrade.targetVersion`, region after region:
+ *
+ * 1. every region: read the stack (missing → quarantined StackMissing; UPDATE_ROLLBACK_FAILED →
+ *    quarantined StackInRollbackFailed; someone else's *_IN_PROGRESS → wait up to
+ *    `busyStackWaitSeconds`, then quarantined StackBusy; already at the target → already-current),
+ *    then create the change set (deterministic name and token) and review its changes;
+ * 2. a replacement or removal of a stateful type → `skip` (change sets deleted, outcome skipped) or
+ *    `approve` (FleetState awaiting-approval until APPROVE_ACCOUNT_SIGNAL);
+ * 3. plan mode stops here: change sets deleted, outcome planned with counts per region;
+ * 4. each region in turn: execute, wait for the stack to settle, then the health gate (the
+ *    `<stack>-health` alarm watched for `healthBakeSeconds`). A rollback by CloudFormation or an
+ *    alarm rolls back every region upgraded so far (outcome rolled-back).
+ *
+ * Account-level problems are the result (outcome + reason + errorType + runbook), never an exception;
+ * only invalid input fails the workflow.
+ */
+export async function accountUpgrade(rawInput: AccountOperationInput): Promise<AccountOperationResult> {
+  const input = parseWorkflowInput('accountUpgrade', AccountUpgradeInputSchema, rawInput);
+  return new AccountUpgradeRun(input).run();
+}
+
+class AccountUpgradeRun {
+  private progress: AccountProgress = { phase: 'starting' };
+  private approved = false;
+  private stackName = '';
+  private readonly results: RegionResult[] = [];
+  private readonly prepared: PreparedRegion[] = [];
+  private readonly target: string;
+
+  constructor(private readonly input: AccountUpgradeOptions) {
+    this.target = input.upgrade.targetVersion;
+  }
+
+  async run(): Promise<AccountOperationResult> {
+    setHandler(accountProgressQuery, () => this.progress);
+    setHandler(approveAccountSignal, () => {
+      this.approved = true;
+    });
+    const { campaignId, accountId, wave } = this.input;
+    upsertSearchAttributes({
+      FleetCampaignId: [campaignId], FleetOperation: ['upgrade'], FleetAccountId: [accountId], ...(wave ? { FleetWave: [wave] } : {}), FleetState: ['running'],
+    });
+    try {
+      const outcome = await this.upgrade();
+      return this.finish({ accountId, outcome, regions: this.results });
+    } catch (err) {
+      if (isCancellation(err)) {
+        await CancellationScope.nonCancellable(() => this.discardChangeSets());
+        upsertSearchAttributes({ FleetState: ['cancelled'] });
+        throw err;
+      }
+      if (!(err instanceof AccountStopped)) throw err;
+      return this.finish(await this.stopped(err.stop));
+    }
+  }
+
+  private async upgrade(): Promise<AccountOutcome> {
+    const info = await step(undefined, upgradeAccountInfo({ fleetFile: this.input.fleetFile, accountId: this.input.accountId }));
+    this.stackName = info.stackName;
+    for (const region of info.regions) await this.prepareRegion(region);
+    if (this.prepared.length === 0) return 'already-current';
+
+    if (this.input.plan) {
+      await this.discardChangeSets();
+      return 'planned';
+    }
+
+    const needsApproval = this.prepared.flatMap((p) => p.plan.needsApproval.map((n) => `${p.region} ${n}`));
+    if (needsApproval.length) {
+      const reason = `stateful change needs approval: ${needsApproval.join('; ')}`;
+      // skip: the stop deletes the change sets and reports every region as skipped
+      if (this.input.upgrade.onStatefulChange === 'skip') throw new AccountStopped({ outcome: 'skipped', reason });
+      await this.awaitApproval(reason);
+    }
+
+    for (const p of this.prepared) await this.executeRegion(p);
+    return this.prepared.some((p) => p.result.outcome === 'upgraded') ? 'upgraded' : 'already-current';
+  }
+
+  private where(region: string): UpgradeTarget {
+    return { fleetFile: this.input.fleetFile, accountId: this.input.accountId, region, runId: this.input.campaignId };
+  }
+
+  private token(stepName: TokenStep, region: string): string {
+    return clientRequestToken(stepName, this.input.campaignId, this.input.accountId, region, this.input.attempt);
+  }
+
+  /** Checks the region's stack and, unless it is current, creates and reviews the change set. */
+  private async prepareRegion(region: string): Promise<void> {
+    this.progress = { phase: 'checking-stack', region };
+    const stack = await this.updatableStack(region);
+    if (isAt(stack, this.target)) {
+      this.results.push({ region, outcome: 'already-current', fromVersion: this.target, toVersion: this.target });
+      return;
+    }
+    this.progress = { phase: 'creating-change-set', region };
+    const changeSetName = upgradeChangeSetName(this.input.campaignId, this.target);
+    const result: RegionResult = { region, outcome: 'planned', fromVersion: stack.version ?? undefined, toVersion: this.target, changeSetName };
+    const prepared: PreparedRegion = { region, fromVersion: stack.version, changeSetName, plan: emptyPlan(), result, executed: false };
+    this.results.push(result);
+    this.prepared.push(prepared); // from here on a stop deletes it
+    await step(
+      region,
+      aws.createChangeSet({
+        ...this.where(region),
+        changeSetName,
+        clientToken: this.token('create', region),
+        targetVersion: this.target,
+        description: `fleetops campaign ${this.input.campaignId}: ${this.stackName} ${stack.version ?? '?'} -> ${this.target}`,
+      }),
+    );
+    const cs = await step(region, describeChangeSet({ ...this.where(region), changeSetName }));
+    if (!cs.found) throw stopWith(ErrorType.ChangeSetFailed, `change set ${changeSetName} in ${region} disappeared after it was created`, region);
+    if (cs.status !== 'CREATE_COMPLETE') {
+      throw stopWith(ErrorType.ChangeSetFailed, `change set ${changeSetName} in ${region} is ${cs.status}${cs.statusReason ? `: ${cs.statusReason}` : ''}`, region);
+    }
+    prepared.plan = reviewChangeSet(cs.changes, this.input.upgrade.statefulResourceTypes);
+    result.plan = prepared.plan;
+  }
+
+  /**
+   * Reads the stack until it is not busy: missing, UPDATE_ROLLBACK_FAILED and other stuck states stop
+   * the account; someone else's *_IN_PROGRESS is waited out (workflow timers) up to busyStackWaitSeconds.
+   */
+  private async updatableStack(region: string): Promise<StackSnapshot & { found: true }> {
+    const deadline = Date.now() + this.input.upgrade.busyStackWaitSeconds * 1000;
+    for (;;) {
+      const stack = await step(region, aws.readPipelineStack(this.where(region)));
+      if (!stack.found) {
+        throw stopWith(ErrorType.StackMissing, `stack ${stack.stackName} does not exist in account ${this.input.accountId} ${region}`, region);
+      }
+      if (stack.status === 'UPDATE_ROLLBACK_FAILED') {
+        throw stopWith(ErrorType.StackInRollbackFailed, `stack ${stack.stackName} in ${region} is UPDATE_ROLLBACK_FAILED${because(stack.statusReason)}`, region);
+      }
+      if (NOT_UPDATABLE.includes(stack.status)) {
+        throw stopWith(ErrorType.StackNotUpdatable, `stack ${stack.stackName} in ${region} is ${stack.status}${because(stack.statusReason)}`, region);
+      }
+      if (!stack.status.endsWith('_IN_PROGRESS')) return stack;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw stopWith(
+          ErrorType.StackBusy,
+          `stack ${stack.stackName} in ${region} stayed ${stack.status} (someone else's operation) for more than ${this.input.upgrade.busyStackWaitSeconds} s`,
+          region,
+        );
+      }
+      this.progress = { phase: 'waiting-for-busy-stack', region };
+      await sleep(Math.min(BUSY_POLL_MS, left));
+    }
+  }
+
+  private async awaitApproval(reason: string): Promise<void> {
+    this.progress = { phase: 'awaiting-approval', awaitingApproval: reason };
+    upsertSearchAttributes({ FleetState: ['awaiting-approval'] });
+    await this.tellCampaign(reason, true);
+    await condition(() => this.approved);
+    await this.tellCampaign(reason, false);
+    upsertSearchAttributes({ FleetState: ['running'] });
+    log.info('stateful change approved', { accountId: this.input.accountId });
+  }
+
+  /** Lets the parent campaign list this account as waiting for approval (best effort; no parent when started by hand). */
+  private async tellCampaign(reason: string, waiting: boolean): Promise<void> {
+    const parent = workflowInfo().parent;
+    if (!parent) return;
+    try {
+      await getExternalWorkflowHandle(parent.workflowId).signal(accountAwaitingApprovalSignal, { accountId: this.input.accountId, reason, waiting });
+    } catch (err) {
+      log.warn('could not tell the campaign about the approval wait', { error: String(err) });
+    }
+  }
+
+  /** Executes the region's change set, waits for the stack, then runs the health gate. */
+  private async executeRegion(p: PreparedRegion): Promise<void> {
+    const { region } = p;
+    this.progress = { phase: 'executing', region };
+    // The stack may have moved while the account waited (approval, earlier regions): look again.
+    const stack = await this.updatableStack(region);
+    if (isAt(stack, this.target)) {
+      p.result.outcome = 'already-current';
+      await step(region, aws.deleteChangeSet({ ...this.where(region), changeSetName: p.changeSetName }));
+      return;
+    }
+    p.executed = true; // from here on a stop rolls this region back
+    await step(region, aws.executeChangeSet({ ...this.where(region), changeSetName: p.changeSetName, clientRequestToken: this.token('execute', region) }));
+    this.progress = { phase: 'waiting-for-stack', region };
+    const settled = await step(region, waitForStackStatus(this.where(region)));
+    if (!settled.found) throw stopWith(ErrorType.StackMissing, `stack ${settled.stackName} disappeared from ${region} during the update`, region);
+    if (settled.status === 'UPDATE_ROLLBACK_COMPLETE') {
+      p.executed = false; // CloudFormation put it back already
+      p.result.outcome = 'rolled-back';
+      throw stopWith(
+        ErrorType.UpdateRolledBack,
+        `update of ${settled.stackName} in ${region} to ${this.target} failed and CloudFormation rolled it back to ${settled.version ?? '?'}${because(settled.statusReason)}`,
+        region,
+        'rolled-back',
+      );
+    }
+    if (settled.status === 'UPDATE_ROLLBACK_FAILED') {
+      p.executed = false; // nothing more can be done without an operator
+      throw stopWith(
+        ErrorType.StackInRollbackFailed,
+        `update of ${settled.stackName} in ${region} to ${this.target} failed and its rollback failed: UPDATE_ROLLBACK_FAILED${because(settled.statusReason)}`,
+        region,
+      );
+    }
+    if (settled.status !== 'UPDATE_COMPLETE' || settled.version !== this.target) {
+      throw stopWith(
+        ErrorType.UnexpectedStackState,
+        `after executing ${p.changeSetName} the stack ${settled.stackName} in ${region} is ${settled.status} at version ${settled.version ?? '?'}, not UPDATE_COMPLETE at ${this.target}`,
+        region,
+      );
+    }
+    p.result.outcome = 'upgraded';
+    await this.healthGate(p);
+  }
+
+  /** Watches the pipeline's health alarm for healthBakeSeconds, one short check every healthPollSeconds. */
+  private async healthGate(p: PreparedRegion): Promise<void> {
+    const { region } = p;
+    const alarmName = `${this.stackName}-health`;
+    const bakeMs = this.input.upgrade.healthBakeSeconds * 1000;
+    const pollMs = this.input.upgrade.healthPollSeconds * 1000;
+    this.progress = { phase: 'baking', region };
+    for (let waitedMs = 0; ; ) {
+      const { alarms, missing } = await step(region, aws.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }));
+      if (missing.length && !p.result.reason) {
+        p.result.reason = `health alarm ${missing.join(', ')} not found: the bake watched nothing`;
+        log.warn('health alarm not found', { accountId: this.input.accountId, region, alarmName });
+      }
+      const firing = alarms.filter((a) => a.state === 'ALARM');
+      if (firing.length) {
+        const names = firing.map((a) => a.name).join(', ');
+        throw stopWith(
+          ErrorType.HealthAlarm,
+          `alarm ${names} in ALARM in ${region} after upgrading ${this.stackName} to ${this.target}${because(firing[0].reason)}`,
+          region,
+          'rolled-back',
+        );
+      }
+      if (waitedMs >= bakeMs) return;
+      const next = Math.min(pollMs, bakeMs - waitedMs);
+      await sleep(next);
+      waitedMs += next;
+    }
+  }
+
+  /** Deletes every change set created but not executed (best effort: a failure is logged, not fatal). */
+  private async discardChangeSets(): Promise<void> {
+    for (const p of this.prepared) {
+      if (p.executed) continue;
+      try {
+        await step(p.region, aws.deleteChangeSet({ ...this.where(p.region), changeSetName: p.changeSetName }));
+      } catch (err) {
+        if (!(err instanceof AccountStopped)) throw err;
+        log.warn('could not delete change set', { region: p.region, changeSetName: p.changeSetName, reason: err.message });
+      }
+    }
+  }
+
+  /**
+   * The account stopped: delete change sets not executed, roll every executed region back to its
+   * previous version (latest first), and say what happened in each region.
+   */
+  private async stopped(stop: Stop): Promise<Omit<AccountOperationResult, 'runbook'>> {
+    await this.discardChangeSets();
+    for (const p of this.prepared) {
+      if (p.region === stop.region) continue;
+      if (!p.executed && p.result.outcome === 'planned') {
+        p.result.outcome = 'skipped';
+        p.result.reason = stop.region ? `not executed: the account stopped in ${stop.region}` : stop.reason;
+      }
+    }
+    if (stop.region) {
+      const failing = this.results.find((r) => r.region === stop.region);
+      if (!failing) this.results.push({ region: stop.region, outcome: stop.outcome, reason: stop.reason });
+      else if (failing.outcome !== 'already-current') Object.assign(failing, { outcome: stop.outcome, reason: stop.reason });
+    }
+
+    const rolledBack: string[] = [];
+    for (const p of [...this.prepared].reverse()) {
+      if (!p.executed) continue;
+      const problem = await this.rollBack(p);
+      if (problem) {
+        return {
+          accountId: this.input.accountId,
+          outcome: 'quarantined',
+          errorType: problem.errorType,
+          reason: `${stop.reason}; then rolling ${p.region} back to ${p.fromVersion ?? '?'} failed: ${problem.reason}`,
+          regions: this.results,
+        };
+      }
+      rolledBack.push(p.region);
+    }
+    const reason = rolledBack.length ? `${stop.reason}; rolled back ${rolledBack.join(', ')} to the previous version` : stop.reason;
+    return { accountId: this.input.accountId, outcome: stop.outcome, reason, ...(stop.errorType ? { errorType: stop.errorType } : {}), regions: this.results };
+  }
+
+  /** Moves one region back to its version before the campaign; returns the problem if that fails. */
+  private async rollBack(p: PreparedRegion): Promise<{ errorType: string; reason: string } | undefined> {
+    const { region } = p;
+    if (!p.fromVersion) return { errorType: ErrorType.RollbackFailed, reason: 'the version before the upgrade is unknown' };
+    this.progress = { phase: 'rolling-back', region };
+    try {
+      await step(region, aws.rollbackStack({ ...this.where(region), toVersion: p.fromVersion, clientRequestToken: this.token('rollback', region) }));
+      const settled = await step(region, waitForStackStatus(this.where(region)));
+      if (settled.found && settled.status === 'UPDATE_ROLLBACK_FAILED') {
+        p.result.outcome = 'quarantined';
+        return { errorType: ErrorType.StackInRollbackFailed, reason: `stack is UPDATE_ROLLBACK_FAILED${because(settled.statusReason)}` };
+      }
+      if (!settled.found || !settled.status.endsWith('_COMPLETE') || settled.version !== p.fromVersion) {
+        p.result.outcome = 'quarantined';
+        const state = settled.found ? `${settled.status} at version ${settled.version ?? '?'}` : 'missing';
+        return { errorType: ErrorType.RollbackFailed, reason: `stack is ${state}` };
+      }
+    } catch (err) {
+      if (!(err instanceof AccountStopped)) throw err;
+      p.result.outcome = 'quarantined';
+      return { errorType: err.stop.errorType ?? ErrorType.RollbackFailed, reason: err.stop.reason };
+    }
+    p.result.outcome = 'rolled-back';
+    p.result.toVersion = p.fromVersion;
+    p.executed = false;
+    return undefined;
+  }
+
+  private finish(result: Omit<AccountOperationResult, 'runbook'>): AccountOperationResult {
+    this.progress = { phase: 'done' };
+    upsertSearchAttributes({ FleetState: [result.outcome] });
+    const runbook = result.outcome === 'quarantined' && result.errorType ? UPGRADE_RUNBOOKS[result.errorType] : undefined;
+    return { ...result, ...(runbook ? { runbook } : {}) };
+  }
+}
+
+function isAt(stack: StackSnapshot & { found: true }, version: string): boolean {
+  return stack.version === version && stack.status.endsWith('_COMPLETE');
+}
+
+function because(reason: string | undefined): string {
+  return reason ? ` (${reason})` : '';
+}
+
+function emptyPlan(): RegionPlan {
+  return { added: 0, modified: 0, replaced: 0, removed: 0, needsApproval: [] };
+}
