@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runSimSeed } from '../../cli/commands/sim-seed';
+import { loadFleetFile } from '../../fleet/load-fleet';
+import type { FleetCampaignInput } from '../../workflows/campaign-input';
+import { statusQuery } from '../../workflows/campaign-messages';
+import type { CampaignReport } from '../../workflows/fleet-campaign';
+import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
+import { executions, setFaultPlan, testClient, testStack } from '../support/test-stack';
+
+// Chaos: the worker process is killed with SIGKILL twice in the middle of a campaign and restarted.
+const cfg = testStack();
+const TASK_QUEUE = 'campaign-chaos';
+const ROOT = path.resolve(__dirname, '../..');
+let fleetFile: string;
+let temporal: Awaited<ReturnType<typeof testClient>>;
+let workerProc: ChildProcess | undefined;
+const workerLog = path.join(cfg.stateDir, 'logs', 'chaos-worker.log');
+
+/** Starts `fleetops worker --local` as its own process; resolves once it polls. */
+async function startWorkerProcess(): Promise<ChildProcess> {
+  const out = fs.openSync(workerLog, 'a');
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker', '--local'], {
+    cwd: ROOT,
+    env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE, LOG_LEVEL: 'info' },
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  for (let i = 0; i < 120; i++) {
+    if (fs.readFileSync(workerLog, 'utf8').split('\n').filter((l) => l.includes('"worker started"')).length > starts) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  starts++;
+  return proc;
+}
+let starts = 0;
+
+async function kill9(proc: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(path.dirname(workerLog), { recursive: true });
+  ({ file: fleetFile } = await runSimSeed({ accounts: 60, idBase: 400_000_000_000, out: path.join(cfg.stateDir, 'chaos-fleet.yaml'), quiet: true }));
+  temporal = await testClient(cfg);
+});
+
+afterAll(async () => {
+  if (workerProc && workerProc.exitCode === null) await kill9(workerProc);
+  await setFaultPlan(cfg, null);
+  await temporal?.close();
+});
+
+describe('chaos', () => {
+  it('survives two SIGKILLs of the worker: the campaign completes, every account at the target, no change set executed twice', async () => {
+    // Updates take 2 s, so kills land while stacks are mid-update and activities mid-flight.
+    await setFaultPlan(cfg, { rules: [], cloudformation: { updateDurationMs: 2000 } });
+    workerProc = await startWorkerProcess();
+    const handle = await temporal.client.workflow.start('fleetCampaign', {
+      taskQueue: TASK_QUEUE,
+      workflowId: 'campaign-chaos',
+      args: [{ operation: 'upgrade', fleetFile, maxInFlight: 15, failureBudget: { maxFailurePercent: 50 }, upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 2, healthPollSeconds: 1 } } as FleetCampaignInput],
+    });
+    for (const threshold of [10, 30]) {
+      for (let i = 0; i < 600; i++) {
+        const s = await handle.query(statusQuery).catch(() => undefined);
+        if ((s?.counts.upgraded ?? 0) >= threshold) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await kill9(workerProc);
+      await new Promise((r) => setTimeout(r, 1000));
+      workerProc = await startWorkerProcess();
+    }
+    const report: CampaignReport = await handle.result();
+    expect(report.phase).toBe('completed');
+    expect(report.problems).toEqual([]);
+    expect(report.counts.upgraded).toBe(60);
+
+    const accounts = loadFleetFile(fleetFile);
+    const inv: FleetInventoryReport = await temporal.client.workflow.execute('fleetInventory', { taskQueue: TASK_QUEUE, workflowId: 'campaign-chaos-inventory', args: [{ fleetFile }] });
+    expect(inv.byVersion).toEqual({ '1.1.0': accounts.reduce((n, a) => n + a.regions.length, 0) });
+    const ledger = (await executions(cfg)).filter((e) => e.account.startsWith('4'));
+    expect(ledger.length).toBe(accounts.reduce((n, a) => n + a.regions.length, 0));
+    expect(ledger.filter((e) => e.count !== 1)).toEqual([]);
+  }, 600_000);
+});
