@@ -1,0 +1,103 @@
+/**
+ * Upgrade campaign at scale on the local stack: `npm run bench:campaign -- N [MAX_IN_FLIGHT]`.
+ *
+ * 1. seeds N simulated accounts (idempotent; ids 500000000000 + i, stacks at 1.0.0);
+ * 2. a plain concurrent script (no Temporal) makes the same AWS calls as accountUpgrade — read the
+ *    stack, create + describe the change set, execute, wait, check the health alarm — moving every
+ *    account 1.0.0 → 1.1.0 with MAX_IN_FLIGHT at once;
+ * 3. a fleetCampaign moves the same accounts 1.1.0 → 1.2.0 through a worker in its own process.
+ * Prints wall time, accounts per minute, the worker's peak RSS (VmHWM), the longest workflow history
+ * and the Temporal/plain ratio.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { mapPool } from '../cli/map-pool';
+import { useLocalStackEnv } from '../cli/local-env';
+import { runSimSeed } from '../cli/commands/sim-seed';
+import { connectTemporalClient } from '../cli/temporal-client';
+import { healthAlarmName } from '../cli/sim/pipeline-template';
+import { loadFleetFile } from '../fleet/load-fleet';
+import { stackUp } from '../stack/local-stack';
+import { loadStackConfig } from '../stack/stack-config';
+import { createFleetActivities } from '../worker/fleet-activities';
+import { loadWorkerConfig } from '../worker/worker-config';
+import type { CampaignReport } from '../workflows/fleet-campaign';
+
+const ROOT = path.resolve(__dirname, '..');
+
+async function main(): Promise<void> {
+  const n = Number(process.argv[2] ?? 1000);
+  const maxInFlight = Number(process.argv[3] ?? 50);
+  const cfg = loadStackConfig();
+  await stackUp(cfg, () => undefined);
+  useLocalStackEnv(cfg);
+  await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
+  const seed = await runSimSeed({ accounts: n, idBase: 500_000_000_000, out: path.join(cfg.stateDir, `bench-campaign-${n}.yaml`), quiet: true });
+  const accounts = loadFleetFile(seed.file);
+  const regions = accounts.reduce((k, a) => k + a.regions.length, 0);
+  console.log(`seeded ${n} accounts (${regions} stacks) in ${seed.seconds.toFixed(1)} s`);
+
+  // ---- plain script: the same AWS calls, no Temporal ----
+  const { activities: a, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
+  const plainStarted = Date.now();
+  await mapPool(accounts, maxInFlight, async (account) => {
+    for (const region of account.regions) {
+      const t = { fleetFile: seed.file, accountId: account.id, region, runId: `plain-${n}` };
+      const stack = await a.readPipelineStack(t);
+      if (stack.found && stack.version === '1.1.0') continue;
+      const changeSetName = `plain-bench-v1-1-0`;
+      await a.createChangeSet({ ...t, changeSetName, clientToken: `plain-create-${account.id}-${region}`, targetVersion: '1.1.0' });
+      await a.describeChangeSet({ ...t, changeSetName });
+      await a.executeChangeSet({ ...t, changeSetName, clientRequestToken: `plain-exec-${account.id}-${region}` });
+      await a.waitForStackStatus(t);
+      await a.readAlarmStates({ ...t, alarmNames: [healthAlarmName(account.pipeline.stackName)] });
+    }
+  });
+  const plainSeconds = (Date.now() - plainStarted) / 1000;
+  close();
+  console.log(`plain script:  ${n} accounts in ${plainSeconds.toFixed(1)} s (${((n / plainSeconds) * 60).toFixed(0)} accounts/min)`);
+
+  // ---- the campaign, with a worker in its own process ----
+  const logFile = path.join(cfg.stateDir, 'logs', 'bench-worker.log');
+  const out = fs.openSync(logFile, 'w');
+  const worker = spawn(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker', '--local'], { cwd: ROOT, env: { ...process.env, FLEETOPS_TASK_QUEUE: 'bench', LOG_LEVEL: 'info' }, stdio: ['ignore', out, out] });
+  while (!fs.readFileSync(logFile, 'utf8').includes('"worker started"')) await new Promise((r) => setTimeout(r, 200));
+  const { client, close: closeClient } = await connectTemporalClient();
+  try {
+    const workflowId = `bench-campaign-${n}-${Date.now()}`;
+    const started = Date.now();
+    const report: CampaignReport = await client.workflow.execute('fleetCampaign', {
+      taskQueue: 'bench',
+      workflowId,
+      args: [{ operation: 'upgrade', fleetFile: seed.file, maxInFlight, failureBudget: { maxFailurePercent: 25 }, upgrade: { targetVersion: '1.2.0', healthBakeSeconds: 0, healthPollSeconds: 1 } }],
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const peak = fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
+    let longest = 0;
+    let runs = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      runs++;
+      const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      longest = Math.max(longest, h.events?.length ?? 0);
+    }
+    for await (const wf of client.workflow.list({ query: `WorkflowType = 'accountUpgrade' AND FleetCampaignId = '${workflowId}'`, pageSize: 20 })) {
+      const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      longest = Math.max(longest, h.events?.length ?? 0);
+      break;
+    }
+    console.log(`campaign:      ${n} accounts in ${seconds.toFixed(1)} s (${((n / seconds) * 60).toFixed(0)} accounts/min), phase ${report.phase}, upgraded ${report.counts.upgraded ?? 0}, problems ${report.problems.length}`);
+    console.log(`  campaign runs (continue-as-new): ${runs}; longest history ${longest} events (limit 10,240)`);
+    console.log(`  worker peak RSS ${peak ? (Number(peak) / 1024).toFixed(0) : '?'} MiB (target < 500)`);
+    console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}× (target ≤ 1.5×)`);
+  } finally {
+    worker.kill('SIGTERM');
+    await closeClient();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
