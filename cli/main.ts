@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { InvalidFleetFile } from '../fleet/fleet-problems';
 import { loadStackConfig } from '../stack/stack-config';
 import { runWorkerMain } from '../worker/main';
+import { registerCampaignCommands } from './commands/campaign';
 import { runDemo } from './commands/demo';
 import { runFleetValidate } from './commands/fleet-validate';
 import { runInventory } from './commands/inventory';
@@ -38,6 +39,8 @@ sim
   .description('write a simulated fleet file and seed roles, pipeline stacks and ExternalIds')
   .requiredOption('--accounts <n>', 'number of accounts', int('--accounts'))
   .option('--out <file>', 'fleet file to write (default: <state dir>/fleet.yaml)')
+  .option('--id-base <n>', 'first account id (default 200000000000)', Number)
+  .option('--stack-name <name>', 'pipeline stack name (default data-pipeline)')
   .action(async (o) => void (await runSimSeed(o)));
 sim
   .command('faults <action> [plan]')
@@ -74,6 +77,8 @@ program
     const report = await runInventory({ ...o, tags: o.tag });
     if (report && report.failed > 0) process.exitCode = 1;
   });
+
+registerCampaignCommands(program);
 
 program
   .command('demo')

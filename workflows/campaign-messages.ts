@@ -54,6 +54,8 @@ export type AccountProblem = { accountId: string; wave: string; state: AccountSt
 export type CampaignStatus = {
   campaignId: string;
   operation: Operation;
+  /** Upgrade campaigns: the pipeline version accounts move to. */
+  targetVersion?: string;
   plan: boolean;
   phase: CampaignPhase;
   /** Why the campaign is paused/cancelled (operator reason or "failure budget of wave X used up"). */

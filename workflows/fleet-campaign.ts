@@ -472,6 +472,7 @@ function buildStatus(st: CampaignState, input: FleetCampaignOptions, inFlight: n
   return {
     campaignId: st.campaignId,
     operation: input.operation,
+    targetVersion: input.upgrade?.targetVersion,
     plan: input.plan,
     phase: st.phase,
     phaseReason: st.phaseReason,
