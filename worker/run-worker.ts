@@ -2,6 +2,9 @@ import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import os from 'node:os';
+import fs from 'node:fs';
+import { bundleWorkflowsOutOfProcess } from './bundle-workflows';
 import { createFleetActivities } from './fleet-activities';
 import type { WorkerConfig } from './worker-config';
 
@@ -22,11 +25,12 @@ export async function createFleetWorker(opts: FleetWorkerOptions): Promise<{ wor
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions));
   const fleet = createFleetActivities(opts.config, opts.logger);
+  const bundlePath = opts.workflowBundle ? undefined : await bundleWorkflowsOutOfProcess(path.join(os.tmpdir(), 'fleetops'));
   const worker = await Worker.create({
     connection,
     namespace: namespace ?? 'default',
     taskQueue: opts.config.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: path.resolve(__dirname, '../workflows') }),
+    workflowBundle: opts.workflowBundle ?? { codePath: bundlePath! },
     activities: fleet.activities,
     maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentActivities,
     maxCachedWorkflows: opts.config.maxCachedWorkflows,
@@ -37,6 +41,7 @@ export async function createFleetWorker(opts: FleetWorkerOptions): Promise<{ wor
     fleet,
     close: async () => {
       fleet.close();
+      if (bundlePath) fs.rmSync(bundlePath, { force: true });
       if (!opts.connection) await connection.close();
     },
   };
