@@ -4,8 +4,8 @@ export type Clock = { now: () => number; sleep: (ms: number) => Promise<void> };
 export const realClock: Clock = { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 /**
- * A token bucket (GCRA form: one "next free slot" timestamp) whose rate adapts: a throttling
- * response multiplies the rate down, and after a quiet cooldown it climbs back linearly to the budget.
+ * A token bucket (GCRA form: one "next free slot" timestamp) whose rate adapts (AIMD): each
+ * throttling response multiplies the rate down, and it climbs back linearly to the budget.
  * Callers reserve a slot synchronously and then wait for it, so concurrent callers queue fairly and
  * the long-run rate equals the current rate exactly.
  */
@@ -48,24 +48,20 @@ export class AdaptiveTokenBucket {
     return Math.max(0, slot - now);
   }
 
-  /** A throttling response was seen: slow down (at most once per cooldown, so one burst of errors counts once). */
+  /** A throttling response was seen: slow down (responses within the cooldown count once). */
   onThrottled(): void {
     const now = this.clock.now();
     if (now - this.lastThrottleAt < this.adaptive.cooldownMs) return;
+    this.recover(now);
     this.lastThrottleAt = now;
-    this.lastAdjustAt = now;
     this.rate = Math.max(this.budget.perSecond * this.adaptive.minFraction, this.rate * this.adaptive.decreaseFactor);
   }
 
   private recover(now: number): void {
-    if (this.rate >= this.budget.perSecond) {
-      this.lastAdjustAt = now;
-      return;
+    if (this.rate < this.budget.perSecond && now > this.lastAdjustAt) {
+      const step = this.budget.perSecond * this.adaptive.recoveryPerSecond * ((now - this.lastAdjustAt) / 1000);
+      this.rate = Math.min(this.budget.perSecond, this.rate + step);
     }
-    const quietSince = Math.max(this.lastAdjustAt, this.lastThrottleAt + this.adaptive.cooldownMs);
-    if (now <= quietSince) return;
-    const step = this.budget.perSecond * this.adaptive.recoveryPerSecond * ((now - quietSince) / 1000);
-    this.rate = Math.min(this.budget.perSecond, this.rate + step);
     this.lastAdjustAt = now;
   }
 }

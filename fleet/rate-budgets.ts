@@ -16,19 +16,21 @@ export const RateBudgetsSchema = z.strictObject({
   families: z.record(z.string().min(1), Budget).default({}),
   default: Budget.default({ perSecond: 20, burst: 5 }),
   perAccount: Budget.default({ perSecond: 10, burst: 5 }),
-  /** How a throttling response slows a budget down and how it recovers. */
+  /**
+   * How throttling slows a budget down (AIMD): each throttling response multiplies the rate by
+   * `decreaseFactor` (responses within `cooldownMs` of each other count once: one burst of errors from
+   * concurrent calls is one signal), and the rate climbs back continuously by `recoveryPerSecond` of
+   * the budget per second. Heavier throttling means more decreases, so the rate settles lower.
+   */
   adaptive: z
     .strictObject({
-      /** The rate is multiplied by this on a throttling response (at most once per `cooldownMs`). */
-      decreaseFactor: z.number().gt(0).lt(1).default(0.7),
+      decreaseFactor: z.number().gt(0).lt(1).default(0.9),
       /** Lowest the rate may go, as a fraction of the budget. */
       minFraction: z.number().gt(0).max(1).default(0.1),
-      /** After this long without throttling the rate climbs back… */
-      cooldownMs: z.number().int().min(0).default(1000),
-      /** …by this fraction of the budget per second, up to the budget. */
-      recoveryPerSecond: z.number().gt(0).max(1).default(0.05),
+      cooldownMs: z.number().int().min(0).default(100),
+      recoveryPerSecond: z.number().gt(0).max(1).default(0.1),
     })
-    .default({ decreaseFactor: 0.7, minFraction: 0.1, cooldownMs: 1000, recoveryPerSecond: 0.05 }),
+    .default({ decreaseFactor: 0.9, minFraction: 0.1, cooldownMs: 100, recoveryPerSecond: 0.1 }),
 });
 export type RateBudgets = z.infer<typeof RateBudgetsSchema>;
 

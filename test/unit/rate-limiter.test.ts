@@ -25,19 +25,37 @@ describe('AdaptiveTokenBucket', () => {
     expect(waits).toEqual([0, 100, 200, 300, 400]);
   });
 
-  it('slows down on throttling (once per cooldown) and recovers gradually to the budget', async () => {
+  it('slows down on each throttling response (a burst counts once) and recovers gradually to the budget', async () => {
     const clock = fakeClock();
     const bucket = new AdaptiveTokenBucket({ perSecond: 100 }, adaptive, clock);
     bucket.onThrottled();
-    bucket.onThrottled(); // same burst of errors: counted once
-    expect(bucket.currentRate).toBeCloseTo(70);
-    clock.t += 1000; // cooldown passes
+    bucket.onThrottled(); // same burst of errors (within the cooldown): counted once
+    expect(bucket.currentRate).toBeCloseTo(90);
+    clock.t += 200;
+    bucket.onThrottled(); // 90 + 2 recovered in 0.2 s, then × 0.9
+    expect(bucket.currentRate).toBeCloseTo(82.8);
+    clock.t += 2000; // +10% of the budget per second
+    expect(bucket.currentRate).toBe(100); // 82.8 + 20, capped at the budget
     bucket.onThrottled();
-    expect(bucket.currentRate).toBeCloseTo(49);
-    clock.t += 1000 + 2000; // 2 s of recovery after the cooldown: +5% of budget per second
-    expect(bucket.currentRate).toBeCloseTo(59);
+    clock.t += 500;
+    expect(bucket.currentRate).toBeCloseTo(95);
     clock.t += 60_000;
     expect(bucket.currentRate).toBe(100);
+  });
+
+  it('settles lower the more often AWS throttles', () => {
+    const settle = (throttlesPerSecond: number) => {
+      const clock = fakeClock();
+      const bucket = new AdaptiveTokenBucket({ perSecond: 100 }, adaptive, clock);
+      for (let i = 0; i < 60 * throttlesPerSecond; i++) {
+        clock.t += 1000 / throttlesPerSecond;
+        bucket.onThrottled();
+      }
+      return bucket.currentRate;
+    };
+    expect(settle(1)).toBeGreaterThan(settle(5));
+    expect(settle(5)).toBeGreaterThan(settle(10) - 0.001);
+    expect(settle(10)).toBeLessThan(60);
   });
 
   it('never drops below the minimum fraction of the budget', () => {
@@ -45,9 +63,10 @@ describe('AdaptiveTokenBucket', () => {
     const bucket = new AdaptiveTokenBucket({ perSecond: 100 }, adaptive, clock);
     for (let i = 0; i < 50; i++) {
       bucket.onThrottled();
-      clock.t += 1000;
+      clock.t += 150;
     }
     expect(bucket.currentRate).toBeGreaterThanOrEqual(10);
+    expect(bucket.currentRate).toBeLessThan(20);
   });
 });
 
