@@ -4,8 +4,8 @@
  * 1. seeds N simulated accounts (idempotent; ids 500000000000 + i, stacks at 1.0.0);
  * 2. a plain concurrent script (no Temporal) makes the same AWS calls as accountUpgrade — read the
  *    stack, create + describe the change set, execute, wait, check the health alarm — moving every
- *    account 1.0.0 → 1.1.0 with MAX_IN_FLIGHT at once;
- * 3. a fleetCampaign moves the same accounts 1.1.0 → 1.2.0 through a worker in its own process.
+ *    account to 1.1.0-p<run> with MAX_IN_FLIGHT at once;
+ * 3. a fleetCampaign moves the same accounts to 1.2.0-c<run> through a worker in its own process.
  * Prints wall time, accounts per minute, the worker's peak RSS (VmHWM), the longest workflow history
  * and the Temporal/plain ratio.
  */
@@ -39,6 +39,11 @@ async function main(): Promise<void> {
   const regions = accounts.reduce((k, a) => k + a.regions.length, 0);
   console.log(`seeded ${n} accounts (${regions} stacks) in ${seed.seconds.toFixed(1)} s`);
 
+  // Versions and names unique to this run, so the bench can be run again on the same stacks.
+  const stamp = Date.now().toString(36);
+  const plainVersion = `1.1.0-p${stamp}`;
+  const campaignVersion = `1.2.0-c${stamp}`;
+
   // ---- plain script: the same AWS calls, no Temporal ----
   const { activities: a, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
   const plainStarted = Date.now();
@@ -46,11 +51,11 @@ async function main(): Promise<void> {
     for (const region of account.regions) {
       const t = { fleetFile: seed.file, accountId: account.id, region, runId: `plain-${n}` };
       const stack = await a.readPipelineStack(t);
-      if (stack.found && stack.version === '1.1.0') continue;
-      const changeSetName = `plain-bench-v1-1-0`;
-      await a.createChangeSet({ ...t, changeSetName, clientToken: `plain-create-${account.id}-${region}`, targetVersion: '1.1.0' });
+      if (stack.found && stack.version === plainVersion) continue;
+      const changeSetName = `plain-bench-${stamp}`;
+      await a.createChangeSet({ ...t, changeSetName, clientToken: `plain-create-${stamp}-${account.id}-${region}`, targetVersion: plainVersion });
       await a.describeChangeSet({ ...t, changeSetName });
-      await a.executeChangeSet({ ...t, changeSetName, clientRequestToken: `plain-exec-${account.id}-${region}` });
+      await a.executeChangeSet({ ...t, changeSetName, clientRequestToken: `plain-exec-${stamp}-${account.id}-${region}` });
       await a.waitForStackStatus(t);
       await a.readAlarmStates({ ...t, alarmNames: [healthAlarmName(account.pipeline.stackName)] });
     }
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
     const report: CampaignReport = await client.workflow.execute('fleetCampaign', {
       taskQueue: 'bench',
       workflowId,
-      args: [{ operation: 'upgrade', fleetFile: seed.file, maxInFlight, failureBudget: { maxFailurePercent: 25 }, upgrade: { targetVersion: '1.2.0', healthBakeSeconds: 0, healthPollSeconds: 1 } }],
+      args: [{ operation: 'upgrade', fleetFile: seed.file, maxInFlight, failureBudget: { maxFailurePercent: 25 }, upgrade: { targetVersion: campaignVersion, healthBakeSeconds: 0, healthPollSeconds: 1 } }],
     });
     const seconds = (Date.now() - started) / 1000;
     const peak = fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
