@@ -4,9 +4,7 @@
  * Credentials come from AssumeRole through the proxy, so every call is attributed to its account.
  * Run: npx vitest run test/integration/aws-proxy-cloudformation.test.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
@@ -25,6 +23,7 @@ import {
   type Change,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { startMotoServer } from '../support/moto-server';
 import { createAwsProxy, type AwsProxy } from '../../stack/aws-proxy/server';
 import {
   alarmTriggers,
@@ -49,8 +48,6 @@ import { templateResourceTypes } from '../../stack/aws-proxy/cloudformation-laye
 import type { ChangeSetExecution } from '../../stack/aws-proxy/change-set-ledger';
 import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/proxy-stats';
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
-const MOTO_SERVER = path.join(REPO_ROOT, '.tools/venv/bin/moto_server');
 const REGION = 'eu-west-1';
 const BASE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 const ACCOUNT_A = '200000000101';
@@ -92,7 +89,7 @@ const TEMPLATE = JSON.stringify({
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
-let moto: ChildProcess | undefined;
+let moto: Awaited<ReturnType<typeof startMotoServer>> | undefined;
 let motoUrl = '';
 let proxy: AwsProxy;
 let proxyUrl = '';
@@ -103,30 +100,6 @@ let cfnA: CloudFormationClient;
 let cfnB: CloudFormationClient;
 let stackCounter = 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForMoto(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`moto_server did not answer at ${url} within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -233,14 +206,8 @@ async function waitForStatus(client: CloudFormationClient, stackName: string, st
 }
 
 beforeAll(async () => {
-  expect(fs.existsSync(MOTO_SERVER), `${MOTO_SERVER} missing (run the local stack setup)`).toBe(true);
-  const motoPort = await freePort();
-  motoUrl = `http://127.0.0.1:${motoPort}`;
-  moto = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
-    env: { ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' },
-    stdio: 'ignore',
-  });
-  await waitForMoto(motoUrl, 30_000);
+  moto = await startMotoServer();
+  motoUrl = moto.url;
 
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-proxy-cfn-test-'));
   proxy = createAwsProxy({ upstream: motoUrl, stateDir });
@@ -254,12 +221,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  if (moto?.pid !== undefined && moto.exitCode === null) {
-    const exited = new Promise((r) => moto!.once('exit', r));
-    process.kill(moto.pid, 'SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
-    if (moto.exitCode === null && moto.signalCode === null) process.kill(moto.pid, 'SIGKILL');
-  }
+  await moto?.stop();
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
 });
 

@@ -2,15 +2,14 @@
  * AWS gap/fault proxy against a real moto_server, driven by the real AWS SDK v3.
  * Run: npx vitest run test/integration/aws-proxy.test.ts --pool forks
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CloudFormationClient, ListStacksCommand, ValidateTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { startMotoServer } from '../support/moto-server';
 import { createAwsProxy, type AwsProxy } from '../../stack/aws-proxy/server';
 import { parseRequestInfo } from '../../stack/aws-proxy/request-info';
 import { decideFault, mulberry32, parseFaultPlan } from '../../stack/aws-proxy/fault-plan';
@@ -18,7 +17,6 @@ import { renderAwsError } from '../../stack/aws-proxy/aws-errors';
 import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/proxy-stats';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
-const MOTO_SERVER = path.join(REPO_ROOT, '.tools/venv/bin/moto_server');
 const REGION = 'eu-west-1';
 const BASE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -30,37 +28,13 @@ const OPEN_ROLE = `arn:aws:iam::${OPEN_ACCOUNT}:role/fleetops-open`;
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
-let moto: ChildProcess | undefined;
+let moto: Awaited<ReturnType<typeof startMotoServer>> | undefined;
 let motoUrl = '';
 let proxy: AwsProxy;
 let proxyUrl = '';
 let stateDir = '';
 const logLines: string[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForMoto(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`moto_server did not answer at ${url} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function sts(credentials: Credentials = BASE_CREDENTIALS): STSClient {
   return new STSClient({ endpoint: proxyUrl, region: REGION, credentials, maxAttempts: 1 });
@@ -103,14 +77,8 @@ async function assumeRole(roleArn: string, externalId?: string): Promise<Credent
 }
 
 beforeAll(async () => {
-  expect(fs.existsSync(MOTO_SERVER), `${MOTO_SERVER} missing (run the local stack setup)`).toBe(true);
-  const motoPort = await freePort();
-  motoUrl = `http://127.0.0.1:${motoPort}`;
-  moto = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
-    env: { ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' },
-    stdio: 'ignore',
-  });
-  await waitForMoto(motoUrl, 30_000);
+  moto = await startMotoServer();
+  motoUrl = moto.url;
 
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-proxy-test-'));
   proxy = createAwsProxy({ upstream: motoUrl, stateDir, logger: (line) => logLines.push(line) });
@@ -123,12 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  if (moto?.pid !== undefined && moto.exitCode === null) {
-    const exited = new Promise((r) => moto!.once('exit', r));
-    process.kill(moto.pid, 'SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (moto.exitCode === null && moto.signalCode === null) process.kill(moto.pid, 'SIGKILL');
-  }
+  await moto?.stop();
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
