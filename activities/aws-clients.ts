@@ -21,6 +21,9 @@ export type AwsClientConfig = {
  */
 export class AwsClients {
   private readonly handler: NodeHttpHandler;
+  /** Recently used per-account clients (LRU): an account's calls reuse one client instead of building one per call. */
+  private readonly recent = new Map<string, CloudFormationClient | CloudWatchClient>();
+  private static readonly RECENT_MAX = 256;
 
   constructor(private readonly cfg: AwsClientConfig) {
     const maxSockets = cfg.maxSockets ?? 64;
@@ -46,12 +49,27 @@ export class AwsClients {
     return new STSClient(this.common(this.cfg.homeRegion));
   }
 
-  cloudFormation(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider): CloudFormationClient {
-    return new CloudFormationClient({ ...this.common(region), credentials });
+  /** `cacheKey` names whose credentials these are (e.g. account/run): the same key reuses the client. */
+  cloudFormation(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider, cacheKey?: string): CloudFormationClient {
+    return this.reuse(`cfn:${region}:${cacheKey}`, cacheKey, () => new CloudFormationClient({ ...this.common(region), credentials }));
   }
 
-  cloudWatch(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider): CloudWatchClient {
-    return new CloudWatchClient({ ...this.common(region), credentials });
+  cloudWatch(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider, cacheKey?: string): CloudWatchClient {
+    return this.reuse(`cw:${region}:${cacheKey}`, cacheKey, () => new CloudWatchClient({ ...this.common(region), credentials }));
+  }
+
+  private reuse<C extends CloudFormationClient | CloudWatchClient>(key: string, cacheKey: string | undefined, build: () => C): C {
+    if (cacheKey === undefined) return build();
+    const hit = this.recent.get(key) as C | undefined;
+    if (hit) {
+      this.recent.delete(key);
+      this.recent.set(key, hit);
+      return hit;
+    }
+    const client = build();
+    this.recent.set(key, client);
+    if (this.recent.size > AwsClients.RECENT_MAX) this.recent.delete(this.recent.keys().next().value as string);
+    return client;
   }
 
   destroy(): void {

@@ -27,7 +27,7 @@ export async function describePipelineStack(
   runId: string,
 ): Promise<PipelineStackState> {
   const stackName = account.pipeline.stackName;
-  const cfn = deps.clients.cloudFormation(region, deps.credentials.provider(account, runId));
+  const cfn = deps.clients.cloudFormation(region, deps.credentials.provider(account, runId), `${account.id}/${runId}`);
   try {
     const out = await callAws(
       deps.limits,
@@ -92,7 +92,7 @@ export function isStackBusy(status: string): boolean {
 }
 
 function cfnFor(deps: CloudFormationDeps, account: FleetAccount, region: string, runId: string) {
-  return deps.clients.cloudFormation(region, deps.credentials.provider(account, runId));
+  return deps.clients.cloudFormation(region, deps.credentials.provider(account, runId), `${account.id}/${runId}`);
 }
 
 function cfnCall<T>(deps: CloudFormationDeps, account: FleetAccount, region: string, api: string, call: () => Promise<T>, hooks?: PollHooks): Promise<T> {

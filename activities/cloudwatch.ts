@@ -23,7 +23,7 @@ export async function describeAlarmStates(
   runId: string,
   alarmNames: string[],
 ): Promise<{ alarms: AlarmState[]; missing: string[] }> {
-  const cw = deps.clients.cloudWatch(region, deps.credentials.provider(account, runId));
+  const cw = deps.clients.cloudWatch(region, deps.credentials.provider(account, runId), `${account.id}/${runId}`);
   const alarms: AlarmState[] = [];
   const names = [...new Set(alarmNames)];
   for (let i = 0; i < names.length; i += MAX_NAMES_PER_CALL) {
