@@ -3,7 +3,7 @@ import type { MaintenanceWindow } from '../fleet/fleet-schema';
 import { planWaves, type WavePlanOptions } from '../fleet/plan-waves';
 import { selectAccounts, type AccountSelector } from '../fleet/select-accounts';
 import { FleetOpsError } from './errors';
-import { asFailure, loadFleetFile } from './inventory-activities';
+import { asFailure, loadFleetForActivity } from './inventory-activities';
 
 export type CampaignPlan = {
   waves: Array<{ name: string; ring: string; accountIds: string[] }>;
@@ -22,7 +22,7 @@ export function createCampaignActivities() {
      */
     async planCampaign(input: { fleetFile: string; select?: AccountSelector; maxWaveSize?: WavePlanOptions['maxWaveSize'] }): Promise<CampaignPlan> {
       return asFailure(async () => {
-        const { accounts } = loadFleetFile(input.fleetFile);
+        const { accounts } = loadFleetForActivity(input.fleetFile);
         const selection = selectAccounts(accounts, input.select ?? {});
         if (selection.unknownIds.length) {
           throw new FleetOpsError(ErrorType.InvalidWorkflowInput, `select.ids: not in fleet file ${input.fleetFile}: ${selection.unknownIds.join(', ')}`);

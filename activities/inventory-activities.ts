@@ -16,12 +16,13 @@ export type AccountInventory = { accountId: string; stacks: PipelineStackState[]
 
 /** Finds an account in the fleet file (cached per file version) or fails non-retryably. */
 export function fleetAccount(fleetFile: string, accountId: string): FleetAccount {
-  const account = loadFleetFile(fleetFile).byId.get(accountId);
+  const account = loadFleetForActivity(fleetFile).byId.get(accountId);
   if (!account) throw new FleetOpsError(ErrorType.AccountNotInFleet, `account ${accountId} is not in fleet file ${fleetFile}`, { accountId });
   return account;
 }
 
-export function loadFleetFile(fleetFile: string): ReturnType<typeof loadFleetFileCached> {
+/** The fleet file (cached per file version); an invalid or unreadable file fails non-retryably. */
+export function loadFleetForActivity(fleetFile: string): ReturnType<typeof loadFleetFileCached> {
   try {
     return loadFleetFileCached(fleetFile);
   } catch (err) {
@@ -35,7 +36,7 @@ export function createInventoryActivities(deps: CloudFormationDeps) {
     /** Resolves the selection against the fleet file; returns ids only, to keep workflow history small. */
     async selectInventoryAccounts(input: { fleetFile: string; select?: AccountSelector }): Promise<InventorySelection> {
       return asFailure(async () => {
-        const { accounts } = loadFleetFile(input.fleetFile);
+        const { accounts } = loadFleetForActivity(input.fleetFile);
         const result = selectAccounts(accounts, input.select ?? {});
         return { accountIds: result.selected.map((a) => a.id), skipped: result.skipped, unknownIds: result.unknownIds };
       });

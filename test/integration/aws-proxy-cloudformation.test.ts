@@ -24,6 +24,7 @@ import {
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { startMotoServer } from '../support/moto-server';
+import { proxyAdmin } from '../support/proxy-admin';
 import { createAwsProxy, type AwsProxy } from '../../stack/aws-proxy/server';
 import {
   alarmTriggers,
@@ -105,15 +106,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function admin<T = { message?: string }>(method: string, route: string, body?: unknown): Promise<{ status: number; text: string; json: T }> {
-  const res = await fetch(`${proxyUrl}/__fleetops/${route}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, json: (text ? JSON.parse(text) : undefined) as T };
-}
+const admin = <T = { message?: string }>(method: string, route: string, body?: unknown) => proxyAdmin<T>(proxyUrl, method, route, body);
 
 async function putPlan(plan: unknown): Promise<void> {
   const res = await admin('PUT', 'faults', plan);

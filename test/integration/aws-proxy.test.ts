@@ -10,6 +10,7 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CloudFormationClient, ListStacksCommand, ValidateTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { startMotoServer } from '../support/moto-server';
+import { proxyAdmin } from '../support/proxy-admin';
 import { createAwsProxy, type AwsProxy } from '../../stack/aws-proxy/server';
 import { parseRequestInfo } from '../../stack/aws-proxy/request-info';
 import { decideFault, mulberry32, parseFaultPlan } from '../../stack/aws-proxy/fault-plan';
@@ -44,15 +45,7 @@ function cloudFormation(credentials: Credentials = BASE_CREDENTIALS): CloudForma
   return new CloudFormationClient({ endpoint: proxyUrl, region: REGION, credentials, maxAttempts: 1 });
 }
 
-async function admin<T = { message?: string }>(method: string, route: string, body?: unknown): Promise<{ status: number; text: string; json: T }> {
-  const res = await fetch(`${proxyUrl}/__fleetops/${route}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, json: (text ? JSON.parse(text) : undefined) as T };
-}
+const admin = <T = { message?: string }>(method: string, route: string, body?: unknown) => proxyAdmin<T>(proxyUrl, method, route, body);
 
 async function putFaults(plan: unknown): Promise<void> {
   const res = await admin('PUT', 'faults', plan);

@@ -6,6 +6,7 @@ import { useLocalStackEnv } from '../../cli/local-env';
 import { loadStackConfig, type StackConfig } from '../../stack/stack-config';
 import { createFleetWorker } from '../../worker/run-worker';
 import { installRuntimeLogging } from '../../worker/runtime-logging';
+import { proxyAdmin } from './proxy-admin';
 import { loadWorkerConfig } from '../../worker/worker-config';
 
 /** The test run's local stack config, with this process pointed at it. */
@@ -48,20 +49,16 @@ export async function testClient(cfg: StackConfig): Promise<{ client: Client; cl
 }
 
 export async function setFaultPlan(cfg: StackConfig, plan: unknown): Promise<void> {
-  const res = await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, {
-    method: plan ? 'PUT' : 'DELETE',
-    headers: { 'Content-Type': 'application/json' },
-    body: plan ? JSON.stringify(plan) : undefined,
-  });
-  if (!res.ok) throw new Error(`fault plan rejected: ${await res.text()}`);
+  const res = plan ? await proxyAdmin(cfg.awsEndpoint, 'PUT', 'faults', plan) : await proxyAdmin(cfg.awsEndpoint, 'DELETE', 'faults');
+  if (res.status !== 200) throw new Error(`fault plan rejected: ${res.text}`);
 }
 
 export async function proxyStats(cfg: StackConfig): Promise<{ injected: { throttle: number; serverError: number }; accessDenied: number; byAction: Record<string, number> }> {
-  return (await fetch(`${cfg.awsEndpoint}/__fleetops/stats`)).json() as never;
+  return (await proxyAdmin<never>(cfg.awsEndpoint, 'GET', 'stats')).json;
 }
 
 export type ExecutionLedgerEntry = { account: string; region: string; stackName: string; changeSetName: string; version: string | null; count: number };
 /** Change set executions the AWS proxy saw take effect (to prove none ran twice). */
 export async function executions(cfg: StackConfig): Promise<ExecutionLedgerEntry[]> {
-  return ((await (await fetch(`${cfg.awsEndpoint}/__fleetops/cloudformation/executions`)).json()) as { executions: ExecutionLedgerEntry[] }).executions;
+  return (await proxyAdmin<{ executions: ExecutionLedgerEntry[] }>(cfg.awsEndpoint, 'GET', 'cloudformation/executions')).json.executions;
 }
