@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { createLogger } from './logger';
 import { createFleetWorker } from './run-worker';
 import { installRuntimeLogging } from './runtime-logging';
@@ -9,7 +10,7 @@ export async function runWorkerMain(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   installRuntimeLogging(logger);
   const { worker, close } = await createFleetWorker({ config, logger });
-  logger.info({ taskQueue: config.taskQueue, awsEndpoint: config.awsEndpoint ?? 'AWS', vault: config.vault.endpoint }, 'worker started');
+  logger.info({ taskQueue: config.taskQueue, awsEndpoint: config.awsEndpoint ?? 'AWS', vault: config.vault.endpoint, heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20) }, 'worker started');
   try {
     await worker.run(); // the Temporal Runtime turns SIGINT/SIGTERM into a graceful shutdown
   } finally {

@@ -43,8 +43,23 @@ async function kill9(proc: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** The "worker started" log lines: the launcher re-executes node, so these name the worker process. */
+function workerStarts(): { pid: number; heapLimitMiB: number }[] {
+  return fs.readFileSync(workerLog, 'utf8').split('\n').filter((l) => l.includes('"worker started"')).map((l) => JSON.parse(l));
+}
+
+/** Running, as opposed to gone or a zombie waiting for init to reap it. */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 beforeAll(async () => {
   fs.mkdirSync(path.dirname(workerLog), { recursive: true });
+  fs.writeFileSync(workerLog, '');
   ({ file: fleetFile } = await runSimSeed({ accounts: 60, idBase: 400_000_000_000, out: path.join(cfg.stateDir, 'chaos-fleet.yaml'), quiet: true }));
   temporal = await testClient(cfg);
 });
@@ -71,14 +86,21 @@ describe('chaos', () => {
         if ((s?.counts.upgraded ?? 0) >= threshold) break;
         await new Promise((r) => setTimeout(r, 200));
       }
+      const killed = workerStarts().at(-1)!;
       await kill9(workerProc);
       await new Promise((r) => setTimeout(r, 1000));
+      expect(running(killed.pid), `worker process ${killed.pid} outlived its launcher's SIGKILL`).toBe(false);
       workerProc = await startWorkerProcess();
     }
     const report: CampaignReport = await handle.result();
     expect(report.phase).toBe('completed');
     expect(report.problems).toEqual([]);
     expect(report.counts.upgraded).toBe(60);
+    // Three worker processes, each under the default bounded heap (bin/worker-heap.js: 256 MiB old space).
+    const launches = workerStarts();
+    expect(launches).toHaveLength(3);
+    expect(new Set(launches.map((l) => l.pid)).size).toBe(3);
+    for (const l of launches) expect(l.heapLimitMiB).toBeLessThan(400);
 
     const accounts = loadFleetFile(fleetFile);
     const inv: FleetInventoryReport = await temporal.client.workflow.execute('fleetInventory', { taskQueue: TASK_QUEUE, workflowId: 'campaign-chaos-inventory', args: [{ fleetFile }] });
