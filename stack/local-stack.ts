@@ -39,7 +39,8 @@ const PARTS: StackPart[] = [
     url: (c) => c.motoUrl,
     command: (c) => [path.join(c.venvBin, 'moto_server'), '-H', c.host, '-p', String(c.motoPort)],
     env: () => ({ ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' }),
-    healthy: (c) => httpOk(`${c.motoUrl}/moto-api/data.json`),
+    // `/moto-api/config` is tiny; `data.json` would serialise every resource moto holds (minutes at 4,000 accounts).
+    healthy: (c) => httpOk(`${c.motoUrl}/moto-api/config`),
     startTimeoutMs: 30_000,
   },
   {
