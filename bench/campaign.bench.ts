@@ -1,5 +1,5 @@
 /**
- * Upgrade campaign at scale on the local stack: `npm run bench:campaign -- N [MAX_IN_FLIGHT]`.
+ * Upgrade campaign at scale on the local stack: `npm run bench:campaign -- N [MAX_IN_FLIGHT] [--campaign-only]`.
  *
  * 1. seeds N simulated accounts (idempotent; ids 500000000000 + i, stacks at 1.0.0);
  * 2. a plain concurrent script (no Temporal) makes the same AWS calls as accountUpgrade — read the
@@ -7,7 +7,7 @@
  *    account to 1.1.0-p<run> with MAX_IN_FLIGHT at once;
  * 3. a fleetCampaign moves the same accounts to 1.2.0-c<run> through a worker in its own process.
  * Prints wall time, accounts per minute, the worker's peak RSS (VmHWM), the longest workflow history
- * and the Temporal/plain ratio.
+ * and the Temporal/plain ratio. `--campaign-only` skips step 2 (for memory experiments; no ratio).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +19,7 @@ import { runSimSeed } from '../cli/commands/sim-seed';
 import { connectTemporalClient } from '../cli/temporal-client';
 import { healthAlarmName } from '../cli/sim/pipeline-template';
 import { loadFleetFile } from '../fleet/load-fleet';
+import type { FleetAccount } from '../fleet/fleet-schema';
 import { stackUp } from '../stack/local-stack';
 import { loadStackConfig } from '../stack/stack-config';
 import { createFleetActivities } from '../worker/fleet-activities';
@@ -28,8 +29,10 @@ import type { CampaignReport } from '../workflows/fleet-campaign';
 const ROOT = path.resolve(__dirname, '..');
 
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 1000);
-  const maxInFlight = Number(process.argv[3] ?? 50);
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const campaignOnly = process.argv.includes('--campaign-only');
+  const n = Number(positional[0] ?? 1000);
+  const maxInFlight = Number(positional[1] ?? 50);
   const cfg = loadStackConfig();
   await stackUp(cfg, () => undefined);
   useLocalStackEnv(cfg);
@@ -45,24 +48,7 @@ async function main(): Promise<void> {
   const campaignVersion = `1.2.0-c${stamp}`;
 
   // ---- plain script: the same AWS calls, no Temporal ----
-  const { activities: a, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
-  const plainStarted = Date.now();
-  await mapPool(accounts, maxInFlight, async (account) => {
-    for (const region of account.regions) {
-      const t = { fleetFile: seed.file, accountId: account.id, region, runId: `plain-${n}` };
-      const stack = await a.readPipelineStack(t);
-      if (stack.found && stack.version === plainVersion) continue;
-      const changeSetName = `plain-bench-${stamp}`;
-      await a.createChangeSet({ ...t, changeSetName, clientToken: `plain-create-${stamp}-${account.id}-${region}`, targetVersion: plainVersion });
-      await a.describeChangeSet({ ...t, changeSetName });
-      await a.executeChangeSet({ ...t, changeSetName, clientRequestToken: `plain-exec-${stamp}-${account.id}-${region}` });
-      await a.waitForStackStatus(t);
-      await a.readAlarmStates({ ...t, alarmNames: [healthAlarmName(account.pipeline.stackName)] });
-    }
-  });
-  const plainSeconds = (Date.now() - plainStarted) / 1000;
-  close();
-  console.log(`plain script:  ${n} accounts in ${plainSeconds.toFixed(1)} s (${((n / plainSeconds) * 60).toFixed(0)} accounts/min)`);
+  const plainSeconds = campaignOnly ? undefined : await runPlainScript({ accounts, fleetFile: seed.file, maxInFlight, stamp, plainVersion });
 
   // ---- the campaign, with a worker in its own process ----
   const logFile = path.join(cfg.stateDir, 'logs', 'bench-worker.log');
@@ -102,11 +88,34 @@ async function main(): Promise<void> {
     console.log(`campaign:      ${n} accounts in ${seconds.toFixed(1)} s (${((n / seconds) * 60).toFixed(0)} accounts/min), phase ${report.phase}, upgraded ${report.counts.upgraded ?? 0}, problems ${report.problems.length}`);
     console.log(`  campaign runs (continue-as-new): ${runs}; longest history ${longest} events (limit 10,240)`);
     console.log(`  worker peak RSS ${peak ? (Number(peak) / 1024).toFixed(0) : '?'} MiB (target < 500), V8 heap limit ${started.heapLimitMiB} MiB`);
-    console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}× (target ≤ 1.5×)`);
+    if (plainSeconds) console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}× (target ≤ 1.5×)`);
   } finally {
     worker.kill('SIGTERM');
     await closeClient();
   }
+}
+
+/** The same AWS calls as accountUpgrade, straight from the activities with MAX_IN_FLIGHT at once: the baseline. */
+async function runPlainScript(o: { accounts: FleetAccount[]; fleetFile: string; maxInFlight: number; stamp: string; plainVersion: string }): Promise<number> {
+  const { activities: a, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
+  const plainStarted = Date.now();
+  await mapPool(o.accounts, o.maxInFlight, async (account) => {
+    for (const region of account.regions) {
+      const t = { fleetFile: o.fleetFile, accountId: account.id, region, runId: `plain-${o.accounts.length}` };
+      const stack = await a.readPipelineStack(t);
+      if (stack.found && stack.version === o.plainVersion) continue;
+      const changeSetName = `plain-bench-${o.stamp}`;
+      await a.createChangeSet({ ...t, changeSetName, clientToken: `plain-create-${o.stamp}-${account.id}-${region}`, targetVersion: o.plainVersion });
+      await a.describeChangeSet({ ...t, changeSetName });
+      await a.executeChangeSet({ ...t, changeSetName, clientRequestToken: `plain-exec-${o.stamp}-${account.id}-${region}` });
+      await a.waitForStackStatus(t);
+      await a.readAlarmStates({ ...t, alarmNames: [healthAlarmName(account.pipeline.stackName)] });
+    }
+  });
+  const seconds = (Date.now() - plainStarted) / 1000;
+  close();
+  console.log(`plain script:  ${o.accounts.length} accounts in ${seconds.toFixed(1)} s (${((o.accounts.length / seconds) * 60).toFixed(0)} accounts/min)`);
+  return seconds;
 }
 
 main().catch((err) => {

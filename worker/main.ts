@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import { createLogger } from './logger';
+import { startMemoryLog } from './memory-log';
 import { createFleetWorker } from './run-worker';
 import { installRuntimeLogging } from './runtime-logging';
 import { loadWorkerConfig } from './worker-config';
@@ -11,9 +12,11 @@ export async function runWorkerMain(): Promise<void> {
   installRuntimeLogging(logger);
   const { worker, close } = await createFleetWorker({ config, logger });
   logger.info({ taskQueue: config.taskQueue, awsEndpoint: config.awsEndpoint ?? 'AWS', vault: config.vault.endpoint, heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20) }, 'worker started');
+  const stopMemoryLog = startMemoryLog(logger);
   try {
     await worker.run(); // the Temporal Runtime turns SIGINT/SIGTERM into a graceful shutdown
   } finally {
+    stopMemoryLog();
     await close();
     logger.info('worker stopped');
     logger.flush();
