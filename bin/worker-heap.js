@@ -1,14 +1,18 @@
 // `fleetops worker` runs with a bounded V8 heap. Left at V8's default limit (a quarter of RAM), the
 // heap lets garbage pile up to gigabytes before collecting it in earnest; bounded, the worker keeps a
 // small footprint at the same throughput (see bench/campaign.bench.ts and the README). The limit can
-// only be set when node starts, so the launcher re-executes node with --max-old-space-size and
-// relays signals and the exit status; the worker process ends at once if its launcher dies.
+// only be set when node starts, so the launcher re-executes node with --max-old-space-size (and small
+// young-generation semi-spaces), relays signals and the exit status; the worker process ends at once
+// if its launcher dies.
 'use strict';
 const { spawn } = require('node:child_process');
 const os = require('node:os');
 
 const DEFAULT_HEAP_MB = 256;
 const MIN_HEAP_MB = 128;
+// V8 sizes each isolate's young generation at 3 × 16 MiB semi-spaces; the worker has two isolates (main
+// thread, workflow thread). 4 MiB semi-spaces took ~60 MiB off the peak at the same throughput.
+const SEMI_SPACE_MB = 4;
 const PARENT_ENV = 'FLEETOPS_WORKER_PARENT_PID';
 
 /** The heap limit in MiB from FLEETOPS_WORKER_HEAP_MB; 0 means V8's default (no relaunch). */
@@ -22,9 +26,15 @@ function workerHeapMb(env = process.env) {
   return mb;
 }
 
-/** True when node already runs with a heap limit chosen by the operator (flag or NODE_OPTIONS). */
+/** True when node already runs with this V8 flag chosen by the operator (command line or NODE_OPTIONS). */
+function flagGiven(flag, env = process.env) {
+  const pattern = new RegExp(`^--${flag.replace(/-/g, '[-_]')}(=|$)`);
+  return [...process.execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => pattern.test(a));
+}
+
+/** True when node already runs with a heap limit chosen by the operator. */
 function heapLimitGiven(env = process.env) {
-  return [...process.execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--max[-_]old[-_]space[-_]size/.test(a));
+  return flagGiven('max-old-space-size', env);
 }
 
 /**
@@ -45,7 +55,8 @@ function launchWithBoundedHeap(scriptPath, args) {
     process.exit(2);
   }
   if (mb === 0 || heapLimitGiven()) return false;
-  const child = spawn(process.execPath, [`--max-old-space-size=${mb}`, scriptPath, ...args], {
+  const flags = [`--max-old-space-size=${mb}`, ...(flagGiven('max-semi-space-size') ? [] : [`--max-semi-space-size=${SEMI_SPACE_MB}`])];
+  const child = spawn(process.execPath, [...flags, scriptPath, ...args], {
     stdio: 'inherit',
     env: { ...process.env, [PARENT_ENV]: String(process.pid) },
   });
@@ -67,4 +78,4 @@ function watchLauncher(launcherPid) {
   }, 250).unref();
 }
 
-module.exports = { launchWithBoundedHeap, workerHeapMb, heapLimitGiven, DEFAULT_HEAP_MB };
+module.exports = { launchWithBoundedHeap, workerHeapMb, heapLimitGiven, flagGiven, DEFAULT_HEAP_MB };

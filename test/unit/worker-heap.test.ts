@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { workerHeapMb, heapLimitGiven, DEFAULT_HEAP_MB } = require('../../bin/worker-heap.js');
+const { workerHeapMb, heapLimitGiven, flagGiven, DEFAULT_HEAP_MB } = require('../../bin/worker-heap.js');
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -23,6 +23,9 @@ describe('worker heap limit (FLEETOPS_WORKER_HEAP_MB)', () => {
   it("respects a limit the operator already gave in NODE_OPTIONS", () => {
     expect(heapLimitGiven({ NODE_OPTIONS: '--enable-source-maps --max-old-space-size=1024' })).toBe(true);
     expect(heapLimitGiven({ NODE_OPTIONS: '--enable-source-maps' })).toBe(false);
+    expect(heapLimitGiven({ NODE_OPTIONS: '--max_old_space_size=512' })).toBe(true);
+    expect(flagGiven('max-semi-space-size', { NODE_OPTIONS: '--max-semi-space-size=8' })).toBe(true);
+    expect(flagGiven('max-semi-space-size', { NODE_OPTIONS: '--max-old-space-size=512' })).toBe(false);
   });
 
   it('`fleetops worker` with a bad value exits 2 before connecting to anything', async () => {
