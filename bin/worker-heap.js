@@ -45,6 +45,7 @@ function heapLimitGiven(env = process.env) {
 function launchWithBoundedHeap(scriptPath, args) {
   if (process.env[PARENT_ENV]) {
     watchLauncher(Number(process.env[PARENT_ENV]));
+    delete process.env[PARENT_ENV]; // not inherited by processes the worker starts
     return false;
   }
   let mb;
