@@ -29,7 +29,7 @@ async function startWorkerProcess(): Promise<ChildProcess> {
   });
   fs.closeSync(out);
   for (let i = 0; i < 120; i++) {
-    if (fs.readFileSync(workerLog, 'utf8').split('\n').filter((l) => l.includes('"worker started"')).length > starts) break;
+    if (workerStarts().length > starts) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   starts++;

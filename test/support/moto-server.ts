@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { httpOk, waitUntil } from '../../stack/processes';
 
 const MOTO_SERVER = path.resolve(__dirname, '../../.tools/venv/bin/moto_server');
 
@@ -29,14 +30,11 @@ export async function startMotoServer(): Promise<{ url: string; stop: () => Prom
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     if (moto.exitCode === null && moto.signalCode === null) process.kill(moto.pid, 'SIGKILL');
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ok = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-    if (ok) return { url, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`moto_server did not answer at ${url} within 30 s`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitUntil('moto_server', () => httpOk(`${url}/moto-api/config`), 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
   }
+  return { url, stop };
 }
