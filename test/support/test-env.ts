@@ -1,13 +1,20 @@
 /**
  * One local stack for the whole run, on its own ports and state folder so it never collides with a
  * `npm run demo` stack: test/support/global-setup.ts brings it up and takes it down.
+ * FLEETOPS_TEST_PORT_OFFSET (default 0) moves every port, so two checkouts can run their suites at once.
  */
+const offset = Number(process.env.FLEETOPS_TEST_PORT_OFFSET ?? 0);
+if (!Number.isInteger(offset) || offset < 0 || offset > 40_000) {
+  throw new Error(`FLEETOPS_TEST_PORT_OFFSET must be an integer from 0 to 40000, got "${process.env.FLEETOPS_TEST_PORT_OFFSET}"`);
+}
+const port = (p: number) => String(p + offset);
+
 export const TEST_STACK_ENV = {
   FLEETOPS_STATE_DIR: '.fleetops-test',
-  FLEETOPS_TEMPORAL_PORT: '17233',
-  FLEETOPS_TEMPORAL_UI_PORT: '18233',
-  FLEETOPS_MOTO_PORT: '15000',
-  FLEETOPS_AWS_PORT: '14566',
-  FLEETOPS_VAULT_PORT: '18200',
+  FLEETOPS_TEMPORAL_PORT: port(17233),
+  FLEETOPS_TEMPORAL_UI_PORT: port(18233),
+  FLEETOPS_MOTO_PORT: port(15000),
+  FLEETOPS_AWS_PORT: port(14566),
+  FLEETOPS_VAULT_PORT: port(18200),
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
