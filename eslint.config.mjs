@@ -1,9 +1,34 @@
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
-  'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers',
-  'tls', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ];
 
 export default tseslint.config(
@@ -12,7 +37,10 @@ export default tseslint.config(
   {
     // Plain CommonJS set-up scripts that run before node_modules exists.
     files: ['scripts/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
@@ -29,19 +57,35 @@ export default tseslint.config(
     // no AWS/Vault clients, no wall-clock or randomness outside @temporalio/workflow.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: nodeBuiltins.flatMap((m) => [
-          { name: m, message: 'Workflows must not import Node built-ins (non-deterministic).' },
-          { name: `node:${m}`, message: 'Workflows must not import Node built-ins (non-deterministic).' },
-        ]),
-        patterns: [
-          { group: ['../activities', '../activities/*', '**/activities/**'], allowTypeImports: true,
-            message: 'Workflows may import only types from activities/ (use proxyActivities).' },
-          { group: ['@aws-sdk/*', 'node-vault', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
-            message: 'Side-effecting libraries belong in activities/.' },
-        ],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.flatMap((m) => [
+            { name: m, message: 'Workflows must not import Node built-ins (non-deterministic).' },
+            { name: `node:${m}`, message: 'Workflows must not import Node built-ins (non-deterministic).' },
+          ]),
+          patterns: [
+            {
+              group: ['../activities', '../activities/*', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Workflows may import only types from activities/ (use proxyActivities).',
+            },
+            {
+              group: [
+                '@aws-sdk/*',
+                'node-vault',
+                'pino',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'Side-effecting libraries belong in activities/.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'setInterval', message: 'Use sleep() loops from @temporalio/workflow.' },
         { name: 'process', message: 'Workflows must not read process state.' },

@@ -1,7 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { TEST_STACK_ENV } from './test/support/test-env';
 
-
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -48,7 +48,12 @@ export class AccountCredentials {
   provider(account: FleetAccount, runId: string): () => Promise<AwsCredentialIdentity> {
     return async () => {
       const c = await this.get(account, runId);
-      return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
+      return {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        sessionToken: c.sessionToken,
+        expiration: c.expiration,
+      };
     };
   }
 
@@ -87,7 +92,11 @@ export class AccountCredentials {
     );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
-      throw new FleetOpsError('AwsUnavailable', `sts:AssumeRole in account ${account.id}: response had no credentials`, { accountId: account.id });
+      throw new FleetOpsError(
+        'AwsUnavailable',
+        `sts:AssumeRole in account ${account.id}: response had no credentials`,
+        { accountId: account.id },
+      );
     }
     const creds: CachedCredentials = {
       accessKeyId: c.AccessKeyId,

@@ -50,15 +50,35 @@ export class AwsClients {
   }
 
   /** `cacheKey` names whose credentials these are (e.g. account/run): the same key reuses the client. */
-  cloudFormation(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider, cacheKey?: string): CloudFormationClient {
-    return this.reuse(`cfn:${region}:${cacheKey}`, cacheKey, () => new CloudFormationClient({ ...this.common(region), credentials }));
+  cloudFormation(
+    region: string,
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+    cacheKey?: string,
+  ): CloudFormationClient {
+    return this.reuse(
+      `cfn:${region}:${cacheKey}`,
+      cacheKey,
+      () => new CloudFormationClient({ ...this.common(region), credentials }),
+    );
   }
 
-  cloudWatch(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider, cacheKey?: string): CloudWatchClient {
-    return this.reuse(`cw:${region}:${cacheKey}`, cacheKey, () => new CloudWatchClient({ ...this.common(region), credentials }));
+  cloudWatch(
+    region: string,
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+    cacheKey?: string,
+  ): CloudWatchClient {
+    return this.reuse(
+      `cw:${region}:${cacheKey}`,
+      cacheKey,
+      () => new CloudWatchClient({ ...this.common(region), credentials }),
+    );
   }
 
-  private reuse<C extends CloudFormationClient | CloudWatchClient>(key: string, cacheKey: string | undefined, build: () => C): C {
+  private reuse<C extends CloudFormationClient | CloudWatchClient>(
+    key: string,
+    cacheKey: string | undefined,
+    build: () => C,
+  ): C {
     if (cacheKey === undefined) return build();
     const hit = this.recent.get(key) as C | undefined;
     if (hit) {

@@ -20,20 +20,34 @@ export function createCampaignActivities() {
      * Resolves the campaign's selection against the fleet file and orders it into waves by ring.
      * Unknown account ids or an empty selection fail the campaign at once (non-retryable).
      */
-    async planCampaign(input: { fleetFile: string; select?: AccountSelector; maxWaveSize?: WavePlanOptions['maxWaveSize'] }): Promise<CampaignPlan> {
+    async planCampaign(input: {
+      fleetFile: string;
+      select?: AccountSelector;
+      maxWaveSize?: WavePlanOptions['maxWaveSize'];
+    }): Promise<CampaignPlan> {
       return asFailure(async () => {
         const { accounts } = loadFleetForActivity(input.fleetFile);
         const selection = selectAccounts(accounts, input.select ?? {});
         if (selection.unknownIds.length) {
-          throw new FleetOpsError(ErrorType.InvalidWorkflowInput, `select.ids: not in fleet file ${input.fleetFile}: ${selection.unknownIds.join(', ')}`);
+          throw new FleetOpsError(
+            ErrorType.InvalidWorkflowInput,
+            `select.ids: not in fleet file ${input.fleetFile}: ${selection.unknownIds.join(', ')}`,
+          );
         }
         if (selection.selected.length === 0) {
-          throw new FleetOpsError(ErrorType.InvalidWorkflowInput, `the selection matches no active account in ${input.fleetFile}`);
+          throw new FleetOpsError(
+            ErrorType.InvalidWorkflowInput,
+            `the selection matches no active account in ${input.fleetFile}`,
+          );
         }
         const windows: Record<string, MaintenanceWindow> = {};
         for (const a of selection.selected) if (a.maintenanceWindow) windows[a.id] = a.maintenanceWindow;
         const waves = planWaves(selection.selected, { maxWaveSize: input.maxWaveSize });
-        return { waves: waves.map((w) => ({ name: w.name, ring: w.ring, accountIds: w.accountIds })), windows, notSelected: selection.skipped };
+        return {
+          waves: waves.map((w) => ({ name: w.name, ring: w.ring, accountIds: w.accountIds })),
+          windows,
+          notSelected: selection.skipped,
+        };
       });
     },
   };

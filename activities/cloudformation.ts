@@ -1,6 +1,14 @@
 import {
-  CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, GetTemplateCommand,
-  UpdateStackCommand, type DescribeChangeSetCommandOutput, type Parameter, type Stack,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+  UpdateStackCommand,
+  type DescribeChangeSetCommandOutput,
+  type Parameter,
+  type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { ErrorType } from '../fleet/error-types';
 import type { FleetAccount } from '../fleet/fleet-schema';
@@ -36,11 +44,16 @@ export async function describePipelineStack(
     );
     const stack = out.Stacks?.[0];
     if (!stack) return { region, stackName, found: false };
-    const version = stack.Parameters?.find((p) => p.ParameterKey === PIPELINE_VERSION_PARAMETER)?.ParameterValue ?? null;
+    const version =
+      stack.Parameters?.find((p) => p.ParameterKey === PIPELINE_VERSION_PARAMETER)?.ParameterValue ?? null;
     return { region, stackName, found: true, status: stack.StackStatus ?? 'UNKNOWN', version };
   } catch (err) {
     // DescribeStacks answers a ValidationError "Stack with id X does not exist" for a missing stack.
-    if (err instanceof FleetOpsError && err.context.awsCode === 'ValidationError' && /does not exist/.test(err.message)) {
+    if (
+      err instanceof FleetOpsError &&
+      err.context.awsCode === 'ValidationError' &&
+      /does not exist/.test(err.message)
+    ) {
       return { region, stackName, found: false };
     }
     throw err;
@@ -95,7 +108,14 @@ function cfnFor(deps: CloudFormationDeps, account: FleetAccount, region: string,
   return deps.clients.cloudFormation(region, deps.credentials.provider(account, runId), `${account.id}/${runId}`);
 }
 
-function cfnCall<T>(deps: CloudFormationDeps, account: FleetAccount, region: string, api: string, call: () => Promise<T>, hooks?: PollHooks): Promise<T> {
+function cfnCall<T>(
+  deps: CloudFormationDeps,
+  account: FleetAccount,
+  region: string,
+  api: string,
+  call: () => Promise<T>,
+  hooks?: PollHooks,
+): Promise<T> {
   return callAws(deps.limits, { family: 'cloudformation', api, region, accountId: account.id }, call, {
     ...DEFAULT_AWS_CALL_OPTIONS,
     onRetry: () => hooks?.heartbeat?.(),
@@ -103,7 +123,9 @@ function cfnCall<T>(deps: CloudFormationDeps, account: FleetAccount, region: str
 }
 
 function isMissingStack(err: unknown): boolean {
-  return err instanceof FleetOpsError && err.context.awsCode === 'ValidationError' && /does not exist/.test(err.message);
+  return (
+    err instanceof FleetOpsError && err.context.awsCode === 'ValidationError' && /does not exist/.test(err.message)
+  );
 }
 
 /** DescribeChangeSet of a name that is not there: ChangeSetNotFound on AWS, a "does not exist" ValidationError on moto. */
@@ -117,7 +139,13 @@ function isAwsCode(err: unknown, pattern: RegExp): boolean {
 }
 
 /** Reads the pipeline stack with its status reason (for upgrades). */
-export async function readPipelineStack(deps: CloudFormationDeps, account: FleetAccount, region: string, runId: string, hooks?: PollHooks): Promise<StackSnapshot> {
+export async function readPipelineStack(
+  deps: CloudFormationDeps,
+  account: FleetAccount,
+  region: string,
+  runId: string,
+  hooks?: PollHooks,
+): Promise<StackSnapshot> {
   const stackName = account.pipeline.stackName;
   const stack = await describeStack(deps, account, region, runId, hooks);
   if (!stack) return { region, stackName, found: false };
@@ -131,10 +159,23 @@ export async function readPipelineStack(deps: CloudFormationDeps, account: Fleet
   };
 }
 
-async function describeStack(deps: CloudFormationDeps, account: FleetAccount, region: string, runId: string, hooks?: PollHooks): Promise<Stack | undefined> {
+async function describeStack(
+  deps: CloudFormationDeps,
+  account: FleetAccount,
+  region: string,
+  runId: string,
+  hooks?: PollHooks,
+): Promise<Stack | undefined> {
   const cfn = cfnFor(deps, account, region, runId);
   try {
-    const out = await cfnCall(deps, account, region, 'DescribeStacks', () => cfn.send(new DescribeStacksCommand({ StackName: account.pipeline.stackName })), hooks);
+    const out = await cfnCall(
+      deps,
+      account,
+      region,
+      'DescribeStacks',
+      () => cfn.send(new DescribeStacksCommand({ StackName: account.pipeline.stackName })),
+      hooks,
+    );
     return out.Stacks?.[0];
   } catch (err) {
     if (isMissingStack(err)) return undefined;
@@ -142,10 +183,19 @@ async function describeStack(deps: CloudFormationDeps, account: FleetAccount, re
   }
 }
 
-async function requireStack(deps: CloudFormationDeps, account: FleetAccount, region: string, runId: string): Promise<Stack> {
+async function requireStack(
+  deps: CloudFormationDeps,
+  account: FleetAccount,
+  region: string,
+  runId: string,
+): Promise<Stack> {
   const stack = await describeStack(deps, account, region, runId);
   if (!stack) {
-    throw new FleetOpsError(ErrorType.StackMissing, `stack ${account.pipeline.stackName} does not exist in account ${account.id} ${region}`, { accountId: account.id, region });
+    throw new FleetOpsError(
+      ErrorType.StackMissing,
+      `stack ${account.pipeline.stackName} does not exist in account ${account.id} ${region}`,
+      { accountId: account.id, region },
+    );
   }
   return stack;
 }
@@ -162,12 +212,22 @@ function versionParameters(stack: Stack, version: string): Parameter[] {
  * The stack's current template body. Sent explicitly instead of UsePreviousTemplate (which moto
  * answers with HTTP 500); "Original" keeps transforms for CloudFormation to expand again.
  */
-async function currentTemplate(deps: CloudFormationDeps, account: FleetAccount, region: string, runId: string): Promise<string> {
+async function currentTemplate(
+  deps: CloudFormationDeps,
+  account: FleetAccount,
+  region: string,
+  runId: string,
+): Promise<string> {
   const cfn = cfnFor(deps, account, region, runId);
   const out = await cfnCall(deps, account, region, 'GetTemplate', () =>
     cfn.send(new GetTemplateCommand({ StackName: account.pipeline.stackName, TemplateStage: 'Original' })),
   );
-  if (!out.TemplateBody) throw new FleetOpsError(ErrorType.AwsUnavailable, `GetTemplate of ${account.pipeline.stackName} in account ${account.id} ${region} returned no body`, { accountId: account.id, region });
+  if (!out.TemplateBody)
+    throw new FleetOpsError(
+      ErrorType.AwsUnavailable,
+      `GetTemplate of ${account.pipeline.stackName} in account ${account.id} ${region} returned no body`,
+      { accountId: account.id, region },
+    );
   return out.TemplateBody;
 }
 
@@ -186,8 +246,19 @@ export async function describeChangeSet(
   let nextToken: string | undefined;
   try {
     do {
-      const page = await cfnCall(deps, account, region, 'DescribeChangeSet', () =>
-        cfn.send(new DescribeChangeSetCommand({ StackName: account.pipeline.stackName, ChangeSetName: changeSetName, NextToken: nextToken })),
+      const page = await cfnCall(
+        deps,
+        account,
+        region,
+        'DescribeChangeSet',
+        () =>
+          cfn.send(
+            new DescribeChangeSetCommand({
+              StackName: account.pipeline.stackName,
+              ChangeSetName: changeSetName,
+              NextToken: nextToken,
+            }),
+          ),
         hooks,
       );
       first ??= page;
@@ -314,7 +385,13 @@ export async function executeChangeSet(
   const cfn = cfnFor(deps, account, region, runId);
   try {
     await cfnCall(deps, account, region, 'ExecuteChangeSet', () =>
-      cfn.send(new ExecuteChangeSetCommand({ StackName: account.pipeline.stackName, ChangeSetName: req.changeSetName, ClientRequestToken: req.clientRequestToken })),
+      cfn.send(
+        new ExecuteChangeSetCommand({
+          StackName: account.pipeline.stackName,
+          ChangeSetName: req.changeSetName,
+          ClientRequestToken: req.clientRequestToken,
+        }),
+      ),
     );
     return { alreadyExecuted: false };
   } catch (err) {
@@ -396,7 +473,11 @@ export async function rollbackStack(
     );
     return { started: true };
   } catch (err) {
-    if (err instanceof FleetOpsError && err.context.awsCode === 'ValidationError' && /No updates are to be performed/i.test(err.message)) {
+    if (
+      err instanceof FleetOpsError &&
+      err.context.awsCode === 'ValidationError' &&
+      /No updates are to be performed/i.test(err.message)
+    ) {
       return { started: false };
     }
     throw err;

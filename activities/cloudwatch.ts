@@ -33,11 +33,22 @@ export async function describeAlarmStates(
       const page: DescribeAlarmsCommandOutput = await callAws(
         deps.limits,
         { family: 'monitoring', api: 'DescribeAlarms', region, accountId: account.id },
-        () => cw.send(new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], NextToken: nextToken })),
+        () =>
+          cw.send(
+            new DescribeAlarmsCommand({
+              AlarmNames: batch,
+              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              NextToken: nextToken,
+            }),
+          ),
       );
       for (const a of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
         if (!a.AlarmName) continue;
-        alarms.push({ name: a.AlarmName, state: a.StateValue ?? 'INSUFFICIENT_DATA', ...(a.StateReason ? { reason: a.StateReason } : {}) });
+        alarms.push({
+          name: a.AlarmName,
+          state: a.StateValue ?? 'INSUFFICIENT_DATA',
+          ...(a.StateReason ? { reason: a.StateReason } : {}),
+        });
       }
       nextToken = page.NextToken;
     } while (nextToken);

@@ -30,16 +30,43 @@ export class FleetOpsError extends Error {
 }
 
 const THROTTLING_CODES = new Set([
-  'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
-  'RequestThrottled', 'RequestThrottledException', 'SlowDown', 'PriorRequestNotComplete', 'EC2ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'EC2ThrottledException',
 ]);
 const ACCESS_DENIED_CODES = new Set([
-  'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'InvalidClientTokenId', 'UnrecognizedClientException',
-  'AuthFailure', 'SignatureDoesNotMatch',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'AuthFailure',
+  'SignatureDoesNotMatch',
 ]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'TimeoutError', 'socket hang up']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'TimeoutError',
+  'socket hang up',
+]);
 
-type AwsLikeError = { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
+type AwsLikeError = {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $fault?: string;
+};
 
 export function isThrottling(err: unknown): boolean {
   const e = err as AwsLikeError;
@@ -60,13 +87,25 @@ export function classifyAwsError(err: unknown, context: ErrorContext & { assumin
   const full = { ...ctx, awsCode: code, httpStatus };
   if (isThrottling(err)) return new FleetOpsError(ErrorType.AwsThrottled, `${where}: throttled by AWS (${code})`, full);
   if (ACCESS_DENIED_CODES.has(code) && assumingRole) {
-    return new FleetOpsError(ErrorType.AccountAccessDenied, `${where}: access denied (${code}): ${e.message ?? ''}`.trim(), full);
+    return new FleetOpsError(
+      ErrorType.AccountAccessDenied,
+      `${where}: access denied (${code}): ${e.message ?? ''}`.trim(),
+      full,
+    );
   }
   if ((httpStatus ?? 0) >= 500 || e.$fault === 'server' || NETWORK_CODES.has(code) || NETWORK_CODES.has(e.code ?? '')) {
-    return new FleetOpsError(ErrorType.AwsUnavailable, `${where}: AWS unavailable (${code}${httpStatus ? ` HTTP ${httpStatus}` : ''})`, full);
+    return new FleetOpsError(
+      ErrorType.AwsUnavailable,
+      `${where}: AWS unavailable (${code}${httpStatus ? ` HTTP ${httpStatus}` : ''})`,
+      full,
+    );
   }
   if (ACCESS_DENIED_CODES.has(code)) {
-    return new FleetOpsError(ErrorType.AccountAccessDenied, `${where}: access denied (${code}): ${e.message ?? ''}`.trim(), full);
+    return new FleetOpsError(
+      ErrorType.AccountAccessDenied,
+      `${where}: access denied (${code}): ${e.message ?? ''}`.trim(),
+      full,
+    );
   }
   return new FleetOpsError(ErrorType.AwsRequestRejected, `${where}: ${code}: ${e.message ?? 'request rejected'}`, full);
 }

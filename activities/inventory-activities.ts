@@ -17,7 +17,10 @@ export type AccountInventory = { accountId: string; stacks: PipelineStackState[]
 /** Finds an account in the fleet file (cached per file version) or fails non-retryably. */
 export function fleetAccount(fleetFile: string, accountId: string): FleetAccount {
   const account = loadFleetForActivity(fleetFile).byId.get(accountId);
-  if (!account) throw new FleetOpsError(ErrorType.AccountNotInFleet, `account ${accountId} is not in fleet file ${fleetFile}`, { accountId });
+  if (!account)
+    throw new FleetOpsError(ErrorType.AccountNotInFleet, `account ${accountId} is not in fleet file ${fleetFile}`, {
+      accountId,
+    });
   return account;
 }
 

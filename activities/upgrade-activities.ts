@@ -1,7 +1,16 @@
 import { Context } from '@temporalio/activity';
 import {
-  createChangeSet, deleteChangeSet, executeChangeSet, readPipelineStack, rollbackStack, waitForChangeSet, waitForStackStatus,
-  type ChangeSetState, type CloudFormationDeps, type PollHooks, type StackSnapshot,
+  createChangeSet,
+  deleteChangeSet,
+  executeChangeSet,
+  readPipelineStack,
+  rollbackStack,
+  waitForChangeSet,
+  waitForStackStatus,
+  type ChangeSetState,
+  type CloudFormationDeps,
+  type PollHooks,
+  type StackSnapshot,
 } from './cloudformation';
 import { describeAlarmStates, type AlarmState } from './cloudwatch';
 import { asFailure, fleetAccount } from './inventory-activities';
@@ -31,12 +40,25 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
 
     /** The pipeline stack's status, version and status reason (found: false when missing). */
     async readPipelineStack(input: UpgradeTarget): Promise<StackSnapshot> {
-      return asFailure(async () => readPipelineStack(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, activityHooks()));
+      return asFailure(async () =>
+        readPipelineStack(
+          deps,
+          fleetAccount(input.fleetFile, input.accountId),
+          input.region,
+          input.runId,
+          activityHooks(),
+        ),
+      );
     },
 
     /** Creates (or reuses) the change set moving the stack to `targetVersion` with its current template. */
     async createChangeSet(
-      input: UpgradeTarget & { changeSetName: string; clientToken: string; targetVersion: string; description?: string },
+      input: UpgradeTarget & {
+        changeSetName: string;
+        clientToken: string;
+        targetVersion: string;
+        description?: string;
+      },
     ): Promise<{ changeSetName: string; reused: boolean }> {
       return asFailure(async () =>
         createChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
@@ -51,15 +73,24 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
     /** Waits (heartbeating) until the change set is created or failed, then describes it with its changes. */
     async describeChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<ChangeSetState> {
       return asFailure(async () =>
-        waitForChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, input.changeSetName, {
-          ...activityHooks(),
-          pollMs: POLL_MS,
-        }),
+        waitForChangeSet(
+          deps,
+          fleetAccount(input.fleetFile, input.accountId),
+          input.region,
+          input.runId,
+          input.changeSetName,
+          {
+            ...activityHooks(),
+            pollMs: POLL_MS,
+          },
+        ),
       );
     },
 
     /** Executes the change set; "already executed" (a retry) is success. */
-    async executeChangeSet(input: UpgradeTarget & { changeSetName: string; clientRequestToken: string }): Promise<{ alreadyExecuted: boolean }> {
+    async executeChangeSet(
+      input: UpgradeTarget & { changeSetName: string; clientRequestToken: string },
+    ): Promise<{ alreadyExecuted: boolean }> {
       return asFailure(async () =>
         executeChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
           changeSetName: input.changeSetName,
@@ -70,7 +101,15 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
 
     /** Deletes the change set if it exists. */
     async deleteChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<{ deleted: boolean }> {
-      return asFailure(async () => deleteChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, input.changeSetName));
+      return asFailure(async () =>
+        deleteChangeSet(
+          deps,
+          fleetAccount(input.fleetFile, input.accountId),
+          input.region,
+          input.runId,
+          input.changeSetName,
+        ),
+      );
     },
 
     /**
@@ -79,12 +118,17 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
      */
     async waitForStackStatus(input: UpgradeTarget): Promise<StackSnapshot> {
       return asFailure(async () =>
-        waitForStackStatus(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, { ...activityHooks(), pollMs: POLL_MS }),
+        waitForStackStatus(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+          ...activityHooks(),
+          pollMs: POLL_MS,
+        }),
       );
     },
 
     /** Starts moving the stack back to `toVersion` (UpdateStack); `started: false` if it is there already. */
-    async rollbackStack(input: UpgradeTarget & { toVersion: string; clientRequestToken: string }): Promise<{ started: boolean }> {
+    async rollbackStack(
+      input: UpgradeTarget & { toVersion: string; clientRequestToken: string },
+    ): Promise<{ started: boolean }> {
       return asFailure(async () =>
         rollbackStack(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
           version: input.toVersion,
@@ -94,8 +138,18 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
     },
 
     /** States of the named CloudWatch alarms (e.g. `<stack>-health`); unknown names come back in `missing`. */
-    async readAlarmStates(input: UpgradeTarget & { alarmNames: string[] }): Promise<{ alarms: AlarmState[]; missing: string[] }> {
-      return asFailure(async () => describeAlarmStates(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, input.alarmNames));
+    async readAlarmStates(
+      input: UpgradeTarget & { alarmNames: string[] },
+    ): Promise<{ alarms: AlarmState[]; missing: string[] }> {
+      return asFailure(async () =>
+        describeAlarmStates(
+          deps,
+          fleetAccount(input.fleetFile, input.accountId),
+          input.region,
+          input.runId,
+          input.alarmNames,
+        ),
+      );
     },
   };
 }

@@ -29,9 +29,17 @@ function classifyVaultError(err: unknown, path: string): FleetOpsError {
   const e = err as { response?: { statusCode?: number; status?: number }; code?: string };
   const status = e.response?.statusCode ?? e.response?.status;
   if (status === 404) return new FleetOpsError(ErrorType.ExternalIdMissing, `Vault ${path}: secret not found (404)`);
-  if (status === 403) return new FleetOpsError(ErrorType.ExternalIdMissing, `Vault ${path}: permission denied (403) for the worker's Vault token`);
-  if (status !== undefined && status < 500) return new FleetOpsError(ErrorType.ExternalIdMissing, `Vault ${path}: HTTP ${status}`);
-  return new FleetOpsError(ErrorType.VaultUnavailable, `Vault ${path}: unavailable (${status ? `HTTP ${status}` : e.code ?? 'no answer'})`);
+  if (status === 403)
+    return new FleetOpsError(
+      ErrorType.ExternalIdMissing,
+      `Vault ${path}: permission denied (403) for the worker's Vault token`,
+    );
+  if (status !== undefined && status < 500)
+    return new FleetOpsError(ErrorType.ExternalIdMissing, `Vault ${path}: HTTP ${status}`);
+  return new FleetOpsError(
+    ErrorType.VaultUnavailable,
+    `Vault ${path}: unavailable (${status ? `HTTP ${status}` : (e.code ?? 'no answer')})`,
+  );
 }
 
 /**
@@ -67,7 +75,10 @@ export class ExternalIdCache {
     const data = await this.vault.readKv(ref);
     const value = data.externalId;
     if (typeof value !== 'string' || value.length === 0) {
-      throw new FleetOpsError(ErrorType.ExternalIdMissing, `Vault ${ref}: expected a non-empty string field "externalId"`);
+      throw new FleetOpsError(
+        ErrorType.ExternalIdMissing,
+        `Vault ${ref}: expected a non-empty string field "externalId"`,
+      );
     }
     this.cache.set(ref, { value, expiresAt: this.now() + this.ttlMs });
     return value;

@@ -37,7 +37,12 @@ async function main(): Promise<void> {
   await stackUp(cfg, () => undefined);
   useLocalStackEnv(cfg);
   await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
-  const seed = await runSimSeed({ accounts: n, idBase: 500_000_000_000, out: path.join(cfg.stateDir, `bench-campaign-${n}.yaml`), quiet: true });
+  const seed = await runSimSeed({
+    accounts: n,
+    idBase: 500_000_000_000,
+    out: path.join(cfg.stateDir, `bench-campaign-${n}.yaml`),
+    quiet: true,
+  });
   const accounts = loadFleetFile(seed.file);
   const regions = accounts.reduce((k, a) => k + a.regions.length, 0);
   console.log(`seeded ${n} accounts (${regions} stacks) in ${seed.seconds.toFixed(1)} s`);
@@ -48,16 +53,25 @@ async function main(): Promise<void> {
   const campaignVersion = `1.2.0-c${stamp}`;
 
   // ---- plain script: the same AWS calls, no Temporal ----
-  const plainSeconds = campaignOnly ? undefined : await runPlainScript({ accounts, fleetFile: seed.file, maxInFlight, stamp, plainVersion });
+  const plainSeconds = campaignOnly
+    ? undefined
+    : await runPlainScript({ accounts, fleetFile: seed.file, maxInFlight, stamp, plainVersion });
 
   // ---- the campaign, with a worker in its own process ----
   const logFile = path.join(cfg.stateDir, 'logs', 'bench-worker.log');
   const out = fs.openSync(logFile, 'w');
-  const worker = spawn(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker', '--local'], { cwd: ROOT, env: { ...process.env, FLEETOPS_TASK_QUEUE: 'bench', LOG_LEVEL: 'info' }, stdio: ['ignore', out, out] });
+  const worker = spawn(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker', '--local'], {
+    cwd: ROOT,
+    env: { ...process.env, FLEETOPS_TASK_QUEUE: 'bench', LOG_LEVEL: 'info' },
+    stdio: ['ignore', out, out],
+  });
   let started: { pid: number; heapLimitMiB: number } | undefined;
   while (!started) {
     await new Promise((r) => setTimeout(r, 200));
-    const line = fs.readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"worker started"'));
+    const line = fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"worker started"'));
     if (line) started = JSON.parse(line);
   }
   // The launcher re-executes node with a bounded heap (bin/worker-heap.js): measure the process that runs the worker.
@@ -69,7 +83,15 @@ async function main(): Promise<void> {
     const report: CampaignReport = await client.workflow.execute('fleetCampaign', {
       taskQueue: 'bench',
       workflowId,
-      args: [{ operation: 'upgrade', fleetFile: seed.file, maxInFlight, failureBudget: { maxFailurePercent: 25 }, upgrade: { targetVersion: campaignVersion, healthBakeSeconds: 0, healthPollSeconds: 1 } }],
+      args: [
+        {
+          operation: 'upgrade',
+          fleetFile: seed.file,
+          maxInFlight,
+          failureBudget: { maxFailurePercent: 25 },
+          upgrade: { targetVersion: campaignVersion, healthBakeSeconds: 0, healthPollSeconds: 1 },
+        },
+      ],
     });
     const seconds = (Date.now() - startedAt) / 1000;
     const peak = fs.readFileSync(`/proc/${workerPid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
@@ -80,15 +102,23 @@ async function main(): Promise<void> {
       const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       longest = Math.max(longest, h.events?.length ?? 0);
     }
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'accountUpgrade' AND FleetCampaignId = '${workflowId}'`, pageSize: 20 })) {
+    for await (const wf of client.workflow.list({
+      query: `WorkflowType = 'accountUpgrade' AND FleetCampaignId = '${workflowId}'`,
+      pageSize: 20,
+    })) {
       const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       longest = Math.max(longest, h.events?.length ?? 0);
       break;
     }
-    console.log(`campaign:      ${n} accounts in ${seconds.toFixed(1)} s (${((n / seconds) * 60).toFixed(0)} accounts/min), phase ${report.phase}, upgraded ${report.counts.upgraded ?? 0}, problems ${report.problems.length}`);
+    console.log(
+      `campaign:      ${n} accounts in ${seconds.toFixed(1)} s (${((n / seconds) * 60).toFixed(0)} accounts/min), phase ${report.phase}, upgraded ${report.counts.upgraded ?? 0}, problems ${report.problems.length}`,
+    );
     console.log(`  campaign runs (continue-as-new): ${runs}; longest history ${longest} events (limit 10,240)`);
-    console.log(`  worker peak RSS ${peak ? (Number(peak) / 1024).toFixed(0) : '?'} MiB (target < 500), V8 heap limit ${started.heapLimitMiB} MiB`);
-    if (plainSeconds) console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}× (target ≤ 1.5×)`);
+    console.log(
+      `  worker peak RSS ${peak ? (Number(peak) / 1024).toFixed(0) : '?'} MiB (target < 500), V8 heap limit ${started.heapLimitMiB} MiB`,
+    );
+    if (plainSeconds)
+      console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}× (target ≤ 1.5×)`);
   } finally {
     worker.kill('SIGTERM');
     await closeClient();
@@ -96,7 +126,13 @@ async function main(): Promise<void> {
 }
 
 /** The same AWS calls as accountUpgrade, straight from the activities with MAX_IN_FLIGHT at once: the baseline. */
-async function runPlainScript(o: { accounts: FleetAccount[]; fleetFile: string; maxInFlight: number; stamp: string; plainVersion: string }): Promise<number> {
+async function runPlainScript(o: {
+  accounts: FleetAccount[];
+  fleetFile: string;
+  maxInFlight: number;
+  stamp: string;
+  plainVersion: string;
+}): Promise<number> {
   const { activities: a, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
   const plainStarted = Date.now();
   await mapPool(o.accounts, o.maxInFlight, async (account) => {
@@ -105,16 +141,27 @@ async function runPlainScript(o: { accounts: FleetAccount[]; fleetFile: string; 
       const stack = await a.readPipelineStack(t);
       if (stack.found && stack.version === o.plainVersion) continue;
       const changeSetName = `plain-bench-${o.stamp}`;
-      await a.createChangeSet({ ...t, changeSetName, clientToken: `plain-create-${o.stamp}-${account.id}-${region}`, targetVersion: o.plainVersion });
+      await a.createChangeSet({
+        ...t,
+        changeSetName,
+        clientToken: `plain-create-${o.stamp}-${account.id}-${region}`,
+        targetVersion: o.plainVersion,
+      });
       await a.describeChangeSet({ ...t, changeSetName });
-      await a.executeChangeSet({ ...t, changeSetName, clientRequestToken: `plain-exec-${o.stamp}-${account.id}-${region}` });
+      await a.executeChangeSet({
+        ...t,
+        changeSetName,
+        clientRequestToken: `plain-exec-${o.stamp}-${account.id}-${region}`,
+      });
       await a.waitForStackStatus(t);
       await a.readAlarmStates({ ...t, alarmNames: [healthAlarmName(account.pipeline.stackName)] });
     }
   });
   const seconds = (Date.now() - plainStarted) / 1000;
   close();
-  console.log(`plain script:  ${o.accounts.length} accounts in ${seconds.toFixed(1)} s (${((o.accounts.length / seconds) * 60).toFixed(0)} accounts/min)`);
+  console.log(
+    `plain script:  ${o.accounts.length} accounts in ${seconds.toFixed(1)} s (${((o.accounts.length / seconds) * 60).toFixed(0)} accounts/min)`,
+  );
   return seconds;
 }
 

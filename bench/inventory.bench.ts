@@ -42,8 +42,12 @@ async function main(): Promise<void> {
       const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       longest = Math.max(longest, h.events?.length ?? 0);
     }
-    console.log(`inventory of ${n} accounts (maxInFlight ${maxInFlight}): ${seconds.toFixed(1)} s, ${((n / seconds) * 60).toFixed(0)} accounts/min`);
-    console.log(`  ok ${report.succeeded}, failed ${report.failed}, runs ${report.runs}, longest history ${longest} events (limit 10,240)`);
+    console.log(
+      `inventory of ${n} accounts (maxInFlight ${maxInFlight}): ${seconds.toFixed(1)} s, ${((n / seconds) * 60).toFixed(0)} accounts/min`,
+    );
+    console.log(
+      `  ok ${report.succeeded}, failed ${report.failed}, runs ${report.runs}, longest history ${longest} events (limit 10,240)`,
+    );
     console.log(`  worker+client process peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     clearInterval(sampler);

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   for (const budget of [10, 40, 80]) {
     const m = await measureRate({ awsEndpoint: cfg.awsEndpoint, budgetPerSecond: budget, seconds, concurrency: 48 });
     const dev = ((m.observedRate - budget) / budget) * 100;
-    console.log(`${String(budget).padStart(8)}  ${m.seconds.toFixed(1).padStart(7)}  ${String(m.calls).padStart(5)}  ${m.observedRate.toFixed(2).padStart(8)}  ${m.serverSeenRate.toFixed(2).padStart(11)}  ${dev.toFixed(2).padStart(8)}%`);
+    console.log(
+      `${String(budget).padStart(8)}  ${m.seconds.toFixed(1).padStart(7)}  ${String(m.calls).padStart(5)}  ${m.observedRate.toFixed(2).padStart(8)}  ${m.serverSeenRate.toFixed(2).padStart(11)}  ${dev.toFixed(2).padStart(8)}%`,
+    );
   }
 }
 

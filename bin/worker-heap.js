@@ -21,7 +21,9 @@ function workerHeapMb(env = process.env) {
   if (raw === undefined || raw.trim() === '') return DEFAULT_HEAP_MB;
   const mb = Number(raw);
   if (!Number.isInteger(mb) || mb < 0 || (mb > 0 && mb < MIN_HEAP_MB)) {
-    throw new Error(`FLEETOPS_WORKER_HEAP_MB: expected 0 (V8's default heap limit) or a whole number of MiB ≥ ${MIN_HEAP_MB}, got "${raw}"`);
+    throw new Error(
+      `FLEETOPS_WORKER_HEAP_MB: expected 0 (V8's default heap limit) or a whole number of MiB ≥ ${MIN_HEAP_MB}, got "${raw}"`,
+    );
   }
   return mb;
 }
@@ -56,7 +58,10 @@ function launchWithBoundedHeap(scriptPath, args) {
     process.exit(2);
   }
   if (mb === 0 || heapLimitGiven()) return false;
-  const flags = [`--max-old-space-size=${mb}`, ...(flagGiven('max-semi-space-size') ? [] : [`--max-semi-space-size=${SEMI_SPACE_MB}`])];
+  const flags = [
+    `--max-old-space-size=${mb}`,
+    ...(flagGiven('max-semi-space-size') ? [] : [`--max-semi-space-size=${SEMI_SPACE_MB}`]),
+  ];
   const child = spawn(process.execPath, [...flags, scriptPath, ...args], {
     stdio: 'inherit',
     env: { ...process.env, [PARENT_ENV]: String(process.pid) },

@@ -11,7 +11,11 @@ import { runSimSeed } from './commands/sim-seed';
 import { runStackDown, runStackStatus, runStackUp } from './commands/stack';
 import { useLocalStackEnv } from './local-env';
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const collect = (v: string, acc: string[] = []) => [...acc, v];
 const int = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -19,19 +23,35 @@ const int = (flag: string) => (v: string) => {
   return n;
 };
 
-const program = new Command('fleetops').description('Fleet automation for customer AWS accounts on Temporal').showHelpAfterError();
+const program = new Command('fleetops')
+  .description('Fleet automation for customer AWS accounts on Temporal')
+  .showHelpAfterError();
 
-const stack = program.command('stack').description('the embedded local stack: Temporal dev server + UI, moto + AWS proxy, OpenBao');
-stack.command('up').description('install (if missing) and start every part; idempotent').option('--json').action(runStackUp);
+const stack = program
+  .command('stack')
+  .description('the embedded local stack: Temporal dev server + UI, moto + AWS proxy, OpenBao');
+stack
+  .command('up')
+  .description('install (if missing) and start every part; idempotent')
+  .option('--json')
+  .action(runStackUp);
 stack.command('down').description('stop exactly what `stack up` started, by PID').action(runStackDown);
-stack.command('status').description("each part's health (exit 1 unless all healthy)").option('--json').action(async (o) => {
-  process.exitCode = await runStackStatus(o);
-});
+stack
+  .command('status')
+  .description("each part's health (exit 1 unless all healthy)")
+  .option('--json')
+  .action(async (o) => {
+    process.exitCode = await runStackStatus(o);
+  });
 
 const fleet = program.command('fleet').description('the fleet registry (YAML fleet file)');
-fleet.command('validate <file>').description('check a fleet file; lists every problem with account, field and line').option('--json').action((file, o) => {
-  process.exitCode = runFleetValidate(file, o);
-});
+fleet
+  .command('validate <file>')
+  .description('check a fleet file; lists every problem with account, field and line')
+  .option('--json')
+  .action((file, o) => {
+    process.exitCode = runFleetValidate(file, o);
+  });
 
 const sim = program.command('sim').description('the simulated fleet on the local stack');
 sim
@@ -46,13 +66,16 @@ sim
   .command('faults <action> [plan]')
   .description('AWS proxy fault plan: `set FILE|JSON`, `show`, `clear`')
   .action(async (action: string, plan?: string) => {
-    if (!['set', 'show', 'clear'].includes(action)) throw new InvalidArgumentError(`sim faults: unknown action "${action}" (set, show, clear)`);
+    if (!['set', 'show', 'clear'].includes(action))
+      throw new InvalidArgumentError(`sim faults: unknown action "${action}" (set, show, clear)`);
     await runSimFaults(action as 'set' | 'show' | 'clear', plan);
   });
 
 program
   .command('worker')
-  .description("run a worker (Temporal's env config: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE…)")
+  .description(
+    "run a worker (Temporal's env config: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE…)",
+  )
   .option('--local', 'use the local stack for every setting not set in the environment')
   .action(async (o) => {
     if (o.local) useLocalStackEnv(loadStackConfig());
@@ -61,7 +84,7 @@ program
 
 program
   .command('inventory')
-  .description('read every selected account\'s pipeline stack (status, version) through the fleetInventory workflow')
+  .description("read every selected account's pipeline stack (status, version) through the fleetInventory workflow")
   .option('--fleet <file>', 'fleet file', process.env.FLEETOPS_FLEET_FILE ?? '.fleetops/fleet.yaml')
   .option('--accounts <ids>', 'comma-separated account ids', list)
   .option('--rings <rings>', 'comma-separated rings (canary, early, general, late)', list)

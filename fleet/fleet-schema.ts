@@ -77,7 +77,8 @@ export const AccountIdSchema = z
     error: (issue) => {
       if (typeof issue.input === 'number') {
         const digits = String(issue.input);
-        const lost = digits.length < 12 ? ` (leading zeros were lost: did you mean "${digits.padStart(12, '0')}"?)` : '';
+        const lost =
+          digits.length < 12 ? ` (leading zeros were lost: did you mean "${digits.padStart(12, '0')}"?)` : '';
         return `account id must be a quoted string: write id: "${digits}"${lost}; unquoted, YAML reads a number and drops leading zeros`;
       }
       return expected('a quoted string of 12 digits')(issue);
@@ -109,9 +110,9 @@ export const RoleArnSchema = z
   .string({ error: expected('a role ARN') })
   .regex(ROLE_ARN_PATTERN, { error: expected('a role ARN like arn:aws:iam::123456789012:role/FleetOpsExecutionRole') });
 
-export const ExternalIdRefSchema = z
-  .string({ error: expected('a Vault KV v2 path') })
-  .regex(KV2_PATH_PATTERN, { error: expected('a Vault KV v2 path like secret/data/fleetops/external-ids/123456789012') });
+export const ExternalIdRefSchema = z.string({ error: expected('a Vault KV v2 path') }).regex(KV2_PATH_PATTERN, {
+  error: expected('a Vault KV v2 path like secret/data/fleetops/external-ids/123456789012'),
+});
 
 export const SemverSchema = z
   .string({
@@ -122,9 +123,9 @@ export const SemverSchema = z
   })
   .regex(SEMVER_PATTERN, { error: expected('semver like 1.4.2') });
 
-export const StackNameSchema = z
-  .string({ error: expected('a CloudFormation stack name') })
-  .regex(STACK_NAME_PATTERN, { error: expected('a CloudFormation stack name (letter first, then letters, digits, -)') });
+export const StackNameSchema = z.string({ error: expected('a CloudFormation stack name') }).regex(STACK_NAME_PATTERN, {
+  error: expected('a CloudFormation stack name (letter first, then letters, digits, -)'),
+});
 
 /** An account's pipeline; per account every field may be left to `defaults.pipeline`. */
 export const PipelinePartialSchema = z.strictObject(

@@ -35,7 +35,9 @@ export class UnreadableFleetFile extends Error {
 
 function unreadable(file: string, cause: unknown): UnreadableFleetFile {
   const code =
-    typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+    typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string'
+      ? cause.code
+      : undefined;
   return new UnreadableFleetFile(file, code, { cause });
 }
 
@@ -56,7 +58,11 @@ export function parseFleetYaml(text: string, fileName: string): FleetParseResult
   try {
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (error) {
-    return { ok: false, problems: [{ path: '', message: `YAML error: ${error instanceof Error ? error.message : String(error)}` }], fileName };
+    return {
+      ok: false,
+      problems: [{ path: '', message: `YAML error: ${error instanceof Error ? error.message : String(error)}` }],
+      fileName,
+    };
   }
   const lineOf = (path: (string | number)[]) => lineOfPath(doc, lineCounter, path);
   return { ...validateFleet(raw, { lineOf }), fileName };
@@ -64,8 +70,7 @@ export function parseFleetYaml(text: string, fileName: string): FleetParseResult
 
 /** 1-based line of the key (for a map entry) or item (for a list entry) at `path`; the nearest existing ancestor otherwise. */
 function lineOfPath(doc: Document, lineCounter: LineCounter, path: (string | number)[]): number | undefined {
-  const lineAt = (node: unknown) =>
-    isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  const lineAt = (node: unknown) => (isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined);
   let node: unknown = doc.contents;
   let line = lineAt(node);
   for (const segment of path) {
@@ -221,7 +226,10 @@ function derivableRoleName(account: FleetAccount): string | undefined {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The most frequent value (first seen wins a tie), if it occurs at least twice; `undefined` competes too. */
-function mostCommon<T>(accounts: readonly FleetAccount[], pick: (account: FleetAccount) => T | undefined): T | undefined {
+function mostCommon<T>(
+  accounts: readonly FleetAccount[],
+  pick: (account: FleetAccount) => T | undefined,
+): T | undefined {
   const counts = new Map<string, { value: T | undefined; count: number }>();
   let best: { value: T | undefined; count: number } | undefined;
   for (const account of accounts) {
@@ -240,7 +248,10 @@ function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
   if (accounts.length < 2) return {};
   const d: FleetDefaults = {};
   // Accounts whose roleArn is not derivable write roleArn whatever the default, so they do not vote.
-  const roleName = mostCommon(accounts.filter((a) => derivableRoleName(a) !== undefined), derivableRoleName);
+  const roleName = mostCommon(
+    accounts.filter((a) => derivableRoleName(a) !== undefined),
+    derivableRoleName,
+  );
   if (roleName !== undefined) d.roleName = roleName;
   const regions = mostCommon(accounts, (a) => a.regions);
   if (regions !== undefined) d.regions = [...regions];
@@ -281,7 +292,9 @@ function accountEntry(account: FleetAccount, d: FleetDefaults): Record<string, u
   const tags: Record<string, string> = {};
   for (const key of Object.keys(d.tags ?? {})) {
     if (!(key in account.tags)) {
-      throw new Error(`stringifyFleet: defaults.tags.${key} would be added to account ${account.id}, which has no such tag`);
+      throw new Error(
+        `stringifyFleet: defaults.tags.${key} would be added to account ${account.id}, which has no such tag`,
+      );
     }
   }
   for (const [key, value] of Object.entries(account.tags)) if (d.tags?.[key] !== value) tags[key] = value;

@@ -7,7 +7,10 @@ const WaveSize = z.number().int().min(1);
 export const WavePlanOptionsSchema = z.strictObject({
   /** Largest wave: one cap for every ring, or per ring (rings not listed: one wave for the whole ring). */
   maxWaveSize: z
-    .union([WaveSize, z.strictObject({ canary: WaveSize, early: WaveSize, general: WaveSize, late: WaveSize }).partial()])
+    .union([
+      WaveSize,
+      z.strictObject({ canary: WaveSize, early: WaveSize, general: WaveSize, late: WaveSize }).partial(),
+    ])
     .optional(),
 });
 export type WavePlanOptions = z.input<typeof WavePlanOptionsSchema>;
@@ -26,7 +29,10 @@ export type Wave = {
  * into waves of at most its cap. Empty rings produce no wave. Throws RangeError on a cap that is
  * not a positive integer.
  */
-export function planWaves(accounts: readonly Pick<FleetAccount, 'id' | 'ring'>[], options: WavePlanOptions = {}): Wave[] {
+export function planWaves(
+  accounts: readonly Pick<FleetAccount, 'id' | 'ring'>[],
+  options: WavePlanOptions = {},
+): Wave[] {
   const waves: Wave[] = [];
   for (const ring of RINGS) {
     const cap = waveCap(options.maxWaveSize, ring);
@@ -41,6 +47,7 @@ export function planWaves(accounts: readonly Pick<FleetAccount, 'id' | 'ring'>[]
 function waveCap(maxWaveSize: WavePlanOptions['maxWaveSize'], ring: Ring): number {
   const cap = typeof maxWaveSize === 'number' ? maxWaveSize : maxWaveSize?.[ring];
   if (cap === undefined) return Number.POSITIVE_INFINITY;
-  if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`maxWaveSize for ${ring} must be a positive integer, got ${cap}`);
+  if (!Number.isInteger(cap) || cap < 1)
+    throw new RangeError(`maxWaveSize for ${ring} must be a positive integer, got ${cap}`);
   return cap;
 }

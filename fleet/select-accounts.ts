@@ -9,14 +9,19 @@ import { ACCOUNT_ID_PATTERN, ACCOUNT_STATES, RINGS, type AccountState, type Flee
  */
 export const AccountSelectorSchema = z.strictObject({
   /** Only these accounts. Ids not in the fleet are reported in `unknownIds`. */
-  ids: z.array(z.string().regex(ACCOUNT_ID_PATTERN, { error: 'expected a 12-digit account id' })).min(1).optional(),
+  ids: z
+    .array(z.string().regex(ACCOUNT_ID_PATTERN, { error: 'expected a 12-digit account id' }))
+    .min(1)
+    .optional(),
   /** Accounts in any of these rings. */
   rings: z.array(z.enum(RINGS)).min(1).optional(),
   /** Accounts carrying all of these tags with these values. */
   tags: z.record(z.string(), z.string()).optional(),
   /** Accounts running in any of these regions. */
   regions: z
-    .array(z.string().refine((name): boolean => isAwsRegion(name), { error: 'expected an AWS region name like eu-west-1' }))
+    .array(
+      z.string().refine((name): boolean => isAwsRegion(name), { error: 'expected an AWS region name like eu-west-1' }),
+    )
     .min(1)
     .optional(),
   /** States that are worked on; other matching accounts are reported in `skipped`. Default: only active. */

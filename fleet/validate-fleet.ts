@@ -23,9 +23,7 @@ import {
 } from './fleet-schema';
 import { formatFleetPath, type FleetPathSegment, type FleetProblem } from './fleet-problems';
 
-export type FleetValidationResult =
-  | { ok: true; accounts: FleetAccount[] }
-  | { ok: false; problems: FleetProblem[] };
+export type FleetValidationResult = { ok: true; accounts: FleetAccount[] } | { ok: false; problems: FleetProblem[] };
 
 export type ValidateFleetOptions = {
   /** Maps a path (`['accounts', 3, 'pipeline', 'version']`) to a 1-based source line. */
@@ -35,8 +33,7 @@ export type ValidateFleetOptions = {
 type Located = { path: FleetPathSegment[]; message: string };
 type Rec = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Rec =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Rec => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function validateFleet(raw: unknown, opts: ValidateFleetOptions = {}): FleetValidationResult {
   const found: Located[] = [];
@@ -167,7 +164,10 @@ function crossFieldProblems(raw: Rec, opts: ValidateFleetOptions): Located[] {
     // reason iff quarantined.
     const state = account.state ?? 'active';
     if (state === 'quarantined' && account.reason === undefined) {
-      out.push({ path: at('reason'), message: 'required when state is quarantined: say why the account was quarantined' });
+      out.push({
+        path: at('reason'),
+        message: 'required when state is quarantined: say why the account was quarantined',
+      });
     } else if (isAccountState(state) && state !== 'quarantined' && account.reason !== undefined) {
       out.push({ path: at('reason'), message: `only allowed when state is quarantined (state is ${state})` });
     }
@@ -257,7 +257,8 @@ function resolveAccount(account: RawAccount, defaults: FleetDefaults): FleetAcco
   const roleArn =
     account.roleArn ??
     `arn:${partition}:iam::${account.id}:role/${present(account.roleName ?? defaults.roleName, 'roleName')}`;
-  const window = account.maintenanceWindow === null ? undefined : (account.maintenanceWindow ?? defaults.maintenanceWindow);
+  const window =
+    account.maintenanceWindow === null ? undefined : (account.maintenanceWindow ?? defaults.maintenanceWindow);
 
   return {
     id: account.id,

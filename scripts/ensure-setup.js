@@ -33,18 +33,25 @@ function ensureNodeModules() {
 function findPython() {
   for (const candidate of [process.env.FLEETOPS_PYTHON, 'python3.11', 'python3'].filter(Boolean)) {
     try {
-      const version = execFileSync(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).toString().trim();
+      const version = execFileSync(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])
+        .toString()
+        .trim();
       const [major, minor] = version.split('.').map(Number);
       if (major === 3 && minor >= 9) return candidate;
     } catch {
       // try the next candidate
     }
   }
-  throw new Error('fleetops needs Python >= 3.9 (python3) to install its local-stack tools; set FLEETOPS_PYTHON to its path');
+  throw new Error(
+    'fleetops needs Python >= 3.9 (python3) to install its local-stack tools; set FLEETOPS_PYTHON to its path',
+  );
 }
 
 function ensurePythonTools() {
-  const wanted = crypto.createHash('sha256').update(requirements.map((f) => fs.readFileSync(f)).join('\n')).digest('hex');
+  const wanted = crypto
+    .createHash('sha256')
+    .update(requirements.map((f) => fs.readFileSync(f)).join('\n'))
+    .digest('hex');
   const stampFile = path.join(venv, '.fleetops-requirements.sha256');
   if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === wanted) return venv;
   const pip = path.join(venv, 'bin', 'pip');

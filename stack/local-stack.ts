@@ -25,9 +25,20 @@ const PARTS: StackPart[] = [
     title: 'Temporal dev server',
     url: (c) => `${c.temporalAddress} (Web UI ${c.temporalUiUrl})`,
     command: (c) => [
-      path.join(c.venvBin, 'temporal'), 'server', 'start-dev',
-      '--ip', c.host, '--port', String(c.temporalPort), '--ui-port', String(c.temporalUiPort),
-      '--db-filename', path.join(c.stateDir, 'temporal.sqlite'), '--log-level', 'warn', '--ui-disable-news-fetch',
+      path.join(c.venvBin, 'temporal'),
+      'server',
+      'start-dev',
+      '--ip',
+      c.host,
+      '--port',
+      String(c.temporalPort),
+      '--ui-port',
+      String(c.temporalUiPort),
+      '--db-filename',
+      path.join(c.stateDir, 'temporal.sqlite'),
+      '--log-level',
+      'warn',
+      '--ui-disable-news-fetch',
       ...Object.entries(FLEET_SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
     ],
     healthy: temporalHealthy,
@@ -48,8 +59,16 @@ const PARTS: StackPart[] = [
     title: 'AWS gap/fault proxy (use this as the AWS endpoint)',
     url: (c) => c.awsEndpoint,
     command: (c) => [
-      process.execPath, '--import', 'tsx', path.join(PROJECT_ROOT, 'stack', 'aws-proxy', 'main.ts'),
-      '--port', String(c.awsPort), '--upstream', c.motoUrl, '--state-dir', path.join(c.stateDir, 'aws-proxy'),
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(PROJECT_ROOT, 'stack', 'aws-proxy', 'main.ts'),
+      '--port',
+      String(c.awsPort),
+      '--upstream',
+      c.motoUrl,
+      '--state-dir',
+      path.join(c.stateDir, 'aws-proxy'),
     ],
     healthy: (c) => httpOk(`${c.awsEndpoint}/__fleetops/health`),
     startTimeoutMs: 30_000,
@@ -59,8 +78,12 @@ const PARTS: StackPart[] = [
     title: 'OpenBao dev server (Vault API)',
     url: (c) => c.vaultAddr,
     command: (c) => [
-      path.join(c.venvBin, 'bao'), 'server', '-dev', `-dev-listen-address=${c.host}:${c.vaultPort}`,
-      `-dev-root-token-id=${c.vaultDevToken}`, '-dev-no-store-token',
+      path.join(c.venvBin, 'bao'),
+      'server',
+      '-dev',
+      `-dev-listen-address=${c.host}:${c.vaultPort}`,
+      `-dev-root-token-id=${c.vaultDevToken}`,
+      '-dev-no-store-token',
     ],
     env: () => ({ ...process.env, HOME: process.env.HOME ?? '/tmp' }),
     healthy: (c) => httpOk(`${c.vaultAddr}/v1/sys/health`),
@@ -103,7 +126,12 @@ export async function stackUp(
   // Wait for all parts together: Temporal takes the longest, the others come up meanwhile.
   await Promise.all(
     PARTS.map((part) =>
-      waitUntil(part.title, () => part.healthy(cfg), part.startTimeoutMs, starting.find((s) => s.part === part)?.logFile),
+      waitUntil(
+        part.title,
+        () => part.healthy(cfg),
+        part.startTimeoutMs,
+        starting.find((s) => s.part === part)?.logFile,
+      ),
     ),
   );
   return { parts: await stackStatus(cfg), seconds: (Date.now() - started) / 1000 };
@@ -126,7 +154,14 @@ export async function stackStatus(cfg: StackConfig = loadStackConfig()): Promise
       const record = readProcessRecord(cfg.stateDir, part.name);
       const running = record ? isOurProcessAlive(record) : false;
       const healthy = await part.healthy(cfg).catch(() => false);
-      return { name: part.name, title: part.title, url: part.url(cfg), pid: running ? record?.pid : undefined, running, healthy };
+      return {
+        name: part.name,
+        title: part.title,
+        url: part.url(cfg),
+        pid: running ? record?.pid : undefined,
+        running,
+        healthy,
+      };
     }),
   );
 }

@@ -53,7 +53,11 @@ export function startProcess(
 }
 
 /** Stops a recorded process (and its process group) by PID: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopProcess(stateDir: string, name: string, graceMs = 10_000): Promise<'stopped' | 'not running'> {
+export async function stopProcess(
+  stateDir: string,
+  name: string,
+  graceMs = 10_000,
+): Promise<'stopped' | 'not running'> {
   const record = readProcessRecord(stateDir, name);
   if (!record) return 'not running';
   let result: 'stopped' | 'not running' = 'not running';
@@ -98,13 +102,21 @@ export function delay(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; the error names the part and its log. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  logFile?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
     await delay(150);
   }
-  const tail = logFile && fs.existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}` : '';
+  const tail =
+    logFile && fs.existsSync(logFile)
+      ? `\n--- last lines of ${logFile} ---\n${fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`
+      : '';
   throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s${tail}`);
 }
 

@@ -11,7 +11,15 @@ export async function runWorkerMain(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   installRuntimeLogging(logger);
   const { worker, close } = await createFleetWorker({ config, logger });
-  logger.info({ taskQueue: config.taskQueue, awsEndpoint: config.awsEndpoint ?? 'AWS', vault: config.vault.endpoint, heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20) }, 'worker started');
+  logger.info(
+    {
+      taskQueue: config.taskQueue,
+      awsEndpoint: config.awsEndpoint ?? 'AWS',
+      vault: config.vault.endpoint,
+      heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
+    },
+    'worker started',
+  );
   const stopMemoryLog = startMemoryLog(logger);
   try {
     await worker.run(); // the Temporal Runtime turns SIGINT/SIGTERM into a graceful shutdown

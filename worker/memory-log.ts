@@ -11,7 +11,12 @@ export function startMemoryLog(logger: Logger, everyMs = 60_000): () => void {
   const timer = setInterval(() => {
     const m = process.memoryUsage();
     logger.info(
-      { rssMiB: Math.round(m.rss / MiB), heapUsedMiB: Math.round(m.heapUsed / MiB), heapTotalMiB: Math.round(m.heapTotal / MiB), externalMiB: Math.round(m.external / MiB) },
+      {
+        rssMiB: Math.round(m.rss / MiB),
+        heapUsedMiB: Math.round(m.heapUsed / MiB),
+        heapTotalMiB: Math.round(m.heapTotal / MiB),
+        externalMiB: Math.round(m.external / MiB),
+      },
       'worker memory',
     );
   }, everyMs);

@@ -21,11 +21,15 @@ export type FleetWorkerOptions = {
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE or a
  * temporal.toml profile; localhost:7233 by default) and registers every workflow and activity.
  */
-export async function createFleetWorker(opts: FleetWorkerOptions): Promise<{ worker: Worker; fleet: ReturnType<typeof createFleetActivities>; close: () => Promise<void> }> {
+export async function createFleetWorker(
+  opts: FleetWorkerOptions,
+): Promise<{ worker: Worker; fleet: ReturnType<typeof createFleetActivities>; close: () => Promise<void> }> {
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions));
   const fleet = createFleetActivities(opts.config, opts.logger);
-  const bundlePath = opts.workflowBundle ? undefined : await bundleWorkflowsOutOfProcess(path.join(os.tmpdir(), 'fleetops'));
+  const bundlePath = opts.workflowBundle
+    ? undefined
+    : await bundleWorkflowsOutOfProcess(path.join(os.tmpdir(), 'fleetops'));
   const worker = await Worker.create({
     connection,
     namespace: namespace ?? 'default',

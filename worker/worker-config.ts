@@ -8,7 +8,9 @@ const WorkerEnv = z.object({
   FLEETOPS_AWS_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   VAULT_ADDR: z.url().default('http://127.0.0.1:8200'),
-  VAULT_TOKEN: z.string().min(1, 'VAULT_TOKEN is required: a Vault token that can read the accounts\' externalIdRef paths'),
+  VAULT_TOKEN: z
+    .string()
+    .min(1, "VAULT_TOKEN is required: a Vault token that can read the accounts' externalIdRef paths"),
   VAULT_NAMESPACE: z.string().optional(),
   /** Rate budgets: inline JSON or a path to a JSON file (see fleet/rate-budgets.ts). */
   FLEETOPS_RATE_BUDGETS: z.string().optional(),

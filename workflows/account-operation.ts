@@ -25,7 +25,14 @@ export type UpgradeParams = {
   busyStackWaitSeconds: number;
 };
 
-export const STATEFUL_RESOURCE_TYPES = ['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Kinesis::Stream', 'AWS::EFS::FileSystem'];
+export const STATEFUL_RESOURCE_TYPES = [
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::DynamoDB::Table',
+  'AWS::S3::Bucket',
+  'AWS::Kinesis::Stream',
+  'AWS::EFS::FileSystem',
+];
 
 /** Input of every per-account child workflow. */
 export type AccountOperationInput = {
@@ -55,7 +62,13 @@ export const ACCOUNT_OUTCOMES = {
 export type AccountOutcome = keyof typeof ACCOUNT_OUTCOMES;
 
 /** What a plan-mode run found for one region. */
-export type RegionPlan = { added: number; modified: number; replaced: number; removed: number; needsApproval: string[] };
+export type RegionPlan = {
+  added: number;
+  modified: number;
+  replaced: number;
+  removed: number;
+  needsApproval: string[];
+};
 
 export type RegionResult = {
   region: string;

@@ -6,7 +6,11 @@ import { STATEFUL_RESOURCE_TYPES } from './account-operation';
 export const AccountUpgradeParamsSchema = z.strictObject({
   targetVersion: SemverSchema,
   statefulResourceTypes: z
-    .array(z.string().regex(/^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'expected a CloudFormation type like AWS::S3::Bucket'))
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'expected a CloudFormation type like AWS::S3::Bucket'),
+    )
     .default(STATEFUL_RESOURCE_TYPES),
   onStatefulChange: z.enum(['approve', 'skip']).default('skip'),
   healthBakeSeconds: z.number().int().min(0).max(86_400).default(300),
@@ -31,4 +35,3 @@ export const AccountUpgradeInputSchema = z.strictObject({
 
 export type AccountUpgradeInput = z.input<typeof AccountUpgradeInputSchema>;
 export type AccountUpgradeOptions = z.output<typeof AccountUpgradeInputSchema>;
-

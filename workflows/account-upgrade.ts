@@ -1,13 +1,32 @@
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, TimeoutFailure, condition, defineQuery, defineSignal, getExternalWorkflowHandle,
-  isCancellation, log, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { StackSnapshot } from '../activities/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../activities/upgrade-activities';
 import { ErrorType } from '../fleet/error-types';
 import {
-  ACCOUNT_PROGRESS_QUERY, APPROVE_ACCOUNT_SIGNAL,
-  type AccountOperationInput, type AccountOperationResult, type AccountOutcome, type AccountProgress, type RegionPlan, type RegionResult,
+  ACCOUNT_PROGRESS_QUERY,
+  APPROVE_ACCOUNT_SIGNAL,
+  type AccountOperationInput,
+  type AccountOperationResult,
+  type AccountOutcome,
+  type AccountProgress,
+  type RegionPlan,
+  type RegionResult,
 } from './account-operation';
 import { AccountUpgradeInputSchema, type AccountUpgradeOptions } from './account-upgrade-input';
 import { accountAwaitingApprovalSignal } from './campaign-messages';
@@ -34,25 +53,54 @@ export const UPGRADE_RUNBOOKS: Partial<Record<string, string>> = {
 
 /** Error types that quarantine the account (it needs an operator); any other error type fails it. */
 const QUARANTINING: string[] = [
-  ErrorType.AccountAccessDenied, ErrorType.ExternalIdMissing, ErrorType.StackMissing, ErrorType.StackInRollbackFailed, ErrorType.StackBusy,
-  ErrorType.StackNotUpdatable, ErrorType.RollbackFailed,
+  ErrorType.AccountAccessDenied,
+  ErrorType.ExternalIdMissing,
+  ErrorType.StackMissing,
+  ErrorType.StackInRollbackFailed,
+  ErrorType.StackBusy,
+  ErrorType.StackNotUpdatable,
+  ErrorType.RollbackFailed,
 ];
 
 /** Statuses no update can start from (someone must look first). */
-const NOT_UPDATABLE = ['CREATE_FAILED', 'ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'DELETE_FAILED', 'DELETE_COMPLETE', 'UPDATE_FAILED', 'IMPORT_ROLLBACK_FAILED'];
+const NOT_UPDATABLE = [
+  'CREATE_FAILED',
+  'ROLLBACK_COMPLETE',
+  'ROLLBACK_FAILED',
+  'DELETE_FAILED',
+  'DELETE_COMPLETE',
+  'UPDATE_FAILED',
+  'IMPORT_ROLLBACK_FAILED',
+];
 
 /** How often a busy stack (someone else's update) is looked at again. */
 const BUSY_POLL_MS = 30_000;
 
 // ---- activities ----
-const { upgradeAccountInfo } = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '1 minute', retry: LOCAL_CALL_RETRY });
+const { upgradeAccountInfo } = proxyActivities<UpgradeActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: LOCAL_CALL_RETRY,
+});
 const aws = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '2 minutes', retry: ACCOUNT_CALL_RETRY });
 /** Waiting activities poll every 2 s and heartbeat each poll: a dead worker's wait is retried on another within 30 s. */
-const { describeChangeSet } = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry: ACCOUNT_CALL_RETRY });
-const { waitForStackStatus } = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '4 hours', heartbeatTimeout: '30 seconds', retry: ACCOUNT_CALL_RETRY });
+const { describeChangeSet } = proxyActivities<UpgradeActivities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: ACCOUNT_CALL_RETRY,
+});
+const { waitForStackStatus } = proxyActivities<UpgradeActivities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: ACCOUNT_CALL_RETRY,
+});
 
 /** Why an account stopped before it was upgraded (becomes the result's outcome, reason, errorType and runbook). */
-type Stop = { outcome: Exclude<AccountOutcome, 'upgraded' | 'already-current' | 'planned'>; reason: string; errorType?: string; region?: string };
+type Stop = {
+  outcome: Exclude<AccountOutcome, 'upgraded' | 'already-current' | 'planned'>;
+  reason: string;
+  errorType?: string;
+  region?: string;
+};
 
 class AccountStopped extends Error {
   constructor(readonly stop: Stop) {
@@ -62,7 +110,12 @@ class AccountStopped extends Error {
 }
 
 function stopWith(errorType: string, reason: string, region?: string, outcome?: Stop['outcome']): AccountStopped {
-  return new AccountStopped({ outcome: outcome ?? (QUARANTINING.includes(errorType) ? 'quarantined' : 'failed'), errorType, reason, region });
+  return new AccountStopped({
+    outcome: outcome ?? (QUARANTINING.includes(errorType) ? 'quarantined' : 'failed'),
+    errorType,
+    reason,
+    region,
+  });
 }
 
 /** An activity's failure (after its retry policy gave up) as the account's stop; cancellation and bugs pass through. */
@@ -73,13 +126,21 @@ async function step<T>(region: string | undefined, call: Promise<T>): Promise<T>
     if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) throw stopWith(cause.type ?? 'Error', cause.message, region);
-    if (cause instanceof TimeoutFailure) throw stopWith('ActivityTimeout', `${err.activityType} timed out (${cause.timeoutType})`, region, 'failed');
+    if (cause instanceof TimeoutFailure)
+      throw stopWith('ActivityTimeout', `${err.activityType} timed out (${cause.timeoutType})`, region, 'failed');
     throw stopWith(cause?.name ?? 'Error', cause?.message ?? err.message, region, 'failed');
   }
 }
 
 /** A region whose change set was created (and maybe executed). */
-type PreparedRegion = { region: string; fromVersion: string | null; changeSetName: string; plan: RegionPlan; result: RegionResult; executed: boolean };
+type PreparedRegion = {
+  region: string;
+  fromVersion: string | null;
+  changeSetName: string;
+  plan: RegionPlan;
+  result: RegionResult;
+  executed: boolean;
+};
 
 /**
  * Upgrades one account's pipeline stack to `upgrade.targetVersion`, region after region:
@@ -122,7 +183,11 @@ class AccountUpgradeRun {
     });
     const { campaignId, accountId, wave } = this.input;
     upsertSearchAttributes({
-      FleetCampaignId: [campaignId], FleetOperation: ['upgrade'], FleetAccountId: [accountId], ...(wave ? { FleetWave: [wave] } : {}), FleetState: ['running'],
+      FleetCampaignId: [campaignId],
+      FleetOperation: ['upgrade'],
+      FleetAccountId: [accountId],
+      ...(wave ? { FleetWave: [wave] } : {}),
+      FleetState: ['running'],
     });
     try {
       const outcome = await this.upgrade();
@@ -139,7 +204,10 @@ class AccountUpgradeRun {
   }
 
   private async upgrade(): Promise<AccountOutcome> {
-    const info = await step(undefined, upgradeAccountInfo({ fleetFile: this.input.fleetFile, accountId: this.input.accountId }));
+    const info = await step(
+      undefined,
+      upgradeAccountInfo({ fleetFile: this.input.fleetFile, accountId: this.input.accountId }),
+    );
     this.stackName = info.stackName;
     for (const region of info.regions) await this.prepareRegion(region);
     if (this.prepared.length === 0) return 'already-current';
@@ -179,8 +247,21 @@ class AccountUpgradeRun {
     }
     this.progress = { phase: 'creating-change-set', region };
     const changeSetName = upgradeChangeSetName(this.input.campaignId, this.target);
-    const result: RegionResult = { region, outcome: 'planned', fromVersion: stack.version ?? undefined, toVersion: this.target, changeSetName };
-    const prepared: PreparedRegion = { region, fromVersion: stack.version, changeSetName, plan: emptyPlan(), result, executed: false };
+    const result: RegionResult = {
+      region,
+      outcome: 'planned',
+      fromVersion: stack.version ?? undefined,
+      toVersion: this.target,
+      changeSetName,
+    };
+    const prepared: PreparedRegion = {
+      region,
+      fromVersion: stack.version,
+      changeSetName,
+      plan: emptyPlan(),
+      result,
+      executed: false,
+    };
     this.results.push(result);
     this.prepared.push(prepared); // from here on a stop deletes it
     await step(
@@ -194,9 +275,18 @@ class AccountUpgradeRun {
       }),
     );
     const cs = await step(region, describeChangeSet({ ...this.where(region), changeSetName }));
-    if (!cs.found) throw stopWith(ErrorType.ChangeSetFailed, `change set ${changeSetName} in ${region} disappeared after it was created`, region);
+    if (!cs.found)
+      throw stopWith(
+        ErrorType.ChangeSetFailed,
+        `change set ${changeSetName} in ${region} disappeared after it was created`,
+        region,
+      );
     if (cs.status !== 'CREATE_COMPLETE') {
-      throw stopWith(ErrorType.ChangeSetFailed, `change set ${changeSetName} in ${region} is ${cs.status}${cs.statusReason ? `: ${cs.statusReason}` : ''}`, region);
+      throw stopWith(
+        ErrorType.ChangeSetFailed,
+        `change set ${changeSetName} in ${region} is ${cs.status}${cs.statusReason ? `: ${cs.statusReason}` : ''}`,
+        region,
+      );
     }
     prepared.plan = reviewChangeSet(cs.changes, this.input.upgrade.statefulResourceTypes);
     result.plan = prepared.plan;
@@ -211,13 +301,25 @@ class AccountUpgradeRun {
     for (;;) {
       const stack = await step(region, aws.readPipelineStack(this.where(region)));
       if (!stack.found) {
-        throw stopWith(ErrorType.StackMissing, `stack ${stack.stackName} does not exist in account ${this.input.accountId} ${region}`, region);
+        throw stopWith(
+          ErrorType.StackMissing,
+          `stack ${stack.stackName} does not exist in account ${this.input.accountId} ${region}`,
+          region,
+        );
       }
       if (stack.status === 'UPDATE_ROLLBACK_FAILED') {
-        throw stopWith(ErrorType.StackInRollbackFailed, `stack ${stack.stackName} in ${region} is UPDATE_ROLLBACK_FAILED${because(stack.statusReason)}`, region);
+        throw stopWith(
+          ErrorType.StackInRollbackFailed,
+          `stack ${stack.stackName} in ${region} is UPDATE_ROLLBACK_FAILED${because(stack.statusReason)}`,
+          region,
+        );
       }
       if (NOT_UPDATABLE.includes(stack.status)) {
-        throw stopWith(ErrorType.StackNotUpdatable, `stack ${stack.stackName} in ${region} is ${stack.status}${because(stack.statusReason)}`, region);
+        throw stopWith(
+          ErrorType.StackNotUpdatable,
+          `stack ${stack.stackName} in ${region} is ${stack.status}${because(stack.statusReason)}`,
+          region,
+        );
       }
       if (!stack.status.endsWith('_IN_PROGRESS')) return stack;
       const left = deadline - Date.now();
@@ -248,7 +350,11 @@ class AccountUpgradeRun {
     const parent = workflowInfo().parent;
     if (!parent) return;
     try {
-      await getExternalWorkflowHandle(parent.workflowId).signal(accountAwaitingApprovalSignal, { accountId: this.input.accountId, reason, waiting });
+      await getExternalWorkflowHandle(parent.workflowId).signal(accountAwaitingApprovalSignal, {
+        accountId: this.input.accountId,
+        reason,
+        waiting,
+      });
     } catch (err) {
       log.warn('could not tell the campaign about the approval wait', { error: String(err) });
     }
@@ -266,10 +372,22 @@ class AccountUpgradeRun {
       return;
     }
     p.executed = true; // from here on a stop rolls this region back
-    await step(region, aws.executeChangeSet({ ...this.where(region), changeSetName: p.changeSetName, clientRequestToken: this.token('execute', region) }));
+    await step(
+      region,
+      aws.executeChangeSet({
+        ...this.where(region),
+        changeSetName: p.changeSetName,
+        clientRequestToken: this.token('execute', region),
+      }),
+    );
     this.progress = { phase: 'waiting-for-stack', region };
     const settled = await step(region, waitForStackStatus(this.where(region)));
-    if (!settled.found) throw stopWith(ErrorType.StackMissing, `stack ${settled.stackName} disappeared from ${region} during the update`, region);
+    if (!settled.found)
+      throw stopWith(
+        ErrorType.StackMissing,
+        `stack ${settled.stackName} disappeared from ${region} during the update`,
+        region,
+      );
     if (settled.status === 'UPDATE_ROLLBACK_COMPLETE') {
       p.executed = false; // CloudFormation put it back already
       p.result.outcome = 'rolled-back';
@@ -306,8 +424,11 @@ class AccountUpgradeRun {
     const bakeMs = this.input.upgrade.healthBakeSeconds * 1000;
     const pollMs = this.input.upgrade.healthPollSeconds * 1000;
     this.progress = { phase: 'baking', region };
-    for (let waitedMs = 0; ; ) {
-      const { alarms, missing } = await step(region, aws.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }));
+    for (let waitedMs = 0; ;) {
+      const { alarms, missing } = await step(
+        region,
+        aws.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }),
+      );
       if (missing.length && !p.result.reason) {
         p.result.reason = `health alarm ${missing.join(', ')} not found: the bake watched nothing`;
         log.warn('health alarm not found', { accountId: this.input.accountId, region, alarmName });
@@ -337,7 +458,11 @@ class AccountUpgradeRun {
         await step(p.region, aws.deleteChangeSet({ ...this.where(p.region), changeSetName: p.changeSetName }));
       } catch (err) {
         if (!(err instanceof AccountStopped)) throw err;
-        log.warn('could not delete change set', { region: p.region, changeSetName: p.changeSetName, reason: err.message });
+        log.warn('could not delete change set', {
+          region: p.region,
+          changeSetName: p.changeSetName,
+          reason: err.message,
+        });
       }
     }
   }
@@ -358,7 +483,8 @@ class AccountUpgradeRun {
     if (stop.region) {
       const failing = this.results.find((r) => r.region === stop.region);
       if (!failing) this.results.push({ region: stop.region, outcome: stop.outcome, reason: stop.reason });
-      else if (failing.outcome !== 'already-current') Object.assign(failing, { outcome: stop.outcome, reason: stop.reason });
+      else if (failing.outcome !== 'already-current')
+        Object.assign(failing, { outcome: stop.outcome, reason: stop.reason });
     }
 
     const rolledBack: string[] = [];
@@ -376,21 +502,40 @@ class AccountUpgradeRun {
       }
       rolledBack.push(p.region);
     }
-    const reason = rolledBack.length ? `${stop.reason}; rolled back ${rolledBack.join(', ')} to the previous version` : stop.reason;
-    return { accountId: this.input.accountId, outcome: stop.outcome, reason, ...(stop.errorType ? { errorType: stop.errorType } : {}), regions: this.results };
+    const reason = rolledBack.length
+      ? `${stop.reason}; rolled back ${rolledBack.join(', ')} to the previous version`
+      : stop.reason;
+    return {
+      accountId: this.input.accountId,
+      outcome: stop.outcome,
+      reason,
+      ...(stop.errorType ? { errorType: stop.errorType } : {}),
+      regions: this.results,
+    };
   }
 
   /** Moves one region back to its version before the campaign; returns the problem if that fails. */
   private async rollBack(p: PreparedRegion): Promise<{ errorType: string; reason: string } | undefined> {
     const { region } = p;
-    if (!p.fromVersion) return { errorType: ErrorType.RollbackFailed, reason: 'the version before the upgrade is unknown' };
+    if (!p.fromVersion)
+      return { errorType: ErrorType.RollbackFailed, reason: 'the version before the upgrade is unknown' };
     this.progress = { phase: 'rolling-back', region };
     try {
-      await step(region, aws.rollbackStack({ ...this.where(region), toVersion: p.fromVersion, clientRequestToken: this.token('rollback', region) }));
+      await step(
+        region,
+        aws.rollbackStack({
+          ...this.where(region),
+          toVersion: p.fromVersion,
+          clientRequestToken: this.token('rollback', region),
+        }),
+      );
       const settled = await step(region, waitForStackStatus(this.where(region)));
       if (settled.found && settled.status === 'UPDATE_ROLLBACK_FAILED') {
         p.result.outcome = 'quarantined';
-        return { errorType: ErrorType.StackInRollbackFailed, reason: `stack is UPDATE_ROLLBACK_FAILED${because(settled.statusReason)}` };
+        return {
+          errorType: ErrorType.StackInRollbackFailed,
+          reason: `stack is UPDATE_ROLLBACK_FAILED${because(settled.statusReason)}`,
+        };
       }
       if (!settled.found || !settled.status.endsWith('_COMPLETE') || settled.version !== p.fromVersion) {
         p.result.outcome = 'quarantined';
@@ -411,7 +556,8 @@ class AccountUpgradeRun {
   private finish(result: Omit<AccountOperationResult, 'runbook'>): AccountOperationResult {
     this.progress = { phase: 'done' };
     upsertSearchAttributes({ FleetState: [result.outcome] });
-    const runbook = result.outcome === 'quarantined' && result.errorType ? UPGRADE_RUNBOOKS[result.errorType] : undefined;
+    const runbook =
+      result.outcome === 'quarantined' && result.errorType ? UPGRADE_RUNBOOKS[result.errorType] : undefined;
     return { ...result, ...(runbook ? { runbook } : {}) };
   }
 }

@@ -9,7 +9,8 @@ export type FailureBudgetOptions = { maxFailures?: number; maxFailurePercent?: n
 /** Failures that stop a wave of `waveSize` accounts (at least 1; Infinity if no budget is set). */
 export function failureBudgetFor(waveSize: number, o: FailureBudgetOptions): number {
   const byCount = o.maxFailures ?? Infinity;
-  const byPercent = o.maxFailurePercent === undefined ? Infinity : Math.max(1, Math.ceil((o.maxFailurePercent / 100) * waveSize));
+  const byPercent =
+    o.maxFailurePercent === undefined ? Infinity : Math.max(1, Math.ceil((o.maxFailurePercent / 100) * waveSize));
   return Math.min(byCount, byPercent);
 }
 
@@ -19,7 +20,12 @@ export function effectiveWindow(maxInFlight: number, budget: number, failuresCou
 }
 
 /** Estimated seconds left: remaining accounts in window-sized batches at the average account duration, plus bakes. */
-export function estimateSecondsLeft(remaining: number, window: number, avgAccountSeconds: number | null, bakeSecondsLeft: number): number | null {
+export function estimateSecondsLeft(
+  remaining: number,
+  window: number,
+  avgAccountSeconds: number | null,
+  bakeSecondsLeft: number,
+): number | null {
   if (avgAccountSeconds === null) return null;
   return Math.ceil(Math.ceil(remaining / Math.max(1, window)) * avgAccountSeconds + bakeSecondsLeft);
 }

@@ -5,7 +5,13 @@ import { OPERATIONS, STATEFUL_RESOURCE_TYPES } from './account-operation';
 
 const UpgradeParamsSchema = z.strictObject({
   targetVersion: SemverSchema,
-  statefulResourceTypes: z.array(z.string().regex(/^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'expected a CloudFormation type like AWS::S3::Bucket')).default(STATEFUL_RESOURCE_TYPES),
+  statefulResourceTypes: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'expected a CloudFormation type like AWS::S3::Bucket'),
+    )
+    .default(STATEFUL_RESOURCE_TYPES),
   onStatefulChange: z.enum(['approve', 'skip']).default('skip'),
   healthBakeSeconds: z.number().int().min(0).max(86_400).default(300),
   healthPollSeconds: z.number().int().min(1).max(3600).default(30),
@@ -29,7 +35,13 @@ const CarrySchema = z.object({}).passthrough();
 export const FleetCampaignInputSchema = z
   .strictObject({
     /** Campaign id (defaults to the workflow id); child workflows are `${campaignId}/${accountId}`. */
-    campaignId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'expected letters, digits, . _ : - (max 100), starting with a letter or digit').optional(),
+    campaignId: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
+        'expected letters, digits, . _ : - (max 100), starting with a letter or digit',
+      )
+      .optional(),
     operation: z.enum(OPERATIONS),
     /** Path of the fleet file, as the workers see it. */
     fleetFile: z.string().min(1),
@@ -42,7 +54,12 @@ export const FleetCampaignInputSchema = z
     maxWaveSize: z.union([z.number().int().min(1), z.partialRecord(RingSchema, z.number().int().min(1))]).optional(),
     failureBudget: FailureBudgetSchema,
     /** Wait between waves (seconds). */
-    waveBakeSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
+    waveBakeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(0),
     /** Rings whose first wave waits for an `approve` (e.g. ["early", "general"]); "all" = before every wave. */
     approvalBefore: z.union([z.literal('all'), z.array(RingSchema)]).default([]),
     /** Start accounts only inside their maintenance window (from the fleet file). */
@@ -53,7 +70,11 @@ export const FleetCampaignInputSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.operation === 'upgrade' && !v.upgrade) {
-      ctx.addIssue({ code: 'custom', path: ['upgrade'], message: 'operation "upgrade" needs upgrade: { targetVersion: "x.y.z" }' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['upgrade'],
+        message: 'operation "upgrade" needs upgrade: { targetVersion: "x.y.z" }',
+      });
     }
   });
 

@@ -31,7 +31,18 @@ export const skipAccountSignal = defineSignal<[AccountRequest]>('skipAccount');
 export const statusQuery = defineQuery<CampaignStatus>('status');
 
 /** Where a campaign is. */
-export const CAMPAIGN_PHASES = ['planning', 'running', 'paused', 'awaiting-approval', 'baking', 'waiting-for-window', 'cancelling', 'completed', 'cancelled', 'failed'] as const;
+export const CAMPAIGN_PHASES = [
+  'planning',
+  'running',
+  'paused',
+  'awaiting-approval',
+  'baking',
+  'waiting-for-window',
+  'cancelling',
+  'completed',
+  'cancelled',
+  'failed',
+] as const;
 export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
 
 /** Per-account state inside a campaign. */
@@ -49,7 +60,14 @@ export type WaveStatus = {
   state: 'pending' | 'awaiting-approval' | 'running' | 'baking' | 'done';
 };
 
-export type AccountProblem = { accountId: string; wave: string; state: AccountState; reason: string; errorType?: string; runbook?: string };
+export type AccountProblem = {
+  accountId: string;
+  wave: string;
+  state: AccountState;
+  reason: string;
+  errorType?: string;
+  runbook?: string;
+};
 
 export type CampaignStatus = {
   campaignId: string;

@@ -60,7 +60,13 @@ export type TokenStep = 'create' | 'execute' | 'rollback';
  * `fleetops-<step>-<account>-<region>-a<attempt>-<hash>` (the hash covers the campaign id and all
  * the rest). A retried request reuses it; an operator's retry (next attempt) gets a new one.
  */
-export function clientRequestToken(step: TokenStep, campaignId: string, accountId: string, region: string, attempt: number): string {
+export function clientRequestToken(
+  step: TokenStep,
+  campaignId: string,
+  accountId: string,
+  region: string,
+  attempt: number,
+): string {
   const hash = stableHash([step, campaignId, accountId, region, String(attempt)].join('\n')).slice(0, HASH_CHARS);
   const where = nameSegment(`${accountId}-${region}`, 60);
   return `fleetops-${step}-${where}-a${attempt}-${hash}`.slice(0, CLOUDFORMATION_NAME_MAX);

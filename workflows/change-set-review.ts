@@ -25,7 +25,9 @@ export function reviewChangeSet(changes: ChangeSetChange[], statefulTypes: reado
     const kind = changeKind(change);
     plan[kind]++;
     if ((kind === 'replaced' || kind === 'removed') && stateful.has(change.resourceType)) {
-      plan.needsApproval.push(`${change.logicalId} (${change.resourceType}): ${kind === 'replaced' ? 'replace' : 'remove'}`);
+      plan.needsApproval.push(
+        `${change.logicalId} (${change.resourceType}): ${kind === 'replaced' ? 'replace' : 'remove'}`,
+      );
     }
   }
   return plan;

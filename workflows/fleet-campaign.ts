@@ -1,24 +1,63 @@
 import {
-  ApplicationFailure, ChildWorkflowFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
-  executeChild, getExternalWorkflowHandle, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities, CampaignPlan } from '../activities/campaign-activities';
 import { isInMaintenanceWindow, nextMaintenanceWindowStart } from '../fleet/maintenance-window';
 import {
-  ACCOUNT_OUTCOMES, APPROVE_ACCOUNT_SIGNAL, CHILD_WORKFLOW_OF,
-  type AccountOperationInput, type AccountOperationResult, type AccountOutcome, type RegionResult,
+  ACCOUNT_OUTCOMES,
+  APPROVE_ACCOUNT_SIGNAL,
+  CHILD_WORKFLOW_OF,
+  type AccountOperationInput,
+  type AccountOperationResult,
+  type AccountOutcome,
+  type RegionResult,
 } from './account-operation';
 import { effectiveWindow, estimateSecondsLeft, failureBudgetFor } from './campaign-budget';
 import { FleetCampaignInputSchema, type FleetCampaignInput, type FleetCampaignOptions } from './campaign-input';
 import {
-  accountAwaitingApprovalSignal, approveSignal, approveUpdate, cancelSignal, cancelUpdate, pauseSignal, pauseUpdate, resumeSignal,
-  resumeUpdate, retryAccountSignal, retryAccountUpdate, skipAccountSignal, skipAccountUpdate, statusQuery,
-  type AccountProblem, type AccountState, type ApproveRequest, type CancelRequest, type PauseRequest, type CampaignPhase, type CampaignStatus, type WaveStatus,
+  accountAwaitingApprovalSignal,
+  approveSignal,
+  approveUpdate,
+  cancelSignal,
+  cancelUpdate,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  retryAccountSignal,
+  retryAccountUpdate,
+  skipAccountSignal,
+  skipAccountUpdate,
+  statusQuery,
+  type AccountProblem,
+  type AccountState,
+  type ApproveRequest,
+  type CancelRequest,
+  type PauseRequest,
+  type CampaignPhase,
+  type CampaignStatus,
+  type WaveStatus,
 } from './campaign-messages';
 import { LOCAL_CALL_RETRY } from './retry-policies';
 import { parseWorkflowInput } from './workflow-input';
 
-const { planCampaign } = proxyActivities<CampaignActivities>({ startToCloseTimeout: '2 minutes', retry: LOCAL_CALL_RETRY });
+const { planCampaign } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: LOCAL_CALL_RETRY,
+});
 
 /** One account's record in the campaign (compact: carried across continue-as-new for thousands of accounts). */
 type AccountRecord = {
@@ -33,7 +72,13 @@ type AccountRecord = {
   p?: RegionResult[];
 };
 
-type WaveRecord = { name: string; ring: string; accountIds: string[]; budget: number; /** failures forgiven by an operator's resume */ forgiven: number };
+type WaveRecord = {
+  name: string;
+  ring: string;
+  accountIds: string[];
+  budget: number;
+  /** failures forgiven by an operator's resume */ forgiven: number;
+};
 
 /** Everything the campaign knows, carried across continue-as-new. */
 type CampaignState = {
@@ -77,7 +122,8 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
   const input = parseWorkflowInput('fleetCampaign', FleetCampaignInputSchema, rawInput);
   const info = workflowInfo();
   // Handlers are registered before planning, so status queries and control work from the first moment.
-  const st: CampaignState = (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? info.workflowId);
+  const st: CampaignState =
+    (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? info.workflowId);
   const waveOf = new Map<string, number>();
   const inFlight = new Set<string>();
   let dirty = false;
@@ -105,7 +151,8 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
     if (closed()) throw new Error(`campaign ${st.campaignId} is already ${st.phase}; cannot ${what}`);
   };
   const accountIn = (id: unknown): string => {
-    if (typeof id !== 'string' || !waveOf.has(id)) throw new Error(`account ${String(id)} is not in campaign ${st.campaignId}`);
+    if (typeof id !== 'string' || !waveOf.has(id))
+      throw new Error(`account ${String(id)} is not in campaign ${st.campaignId}`);
     return id;
   };
   const control = {
@@ -148,17 +195,22 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
         notClosed('approve');
         if (req.accountId !== undefined) {
           const id = accountIn(req.accountId);
-          if (!st.awaitingApproval.includes(id)) throw new Error(`account ${id} is not waiting for approval in campaign ${st.campaignId}`);
+          if (!st.awaitingApproval.includes(id))
+            throw new Error(`account ${id} is not waiting for approval in campaign ${st.campaignId}`);
           return;
         }
         const w = st.waves[st.waveIndex];
-        if (st.waveState !== 'awaiting-approval' || !w) throw new Error(`campaign ${st.campaignId} has no wave waiting for approval (phase ${st.phase})`);
-        if (req.wave !== undefined && req.wave !== w.name) throw new Error(`wave ${req.wave} is not the wave waiting for approval (${w.name})`);
+        if (st.waveState !== 'awaiting-approval' || !w)
+          throw new Error(`campaign ${st.campaignId} has no wave waiting for approval (phase ${st.phase})`);
+        if (req.wave !== undefined && req.wave !== w.name)
+          throw new Error(`wave ${req.wave} is not the wave waiting for approval (${w.name})`);
       },
       apply: async (req: ApproveRequest = {}) => {
         if (req.accountId !== undefined) {
           st.awaitingApproval = st.awaitingApproval.filter((id) => id !== req.accountId);
-          await getExternalWorkflowHandle(childId(st.campaignId, req.accountId, st.accounts[req.accountId]?.a ?? 1)).signal(APPROVE_ACCOUNT_SIGNAL);
+          await getExternalWorkflowHandle(
+            childId(st.campaignId, req.accountId, st.accounts[req.accountId]?.a ?? 1),
+          ).signal(APPROVE_ACCOUNT_SIGNAL);
           return;
         }
         st.approvedWaves.push(st.waves[st.waveIndex].name);
@@ -169,8 +221,12 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
         notClosed('retry an account');
         const id = accountIn(req?.accountId);
         const s = st.accounts[id]?.s ?? 'pending';
-        if (!isFailure(s) && s !== 'skipped') throw new Error(`account ${id} is ${s}; only failed, rolled-back, quarantined or skipped accounts can be retried`);
-        if ((waveOf.get(id) ?? 0) > st.waveIndex) throw new Error(`account ${id} is in a later wave that has not started`);
+        if (!isFailure(s) && s !== 'skipped')
+          throw new Error(
+            `account ${id} is ${s}; only failed, rolled-back, quarantined or skipped accounts can be retried`,
+          );
+        if ((waveOf.get(id) ?? 0) > st.waveIndex)
+          throw new Error(`account ${id} is in a later wave that has not started`);
       },
       apply: (req: { accountId: string }) => {
         const rec = st.accounts[req.accountId];
@@ -184,11 +240,16 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
         const id = accountIn(req?.accountId);
         const s = st.accounts[id]?.s ?? 'pending';
         if (s === 'running') throw new Error(`account ${id} is running; wait for it or cancel the campaign`);
-        if (s === 'skipped' || ACCOUNT_OUTCOMES[s as AccountOutcome] === 'ok') throw new Error(`account ${id} is already ${s}`);
+        if (s === 'skipped' || ACCOUNT_OUTCOMES[s as AccountOutcome] === 'ok')
+          throw new Error(`account ${id} is already ${s}`);
       },
       apply: (req: { accountId: string }) => {
         const rec = st.accounts[req.accountId];
-        st.accounts[req.accountId] = { s: 'skipped', a: rec?.a ?? 0, r: rec?.r ? `skipped by operator after: ${rec.r}` : 'skipped by operator' };
+        st.accounts[req.accountId] = {
+          s: 'skipped',
+          a: rec?.a ?? 0,
+          r: rec?.r ? `skipped by operator after: ${rec.r}` : 'skipped by operator',
+        };
         st.retryQueue = st.retryQueue.filter((id) => id !== req.accountId);
         st.deferred = st.deferred.filter((id) => id !== req.accountId);
       },
@@ -203,16 +264,18 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
     },
     validator: c.validate,
   });
-  const asSignal = <A extends unknown[]>(name: string, c: { validate: (...a: A) => void; apply: (...a: A) => unknown }) => async (...a: A) => {
-    try {
-      c.validate(...a);
-    } catch (err) {
-      log.warn(`signal ${name} ignored: ${(err as Error).message}`);
-      return;
-    }
-    await c.apply(...a);
-    touch();
-  };
+  const asSignal =
+    <A extends unknown[]>(name: string, c: { validate: (...a: A) => void; apply: (...a: A) => unknown }) =>
+    async (...a: A) => {
+      try {
+        c.validate(...a);
+      } catch (err) {
+        log.warn(`signal ${name} ignored: ${(err as Error).message}`);
+        return;
+      }
+      await c.apply(...a);
+      touch();
+    };
   setHandler(pauseUpdate, asUpdate(control.pause).handler, { validator: control.pause.validate });
   setHandler(resumeUpdate, asUpdate(control.resume).handler, { validator: control.resume.validate });
   setHandler(cancelUpdate, asUpdate(control.cancel).handler, { validator: control.cancel.validate });
@@ -249,17 +312,32 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
     const wave = st.waves[waveOf.get(accountId) ?? st.waveIndex];
     const started = Date.now();
     const childInput: AccountOperationInput = {
-      campaignId: st.campaignId, operation: input.operation, fleetFile: input.fleetFile, accountId, wave: wave.name,
-      plan: input.plan, attempt: rec.a, upgrade: input.upgrade,
+      campaignId: st.campaignId,
+      operation: input.operation,
+      fleetFile: input.fleetFile,
+      accountId,
+      wave: wave.name,
+      plan: input.plan,
+      attempt: rec.a,
+      upgrade: input.upgrade,
     };
     try {
-      const result = await executeChild<(i: AccountOperationInput) => Promise<AccountOperationResult>>(CHILD_WORKFLOW_OF[input.operation], {
-        workflowId: childId(st.campaignId, accountId, rec.a),
-        args: [childInput],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        searchAttributes: { FleetCampaignId: [st.campaignId], FleetOperation: [input.operation], FleetAccountId: [accountId], FleetWave: [wave.name], FleetState: ['running'] },
-      });
+      const result = await executeChild<(i: AccountOperationInput) => Promise<AccountOperationResult>>(
+        CHILD_WORKFLOW_OF[input.operation],
+        {
+          workflowId: childId(st.campaignId, accountId, rec.a),
+          args: [childInput],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          searchAttributes: {
+            FleetCampaignId: [st.campaignId],
+            FleetOperation: [input.operation],
+            FleetAccountId: [accountId],
+            FleetWave: [wave.name],
+            FleetState: ['running'],
+          },
+        },
+      );
       rec.s = result.outcome;
       if (result.reason) rec.r = result.reason;
       if (result.errorType) rec.e = result.errorType;
@@ -359,7 +437,10 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
       upsertSearchAttributes({ FleetWave: [wave.name] });
       if (needsApproval(input, st, st.waveIndex)) {
         st.waveState = 'awaiting-approval';
-        setPhase('awaiting-approval', `wave ${wave.name} (${wave.ring}, ${wave.accountIds.length} accounts) waits for approve`);
+        setPhase(
+          'awaiting-approval',
+          `wave ${wave.name} (${wave.ring}, ${wave.accountIds.length} accounts) waits for approve`,
+        );
         await condition(() => st.approvedWaves.includes(wave.name) || st.cancelRequested);
       }
       if (st.cancelRequested) {
@@ -392,12 +473,19 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
 
   if (outcome === 'continue-as-new') {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof fleetCampaign>({ ...rawInput, campaignId: st.campaignId, carry: { ...st, run: st.run + 1 } as never });
+    return continueAsNew<typeof fleetCampaign>({
+      ...rawInput,
+      campaignId: st.campaignId,
+      carry: { ...st, run: st.run + 1 } as never,
+    });
   }
   await condition(allHandlersFinished);
   setPhase(outcome === 'cancelled' ? 'cancelled' : 'completed', outcome === 'cancelled' ? st.phaseReason : undefined);
   const report: CampaignReport = status();
-  if (input.plan) report.planReport = Object.entries(st.accounts).filter(([, r]) => r.p).map(([accountId, r]) => ({ accountId, regions: r.p! }));
+  if (input.plan)
+    report.planReport = Object.entries(st.accounts)
+      .filter(([, r]) => r.p)
+      .map(([accountId, r]) => ({ accountId, regions: r.p! }));
   return report;
 }
 
@@ -426,9 +514,17 @@ function emptyState(campaignId: string): CampaignState {
 
 /** Resolves the selection into waves (an activity: it reads the fleet file) and records it in the state. */
 async function planCampaignInto(st: CampaignState, input: FleetCampaignOptions): Promise<void> {
-  upsertSearchAttributes({ FleetCampaignId: [st.campaignId], FleetOperation: [input.operation], FleetState: ['planning'] });
+  upsertSearchAttributes({
+    FleetCampaignId: [st.campaignId],
+    FleetOperation: [input.operation],
+    FleetState: ['planning'],
+  });
   const plan = await planCampaign({ fleetFile: input.fleetFile, select: input.select, maxWaveSize: input.maxWaveSize });
-  st.waves = plan.waves.map((w) => ({ ...w, budget: failureBudgetFor(w.accountIds.length, input.failureBudget), forgiven: 0 }));
+  st.waves = plan.waves.map((w) => ({
+    ...w,
+    budget: failureBudgetFor(w.accountIds.length, input.failureBudget),
+    forgiven: 0,
+  }));
   st.windows = plan.windows;
   st.notSelected = plan.notSelected;
 }
@@ -460,15 +556,27 @@ function buildStatus(st: CampaignState, input: FleetCampaignOptions, inFlight: n
       wc[s] = (wc[s] ?? 0) + 1;
       counts[s] = (counts[s] ?? 0) + 1;
       if (isFailure(s)) failures++;
-      if (rec && (isFailure(s) || s === 'skipped')) problems.push({ accountId: id, wave: w.name, state: s, reason: rec.r ?? s, errorType: rec.e, runbook: rec.rb });
+      if (rec && (isFailure(s) || s === 'skipped'))
+        problems.push({ accountId: id, wave: w.name, state: s, reason: rec.r ?? s, errorType: rec.e, runbook: rec.rb });
     }
     const state: WaveStatus['state'] = index < st.waveIndex ? 'done' : index > st.waveIndex ? 'pending' : st.waveState;
-    return { index, name: w.name, ring: w.ring, size: w.accountIds.length, counts: wc, failures, failureBudget: w.budget, state };
+    return {
+      index,
+      name: w.name,
+      ring: w.ring,
+      size: w.accountIds.length,
+      counts: wc,
+      failures,
+      failureBudget: w.budget,
+      state,
+    };
   });
   const total = st.waves.reduce((n, w) => n + w.accountIds.length, 0);
   const remaining = (counts.pending ?? 0) + (counts.running ?? 0);
   const avg = st.durations.count ? st.durations.totalMs / st.durations.count / 1000 : null;
-  const bakesLeft = Math.max(0, st.waves.length - 1 - st.waveIndex) * input.waveBakeSeconds + (st.waveState === 'baking' ? Math.max(0, ((st.bakeUntil ?? 0) - Date.now()) / 1000) : 0);
+  const bakesLeft =
+    Math.max(0, st.waves.length - 1 - st.waveIndex) * input.waveBakeSeconds +
+    (st.waveState === 'baking' ? Math.max(0, ((st.bakeUntil ?? 0) - Date.now()) / 1000) : 0);
   return {
     campaignId: st.campaignId,
     operation: input.operation,

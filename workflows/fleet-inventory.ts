@@ -1,5 +1,12 @@
 import {
-  ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { AccountSelectorSchema } from '../fleet/select-accounts';
@@ -8,13 +15,24 @@ import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from './retry-policies';
 import { parseWorkflowInput } from './workflow-input';
 
 // ---- messages ----
-export type InventoryProgress = { total: number; done: number; succeeded: number; failed: number; inFlight: number; run: number };
+export type InventoryProgress = {
+  total: number;
+  done: number;
+  succeeded: number;
+  failed: number;
+  inFlight: number;
+  run: number;
+};
 export const inventoryProgressQuery = defineQuery<InventoryProgress>('progress');
 
 // ---- input (one JSON object; `carry` is set only by continue-as-new) ----
 const AccountFailure = z.object({ accountId: z.string(), errorType: z.string(), reason: z.string() });
 const Carry = z.object({
-  selection: z.object({ accountIds: z.array(z.string()), skipped: z.array(z.object({ id: z.string(), reason: z.string() })), unknownIds: z.array(z.string()) }),
+  selection: z.object({
+    accountIds: z.array(z.string()),
+    skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+    unknownIds: z.array(z.string()),
+  }),
   next: z.number().int().min(0),
   accounts: z.array(z.custom<AccountInventory>()),
   failures: z.array(AccountFailure),
@@ -52,7 +70,10 @@ export type FleetInventoryReport = {
   runs: number;
 };
 
-const { selectInventoryAccounts } = proxyActivities<InventoryActivities>({ startToCloseTimeout: '1 minute', retry: LOCAL_CALL_RETRY });
+const { selectInventoryAccounts } = proxyActivities<InventoryActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: LOCAL_CALL_RETRY,
+});
 const { inspectAccount } = proxyActivities<InventoryActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '30 seconds',
@@ -67,10 +88,23 @@ const { inspectAccount } = proxyActivities<InventoryActivities>({
 export async function fleetInventory(rawInput: FleetInventoryInput): Promise<FleetInventoryReport> {
   const input = parseWorkflowInput('fleetInventory', FleetInventoryInput, rawInput);
   const info = workflowInfo();
-  if (!input.carry) upsertSearchAttributes({ FleetOperation: ['inventory'], FleetCampaignId: [info.workflowId], FleetState: ['running'] });
+  if (!input.carry)
+    upsertSearchAttributes({
+      FleetOperation: ['inventory'],
+      FleetCampaignId: [info.workflowId],
+      FleetState: ['running'],
+    });
 
-  const selection: InventorySelection = input.carry?.selection ?? (await selectInventoryAccounts({ fleetFile: input.fleetFile, select: input.select }));
-  const state: Carry = input.carry ?? { selection, next: 0, accounts: [], failures: [], startedAt: new Date().toISOString(), run: 1 };
+  const selection: InventorySelection =
+    input.carry?.selection ?? (await selectInventoryAccounts({ fleetFile: input.fleetFile, select: input.select }));
+  const state: Carry = input.carry ?? {
+    selection,
+    next: 0,
+    accounts: [],
+    failures: [],
+    startedAt: new Date().toISOString(),
+    run: 1,
+  };
   const ids = selection.accountIds;
   const inFlight = new Map<string, Promise<void>>();
 
@@ -85,7 +119,9 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
 
   const inspect = async (accountId: string) => {
     try {
-      state.accounts.push(await inspectAccount({ fleetFile: input.fleetFile, accountId, runId: info.firstExecutionRunId }));
+      state.accounts.push(
+        await inspectAccount({ fleetFile: input.fleetFile, accountId, runId: info.firstExecutionRunId }),
+      );
     } catch (err) {
       state.failures.push({ accountId, ...describeFailure(err) });
     } finally {
@@ -95,7 +131,12 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
 
   let startedThisRun = 0;
   for (;;) {
-    while (inFlight.size < input.maxInFlight && state.next < ids.length && startedThisRun < input.accountsPerRun && !workflowInfo().continueAsNewSuggested) {
+    while (
+      inFlight.size < input.maxInFlight &&
+      state.next < ids.length &&
+      startedThisRun < input.accountsPerRun &&
+      !workflowInfo().continueAsNewSuggested
+    ) {
       const accountId = ids[state.next++];
       startedThisRun++;
       inFlight.set(accountId, inspect(accountId));

@@ -1,6 +1,10 @@
 /** Finding a campaign on Temporal and reading its status: the part every `campaign` command shares. */
 import {
-  WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { statusQuery } from '../../workflows/campaign-messages';
@@ -29,7 +33,8 @@ export async function findCampaign(client: Client, namespace: string, id: string
   } catch (err) {
     throw campaignError(err, id, namespace);
   }
-  if (description.type !== CAMPAIGN_WORKFLOW_TYPE) throw new Error(`"${id}" in namespace ${namespace} is a ${description.type} workflow, not a campaign`);
+  if (description.type !== CAMPAIGN_WORKFLOW_TYPE)
+    throw new Error(`"${id}" in namespace ${namespace} is a ${description.type} workflow, not a campaign`);
   return { handle, description, running: description.status.name === 'RUNNING' };
 }
 
@@ -42,7 +47,8 @@ export function campaignError(err: unknown, id: string, namespace: string): unkn
 /** How a closed campaign ended, in words: the engine's final phase if it recorded one, else Temporal's status. */
 export function closedAs(description: WorkflowExecutionDescription): string {
   const phase = description.typedSearchAttributes.get(FLEET_STATE);
-  if (description.status.name === 'COMPLETED' && phase && ['completed', 'cancelled', 'failed'].includes(phase)) return phase;
+  if (description.status.name === 'COMPLETED' && phase && ['completed', 'cancelled', 'failed'].includes(phase))
+    return phase;
   return description.status.name.toLowerCase().replace(/_/g, ' ');
 }
 
@@ -68,7 +74,11 @@ export async function readCampaign(client: Client, found: FoundCampaign): Promis
 }
 
 /** The `status` query, with a deadline and an error that points at the likely cause (no worker). */
-export async function queryStatus(client: Client, handle: CampaignHandle, timeoutMs = QUERY_TIMEOUT_MS): Promise<CampaignResult> {
+export async function queryStatus(
+  client: Client,
+  handle: CampaignHandle,
+  timeoutMs = QUERY_TIMEOUT_MS,
+): Promise<CampaignResult> {
   const started = Date.now();
   try {
     return await client.withDeadline(started + timeoutMs, () => handle.query(statusQuery));
@@ -96,6 +106,11 @@ export async function workflowPollers(client: Client, namespace: string): Promis
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause as { details?: unknown; message?: unknown } | undefined;
-  const detail = typeof cause?.details === 'string' && cause.details ? cause.details : typeof cause?.message === 'string' ? cause.message : '';
+  const detail =
+    typeof cause?.details === 'string' && cause.details
+      ? cause.details
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : '';
   return detail && !err.message.includes(detail) ? `${err.message}: ${detail}` : err.message;
 }

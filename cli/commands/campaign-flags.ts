@@ -34,13 +34,20 @@ export type CampaignStartFlags = {
 export class InvalidCampaignFlags extends Error {
   override readonly name = 'InvalidCampaignFlags';
   constructor(readonly problems: string[]) {
-    super(problems.length === 1 ? `invalid campaign: ${problems[0]}` : `invalid campaign, ${problems.length} problems:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    super(
+      problems.length === 1
+        ? `invalid campaign: ${problems[0]}`
+        : `invalid campaign, ${problems.length} problems:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
   }
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const bad = (flag: string, raw: string, expected: string): Parsed<never> => ({ ok: false, problem: `${flag} "${raw}": expected ${expected}` });
+const bad = (flag: string, raw: string, expected: string): Parsed<never> => ({
+  ok: false,
+  problem: `${flag} "${raw}": expected ${expected}`,
+});
 
 /** `5` → at most 5 failed accounts per wave; `10%` → at most 10% of the wave. */
 export function parseFailureBudget(raw: string): Parsed<{ maxFailures: number } | { maxFailurePercent: number }> {
@@ -68,24 +75,41 @@ export function parseMaxWaveSize(raw: string): Parsed<number | Partial<Record<(t
   const s = raw.trim();
   if (/^\d+$/.test(s)) return ok(Number(s));
   const perRing: Partial<Record<(typeof RINGS)[number], number>> = {};
-  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)=(\d+)$/.exec(part);
     const ring = RINGS.find((r) => r === m?.[1]);
-    if (!m || !ring) return bad('--max-wave-size', raw, `a number (50) or per ring RING=N,… with RING one of ${RINGS.join(', ')} (canary=2,general=100)`);
+    if (!m || !ring)
+      return bad(
+        '--max-wave-size',
+        raw,
+        `a number (50) or per ring RING=N,… with RING one of ${RINGS.join(', ')} (canary=2,general=100)`,
+      );
     perRing[ring] = Number(m[2]);
   }
-  return Object.keys(perRing).length ? ok(perRing) : bad('--max-wave-size', raw, 'a number (50) or per ring canary=2,general=100');
+  return Object.keys(perRing).length
+    ? ok(perRing)
+    : bad('--max-wave-size', raw, 'a number (50) or per ring canary=2,general=100');
 }
 
 /** `all`, or rings whose first wave waits for `campaign approve`: `early,general`. */
 export function parseApproveBefore(raw: string): Parsed<'all' | string[]> {
   const s = raw.trim();
   if (s === 'all') return ok('all');
-  const rings = s.split(',').map((r) => r.trim()).filter(Boolean);
+  const rings = s
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const known = (r: string) => (RINGS as readonly string[]).includes(r);
   if (!rings.length || !rings.every(known)) {
     const unknown = rings.filter((r) => !known(r));
-    return bad('--approve-before', raw, `"all" or comma-separated rings from ${RINGS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+    return bad(
+      '--approve-before',
+      raw,
+      `"all" or comma-separated rings from ${RINGS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+    );
   }
   return ok(rings);
 }
@@ -119,7 +143,9 @@ const FLAG_OF_PATH: Array<[string, string]> = [
 
 export function flagOfInputPath(issuePath: readonly PropertyKey[]): string {
   const dotted = issuePath.filter((p) => typeof p === 'string').join('.');
-  const hit = FLAG_OF_PATH.filter(([p]) => dotted === p || dotted.startsWith(`${p}.`)).sort((a, b) => b[0].length - a[0].length)[0];
+  const hit = FLAG_OF_PATH.filter(([p]) => dotted === p || dotted.startsWith(`${p}.`)).sort(
+    (a, b) => b[0].length - a[0].length,
+  )[0];
   return hit?.[1] ?? (dotted || 'input');
 }
 
@@ -127,7 +153,10 @@ export function flagOfInputPath(issuePath: readonly PropertyKey[]): string {
  * Builds the campaign input (only what the flags set; the engine applies its defaults) and the
  * campaign id (= workflow id). Throws InvalidCampaignFlags listing every bad flag.
  */
-export function campaignInputFromFlags(flags: CampaignStartFlags, now = new Date()): { campaignId: string; input: FleetCampaignInput } {
+export function campaignInputFromFlags(
+  flags: CampaignStartFlags,
+  now = new Date(),
+): { campaignId: string; input: FleetCampaignInput } {
   const problems: string[] = [];
   const take = <T>(p: Parsed<T>): T | undefined => {
     if (p.ok) return p.value;
@@ -136,21 +165,37 @@ export function campaignInputFromFlags(flags: CampaignStartFlags, now = new Date
   };
   /** What the operator typed, per flag, to quote in schema errors. */
   const given: Record<string, string | undefined> = {
-    '--campaign-id': flags.campaignId, '--operation': flags.operation, '--version': flags.version, '--max-in-flight': flags.maxInFlight,
-    '--failure-budget': flags.failureBudget, '--on-budget': flags.onBudget, '--max-wave-size': flags.maxWaveSize,
-    '--wave-bake': flags.waveBake, '--approve-before': flags.approveBefore, '--stateful': flags.stateful, '--health-bake': flags.healthBake,
+    '--campaign-id': flags.campaignId,
+    '--operation': flags.operation,
+    '--version': flags.version,
+    '--max-in-flight': flags.maxInFlight,
+    '--failure-budget': flags.failureBudget,
+    '--on-budget': flags.onBudget,
+    '--max-wave-size': flags.maxWaveSize,
+    '--wave-bake': flags.waveBake,
+    '--approve-before': flags.approveBefore,
+    '--stateful': flags.stateful,
+    '--health-bake': flags.healthBake,
   };
 
   let select: FleetCampaignInput['select'];
   try {
-    const s = selectorFromFlags({ accounts: flags.accounts, rings: flags.rings, tags: flags.tag, regions: flags.regions });
+    const s = selectorFromFlags({
+      accounts: flags.accounts,
+      rings: flags.rings,
+      tags: flags.tag,
+      regions: flags.regions,
+    });
     if (Object.keys(s).some((k) => k !== 'includeStates')) select = s;
   } catch (err) {
     problems.push((err as Error).message.replace(/^invalid selection: /, ''));
   }
 
   const operation = flags.operation.trim();
-  if (operation === 'upgrade' && !flags.version) problems.push('--version: required with --operation upgrade (the pipeline version to move every stack to, e.g. 1.4.2)');
+  if (operation === 'upgrade' && !flags.version)
+    problems.push(
+      '--version: required with --operation upgrade (the pipeline version to move every stack to, e.g. 1.4.2)',
+    );
 
   const input: Record<string, unknown> = { operation, fleetFile: path.resolve(flags.fleet) };
   const campaignId = flags.campaignId ?? defaultCampaignId(operation, flags.version, now, flags.plan);
@@ -165,17 +210,21 @@ export function campaignInputFromFlags(flags: CampaignStartFlags, now = new Date
 
   if (flags.failureBudget !== undefined || flags.onBudget !== undefined) {
     // --on-budget alone keeps the default limit (a budget object without a limit would mean "no limit").
-    const limit = flags.failureBudget !== undefined ? take(parseFailureBudget(flags.failureBudget)) : defaultFailureLimit();
+    const limit =
+      flags.failureBudget !== undefined ? take(parseFailureBudget(flags.failureBudget)) : defaultFailureLimit();
     input.failureBudget = { ...limit, ...(flags.onBudget !== undefined ? { onExceeded: flags.onBudget.trim() } : {}) };
   }
 
   if (flags.version !== undefined) {
     const upgrade: Record<string, unknown> = { targetVersion: flags.version.trim() };
     if (flags.stateful !== undefined) upgrade.onStatefulChange = flags.stateful.trim();
-    if (flags.healthBake !== undefined) upgrade.healthBakeSeconds = take(parseSeconds('--health-bake', flags.healthBake));
+    if (flags.healthBake !== undefined)
+      upgrade.healthBakeSeconds = take(parseSeconds('--health-bake', flags.healthBake));
     input.upgrade = upgrade;
   } else if (flags.stateful !== undefined || flags.healthBake !== undefined) {
-    problems.push(`${flags.stateful !== undefined ? '--stateful' : '--health-bake'}: applies to --operation upgrade with --version`);
+    problems.push(
+      `${flags.stateful !== undefined ? '--stateful' : '--health-bake'}: applies to --operation upgrade with --version`,
+    );
   }
 
   // The schema checks the rest (ranges, choices); flags already reported above are not reported twice.
@@ -190,8 +239,14 @@ export function campaignInputFromFlags(flags: CampaignStartFlags, now = new Date
 }
 
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) =>
-    [k, v && typeof v === 'object' && !Array.isArray(v) ? dropUndefined(v as Record<string, unknown>) : v]));
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [
+        k,
+        v && typeof v === 'object' && !Array.isArray(v) ? dropUndefined(v as Record<string, unknown>) : v,
+      ]),
+  );
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], given: Record<string, string | undefined>): string[] {
@@ -204,8 +259,15 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], given: Record<strin
 
 /** The engine's default failure limit (from the input schema, so the two cannot drift apart). */
 function defaultFailureLimit(): { maxFailures?: number; maxFailurePercent?: number } {
-  const parsed = FleetCampaignInputSchema.safeParse({ operation: 'upgrade', fleetFile: 'x', upgrade: { targetVersion: '1.0.0' } });
+  const parsed = FleetCampaignInputSchema.safeParse({
+    operation: 'upgrade',
+    fleetFile: 'x',
+    upgrade: { targetVersion: '1.0.0' },
+  });
   if (!parsed.success) return { maxFailurePercent: 10 };
   const { maxFailures, maxFailurePercent } = parsed.data.failureBudget;
-  return { ...(maxFailures !== undefined ? { maxFailures } : {}), ...(maxFailurePercent !== undefined ? { maxFailurePercent } : {}) };
+  return {
+    ...(maxFailures !== undefined ? { maxFailures } : {}),
+    ...(maxFailurePercent !== undefined ? { maxFailurePercent } : {}),
+  };
 }

@@ -44,7 +44,13 @@ async function toEntry(client: Client, info: WorkflowExecutionInfo): Promise<Cam
   const firstRunId = info.raw.firstRunId;
   if (firstRunId && firstRunId !== info.runId) {
     // Continued as new: this run started later than the campaign did.
-    started = (await client.workflow.getHandle(info.workflowId, firstRunId).describe().catch(() => undefined))?.startTime ?? started;
+    started =
+      (
+        await client.workflow
+          .getHandle(info.workflowId, firstRunId)
+          .describe()
+          .catch(() => undefined)
+      )?.startTime ?? started;
   }
   const sa = info.typedSearchAttributes;
   return {
@@ -58,14 +64,32 @@ async function toEntry(client: Client, info: WorkflowExecutionInfo): Promise<Cam
   };
 }
 
-const titleCase = (s: string) => s.toLowerCase().replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const titleCase = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/_/g, ' ')
+    .replace(/^./, (c) => c.toUpperCase());
 
 /** One line per campaign: id, Temporal status, FleetState (wave), start time (UTC). */
 export function formatCampaignList(entries: readonly CampaignListEntry[], all: boolean): string {
   if (!entries.length) return all ? 'no campaigns\n' : 'no running campaigns (--all lists finished ones too)\n';
-  const rows = [['CAMPAIGN', 'STATUS', 'STATE', 'WAVE', 'STARTED (UTC)'], ...entries.map((e) => [
-    e.campaignId, e.status, e.state ?? '—', e.wave ?? '—', e.startedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ''),
-  ])];
+  const rows = [
+    ['CAMPAIGN', 'STATUS', 'STATE', 'WAVE', 'STARTED (UTC)'],
+    ...entries.map((e) => [
+      e.campaignId,
+      e.status,
+      e.state ?? '—',
+      e.wave ?? '—',
+      e.startedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ''),
+    ]),
+  ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return `${rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }

@@ -24,21 +24,50 @@ export async function runCampaignStart(o: CampaignStartOptions): Promise<number>
   const { client, namespace, close } = await connectTemporalClient();
   try {
     const handle = await startCampaign(client, namespace, campaignId, input);
-    const ui = process.env.FLEETOPS_TEMPORAL_UI_URL ? workflowUiUrl(process.env.FLEETOPS_TEMPORAL_UI_URL, namespace, campaignId) : undefined;
-    const waveList = waves.slice(0, 8).map((w) => `${w.name} ${w.accountIds.length}`).join(', ') + (waves.length > 8 ? `, … (${waves.length - 8} more)` : '');
+    const ui = process.env.FLEETOPS_TEMPORAL_UI_URL
+      ? workflowUiUrl(process.env.FLEETOPS_TEMPORAL_UI_URL, namespace, campaignId)
+      : undefined;
+    const waveList =
+      waves
+        .slice(0, 8)
+        .map((w) => `${w.name} ${w.accountIds.length}`)
+        .join(', ') + (waves.length > 8 ? `, … (${waves.length - 8} more)` : '');
     const what = input.operation === 'upgrade' ? `upgrade to ${input.upgrade?.targetVersion}` : input.operation;
-    say(`started ${input.plan ? 'plan (preview only, nothing changes) ' : ''}campaign ${campaignId}: ${what} over ${preview.selected.length} accounts in ${waves.length} wave${waves.length === 1 ? '' : 's'} (${waveList})`);
-    if (preview.skipped.length) say(`  not selected: ${preview.skipped.length} (${preview.skipped.slice(0, 5).map((s) => `${s.id} ${s.reason}`).join(', ')}${preview.skipped.length > 5 ? ', …' : ''})`);
+    say(
+      `started ${input.plan ? 'plan (preview only, nothing changes) ' : ''}campaign ${campaignId}: ${what} over ${preview.selected.length} accounts in ${waves.length} wave${waves.length === 1 ? '' : 's'} (${waveList})`,
+    );
+    if (preview.skipped.length)
+      say(
+        `  not selected: ${preview.skipped.length} (${preview.skipped
+          .slice(0, 5)
+          .map((s) => `${s.id} ${s.reason}`)
+          .join(', ')}${preview.skipped.length > 5 ? ', …' : ''})`,
+      );
     if (ui) say(`  Temporal UI: ${ui}`);
     if (!o.watch) say(`  follow it:   npx fleetops campaign status ${campaignId} --watch`);
     if ((await workflowPollers(client, namespace)) === 0) {
-      process.stderr.write(`  ⚠ no worker is polling task queue ${TASK_QUEUE()}: the campaign waits until one runs (npx fleetops worker; docs/runbooks/worker-down.md)\n`);
+      process.stderr.write(
+        `  ⚠ no worker is polling task queue ${TASK_QUEUE()}: the campaign waits until one runs (npx fleetops worker; docs/runbooks/worker-down.md)\n`,
+      );
     }
     if (o.json && !o.watch) {
-      process.stdout.write(`${JSON.stringify({
-        campaignId, runId: handle.firstExecutionRunId, namespace, taskQueue: TASK_QUEUE(), uiUrl: ui ?? null,
-        accounts: preview.selected.length, notSelected: preview.skipped, waves: waves.map((w) => ({ name: w.name, ring: w.ring, size: w.accountIds.length })), input,
-      }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            campaignId,
+            runId: handle.firstExecutionRunId,
+            namespace,
+            taskQueue: TASK_QUEUE(),
+            uiUrl: ui ?? null,
+            accounts: preview.selected.length,
+            notSelected: preview.skipped,
+            waves: waves.map((w) => ({ name: w.name, ring: w.ring, size: w.accountIds.length })),
+            input,
+          },
+          null,
+          2,
+        )}\n`,
+      );
     }
     if (!o.watch) return 0;
     return await showCampaignStatus(client, namespace, campaignId, { watch: true, json: o.json });
@@ -60,13 +89,23 @@ async function startCampaign(client: Client, namespace: string, campaignId: stri
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const d = await client.workflow.getHandle(campaignId).describe().catch(() => undefined);
+    const d = await client.workflow
+      .getHandle(campaignId)
+      .describe()
+      .catch(() => undefined);
     const started = d ? ` (started ${d.startTime.toISOString()})` : '';
-    if (d && d.type !== CAMPAIGN_WORKFLOW_TYPE) throw new Error(`a ${d.type} workflow "${campaignId}" already exists in namespace ${namespace}: choose another --campaign-id`);
+    if (d && d.type !== CAMPAIGN_WORKFLOW_TYPE)
+      throw new Error(
+        `a ${d.type} workflow "${campaignId}" already exists in namespace ${namespace}: choose another --campaign-id`,
+      );
     if (!d || d.status.name === 'RUNNING') {
-      throw new Error(`campaign "${campaignId}" is already running in namespace ${namespace}${started}: ` +
-        `watch it with \`npx fleetops campaign status ${campaignId} --watch\`, or start a new one with another --campaign-id`);
+      throw new Error(
+        `campaign "${campaignId}" is already running in namespace ${namespace}${started}: ` +
+          `watch it with \`npx fleetops campaign status ${campaignId} --watch\`, or start a new one with another --campaign-id`,
+      );
     }
-    throw new Error(`campaign "${campaignId}" already ran in namespace ${namespace}${started} and ${closedAs(d)}: choose another --campaign-id`);
+    throw new Error(
+      `campaign "${campaignId}" already ran in namespace ${namespace}${started} and ${closedAs(d)}: choose another --campaign-id`,
+    );
   }
 }

@@ -7,7 +7,17 @@ export type CampaignResult = CampaignStatus & { planReport?: PlanReport };
 export type PlanReport = Array<{ accountId: string; regions: RegionResult[] }>;
 
 export const TERMINAL_PHASES: readonly CampaignPhase[] = ['completed', 'cancelled', 'failed'];
-const STATE_ORDER: AccountState[] = ['upgraded', 'already-current', 'planned', 'skipped', 'rolled-back', 'quarantined', 'failed', 'running', 'pending'];
+const STATE_ORDER: AccountState[] = [
+  'upgraded',
+  'already-current',
+  'planned',
+  'skipped',
+  'rolled-back',
+  'quarantined',
+  'failed',
+  'running',
+  'pending',
+];
 
 const isOutcome = (s: string): s is AccountOutcome => Object.prototype.hasOwnProperty.call(ACCOUNT_OUTCOMES, s);
 const kindOf = (s: string) => (isOutcome(s) ? ACCOUNT_OUTCOMES[s] : undefined);
@@ -15,7 +25,14 @@ const sum = (counts: Partial<Record<string, number>>, pick: (state: string) => b
   Object.entries(counts ?? {}).reduce((n, [state, c]) => n + (pick(state) ? (c ?? 0) : 0), 0);
 
 /** Accounts finished (any outcome), ok, failed (counts against budgets) and skipped. */
-export function tally(counts: Partial<Record<AccountState, number>>): { done: number; ok: number; failed: number; skipped: number; running: number; pending: number } {
+export function tally(counts: Partial<Record<AccountState, number>>): {
+  done: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  running: number;
+  pending: number;
+} {
   return {
     done: sum(counts, (s) => isOutcome(s)),
     ok: sum(counts, (s) => kindOf(s) === 'ok'),
@@ -46,11 +63,22 @@ export function progressBar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${Math.floor(fraction * 100)}%`;
 }
 
-const utc = (iso: string) => (Number.isNaN(Date.parse(iso)) ? iso : new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const utc = (iso: string) =>
+  Number.isNaN(Date.parse(iso))
+    ? iso
+    : new Date(iso)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 
 function table(rows: string[][], rightAligned: Set<number>): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 export type StatusViewOptions = {
@@ -75,7 +103,9 @@ export function formatCampaignHeader(s: CampaignStatus, now = new Date()): strin
   return [
     `campaign ${s.campaignId} — ${s.operation}${s.targetVersion ? ` to ${s.targetVersion}` : ''}${s.plan ? ' (plan: preview only, nothing changes)' : ''}, started ${utc(s.startedAt)}${elapsed}${s.run > 1 ? `, run ${s.run}` : ''}`,
     `  phase     ${s.phase}${s.phaseReason ? ` — ${s.phaseReason}` : ''}`,
-    ...(s.currentWave ? [`  wave      ${s.currentWave}${waveIndex >= 0 ? ` (${waveIndex + 1} of ${s.waves.length})` : ''}`] : []),
+    ...(s.currentWave
+      ? [`  wave      ${s.currentWave}${waveIndex >= 0 ? ` (${waveIndex + 1} of ${s.waves.length})` : ''}`]
+      : []),
     `  progress  ${progressBar(t.done, s.total)}${eta}`,
     `  accounts  ${counts.join(' · ') || 'none yet'}`,
     `  window    ${s.inFlight} in flight, window ${s.window}`,
@@ -88,7 +118,18 @@ export function formatWaveTable(waves: readonly WaveStatus[]): string[] {
   for (const w of waves) {
     const t = tally(w.counts ?? {});
     const used = w.failures >= w.failureBudget && w.failureBudget > 0;
-    rows.push([w.name, w.ring, String(w.size), w.state, String(t.pending), String(t.running), String(t.ok), String(t.skipped), String(t.failed), `${w.failures}/${w.failureBudget}${used ? ' used up' : ''}`]);
+    rows.push([
+      w.name,
+      w.ring,
+      String(w.size),
+      w.state,
+      String(t.pending),
+      String(t.running),
+      String(t.ok),
+      String(t.skipped),
+      String(t.failed),
+      `${w.failures}/${w.failureBudget}${used ? ' used up' : ''}`,
+    ]);
   }
   return table(rows, new Set([2, 4, 5, 6, 7, 8])).map((l) => `  ${l}`);
 }
@@ -104,7 +145,8 @@ export function formatProblems(s: CampaignStatus, max = 50): string[] {
     lines.push(`  ${mark} ${p.accountId}  ${p.wave}  ${p.state}${p.errorType ? `  ${p.errorType}` : ''}: ${p.reason}`);
     if (p.runbook) lines.push(`      runbook: ${p.runbook}`);
   }
-  if (problems.length > max) lines.push(`  … and ${problems.length - max} more (campaign status ${s.campaignId} --json lists all)`);
+  if (problems.length > max)
+    lines.push(`  … and ${problems.length - max} more (campaign status ${s.campaignId} --json lists all)`);
   return lines;
 }
 
@@ -115,8 +157,12 @@ export function formatNextSteps(s: CampaignStatus): string[] {
   const lines: string[] = [];
   if (s.awaitingApproval?.length) {
     const shown = s.awaitingApproval.slice(0, 10).join(', ');
-    lines.push(`awaiting approval of a stateful change (${s.awaitingApproval.length}): ${shown}${s.awaitingApproval.length > 10 ? ', …' : ''}`);
-    lines.push(`  review, then: ${cmd(`approve ${id} --account <id>`)}  or  ${cmd(`skip ${id} <id>`)}  (docs/runbooks/stateful-change-approval.md)`);
+    lines.push(
+      `awaiting approval of a stateful change (${s.awaitingApproval.length}): ${shown}${s.awaitingApproval.length > 10 ? ', …' : ''}`,
+    );
+    lines.push(
+      `  review, then: ${cmd(`approve ${id} --account <id>`)}  or  ${cmd(`skip ${id} <id>`)}  (docs/runbooks/stateful-change-approval.md)`,
+    );
   }
   if (s.phase === 'awaiting-approval' && s.currentWave && !s.awaitingApproval?.length) {
     lines.push(`wave ${s.currentWave} waits for approval: ${cmd(`approve ${id} --wave ${s.currentWave}`)}`);
@@ -125,7 +171,8 @@ export function formatNextSteps(s: CampaignStatus): string[] {
     const budget = /budget/i.test(s.phaseReason ?? '') ? '  (docs/runbooks/failure-budget-exceeded.md)' : '';
     lines.push(`paused: ${cmd(`resume ${id}`)}  or  ${cmd(`cancel ${id} --reason "…"`)}${budget}`);
   }
-  if (s.phase === 'waiting-for-window') lines.push('waiting for accounts\' maintenance windows (start with --ignore-maintenance-windows to override)');
+  if (s.phase === 'waiting-for-window')
+    lines.push("waiting for accounts' maintenance windows (start with --ignore-maintenance-windows to override)");
   return lines;
 }
 
@@ -148,7 +195,9 @@ export function formatPlanReport(report: PlanReport, max = 50): string[] {
   const notable: string[] = [];
   for (const a of report) {
     const regions = a.regions ?? [];
-    const changes = regions.filter((r) => r.plan && r.plan.added + r.plan.modified + r.plan.replaced + r.plan.removed > 0);
+    const changes = regions.filter(
+      (r) => r.plan && r.plan.added + r.plan.modified + r.plan.replaced + r.plan.removed > 0,
+    );
     if (regions.some((r) => kindOf(r.outcome) === 'failed')) failed++;
     else if (changes.length) changing++;
     else current++;
@@ -156,12 +205,18 @@ export function formatPlanReport(report: PlanReport, max = 50): string[] {
       const p = r.plan;
       const risky = p && (p.replaced > 0 || p.removed > 0 || p.needsApproval.length > 0);
       if (risky || kindOf(r.outcome) === 'failed') {
-        const what = p ? `+${p.added} ~${p.modified} replace ${p.replaced} remove ${p.removed}${p.needsApproval.length ? `  needs approval: ${p.needsApproval.join(', ')}` : ''}` : '';
-        notable.push(`  ${kindOf(r.outcome) === 'failed' ? '✖' : '▲'} ${a.accountId} ${r.region}${r.fromVersion ? ` ${r.fromVersion} → ${r.toVersion ?? '?'}` : ''}  ${r.outcome}${what ? `  ${what}` : ''}${r.reason ? `  ${r.reason}` : ''}`);
+        const what = p
+          ? `+${p.added} ~${p.modified} replace ${p.replaced} remove ${p.removed}${p.needsApproval.length ? `  needs approval: ${p.needsApproval.join(', ')}` : ''}`
+          : '';
+        notable.push(
+          `  ${kindOf(r.outcome) === 'failed' ? '✖' : '▲'} ${a.accountId} ${r.region}${r.fromVersion ? ` ${r.fromVersion} → ${r.toVersion ?? '?'}` : ''}  ${r.outcome}${what ? `  ${what}` : ''}${r.reason ? `  ${r.reason}` : ''}`,
+        );
       }
     }
   }
-  const lines = [`plan: ${report.length} accounts — ${changing} would change, ${current} unchanged, ${failed} could not be planned`];
+  const lines = [
+    `plan: ${report.length} accounts — ${changing} would change, ${current} unchanged, ${failed} could not be planned`,
+  ];
   lines.push(...notable.slice(0, max));
   if (notable.length > max) lines.push(`  … and ${notable.length - max} more (--json lists every account)`);
   return lines;

@@ -1,9 +1,22 @@
 /** `fleetops campaign status ID [--watch]`. */
 import type { Client } from '@temporalio/client';
 import { connectTemporalClient } from '../temporal-client';
-import { FLEET_STATE, FLEET_WAVE, findCampaign, readCampaign, queryStatus, type CampaignView, type FoundCampaign } from './campaign-client';
 import {
-  campaignExitCode, formatCampaignLine, formatCampaignStatus, formatFinalSummary, TERMINAL_PHASES, type CampaignResult,
+  FLEET_STATE,
+  FLEET_WAVE,
+  findCampaign,
+  readCampaign,
+  queryStatus,
+  type CampaignView,
+  type FoundCampaign,
+} from './campaign-client';
+import {
+  campaignExitCode,
+  formatCampaignLine,
+  formatCampaignStatus,
+  formatFinalSummary,
+  TERMINAL_PHASES,
+  type CampaignResult,
 } from './campaign-status-view';
 
 export type CampaignStatusOptions = { watch?: boolean; json?: boolean };
@@ -19,7 +32,12 @@ export async function runCampaignStatus(id: string, o: CampaignStatusOptions): P
 }
 
 /** runCampaignStatus on an open client (`campaign start --watch` continues with this). */
-export async function showCampaignStatus(client: Client, namespace: string, id: string, o: CampaignStatusOptions): Promise<number> {
+export async function showCampaignStatus(
+  client: Client,
+  namespace: string,
+  id: string,
+  o: CampaignStatusOptions,
+): Promise<number> {
   const found = await findCampaign(client, namespace, id);
   if (!o.watch || !found.running) {
     const view = await readCampaign(client, found).catch((err: unknown) => {
@@ -35,7 +53,9 @@ export async function showCampaignStatus(client: Client, namespace: string, id: 
 
 function printView(view: CampaignView, json?: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(view.closed ? { ...view.status, closedAs: view.closedAs, failure: view.failure } : view.status, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(view.closed ? { ...view.status, closedAs: view.closedAs, failure: view.failure } : view.status, null, 2)}\n`,
+    );
     return;
   }
   if (view.status) process.stdout.write(formatCampaignStatus(view.status));
@@ -54,12 +74,15 @@ async function watchCampaign(client: Client, found: FoundCampaign, o: CampaignSt
   const out = process.stderr;
   const tty = Boolean(out.isTTY) && !o.json;
   let closed = false;
-  const result = found.handle.result().then(
-    () => undefined,
-    () => undefined, // how it ended is read below
-  ).finally(() => {
-    closed = true;
-  });
+  const result = found.handle
+    .result()
+    .then(
+      () => undefined,
+      () => undefined, // how it ended is read below
+    )
+    .finally(() => {
+      closed = true;
+    });
 
   let drawnLines = 0;
   let lastLine = '';
@@ -70,8 +93,14 @@ async function watchCampaign(client: Client, found: FoundCampaign, o: CampaignSt
     if (tty) {
       const rows = Math.max(10, (out.rows ?? 40) - 1);
       const cols = Math.max(40, (out.columns ?? 120) - 1);
-      const text = status ? formatCampaignStatus(status, { maxProblems: Math.max(3, rows - 14 - (status.waves?.length ?? 0)) }) : '';
-      const lines = `${text}${error ? `⚠ ${error}\n` : ''}`.split('\n').slice(0, -1).slice(0, rows).map((l) => (l.length > cols ? `${l.slice(0, cols - 1)}…` : l));
+      const text = status
+        ? formatCampaignStatus(status, { maxProblems: Math.max(3, rows - 14 - (status.waves?.length ?? 0)) })
+        : '';
+      const lines = `${text}${error ? `⚠ ${error}\n` : ''}`
+        .split('\n')
+        .slice(0, -1)
+        .slice(0, rows)
+        .map((l) => (l.length > cols ? `${l.slice(0, cols - 1)}…` : l));
       out.write(`${drawnLines ? `\x1b[${drawnLines}F` : ''}\x1b[0J${lines.join('\n')}\n`);
       drawnLines = lines.length;
       return;
@@ -85,7 +114,9 @@ async function watchCampaign(client: Client, found: FoundCampaign, o: CampaignSt
       const key = `${p.accountId}:${p.state}`;
       if (seenProblems.has(key)) continue;
       seenProblems.add(key);
-      out.write(`  ${p.state} ${p.accountId} (${p.wave})${p.errorType ? ` ${p.errorType}` : ''}: ${p.reason}${p.runbook ? ` — ${p.runbook}` : ''}\n`);
+      out.write(
+        `  ${p.state} ${p.accountId} (${p.wave})${p.errorType ? ` ${p.errorType}` : ''}: ${p.reason}${p.runbook ? ` — ${p.runbook}` : ''}\n`,
+      );
     }
     const line = formatCampaignLine(status);
     const body = line.slice(9); // without the time
@@ -99,7 +130,9 @@ async function watchCampaign(client: Client, found: FoundCampaign, o: CampaignSt
 
   const onSigint = () => {
     if (tty) out.write('\n');
-    out.write(`stopped watching; campaign ${found.handle.workflowId} goes on. Watch again: npx fleetops campaign status ${found.handle.workflowId} --watch\n`);
+    out.write(
+      `stopped watching; campaign ${found.handle.workflowId} goes on. Watch again: npx fleetops campaign status ${found.handle.workflowId} --watch\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
@@ -129,8 +162,10 @@ function formatFromSearchAttributes(found: FoundCampaign): string {
   const sa = found.description.typedSearchAttributes;
   const state = sa.get(FLEET_STATE);
   const wave = sa.get(FLEET_WAVE);
-  return `campaign ${found.handle.workflowId} — workflow running since ${found.description.startTime.toISOString()}` +
-    `${state ? `, last recorded phase ${state}` : ''}${wave ? `, wave ${wave}` : ''}`;
+  return (
+    `campaign ${found.handle.workflowId} — workflow running since ${found.description.startTime.toISOString()}` +
+    `${state ? `, last recorded phase ${state}` : ''}${wave ? `, wave ${wave}` : ''}`
+  );
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,11 @@ import { runCampaignList } from './campaign-list';
 import { runCampaignStart } from './campaign-start';
 import { runCampaignStatus } from './campaign-status';
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const collect = (v: string, acc: string[] = []) => [...acc, v];
 const seconds = (v: string) => {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`--timeout "${v}": expected whole seconds ≥ 1`);
@@ -16,38 +20,64 @@ const seconds = (v: string) => {
 
 type Common = { local?: boolean; json?: boolean };
 /** Applies --local, runs the command, sets the exit code it returns. */
-const run = <O extends Common>(fn: (o: O) => Promise<number>) => async (o: O) => {
-  if (o.local) useLocalStackEnv(loadStackConfig());
-  process.exitCode = await fn(o);
-};
+const run =
+  <O extends Common>(fn: (o: O) => Promise<number>) =>
+  async (o: O) => {
+    if (o.local) useLocalStackEnv(loadStackConfig());
+    process.exitCode = await fn(o);
+  };
 
 export function registerCampaignCommands(program: Command): Command {
   const campaign = program
     .command('campaign')
-    .description('fleet campaigns (fleetCampaign workflow): start, watch, pause/resume/cancel, approve, retry/skip accounts');
+    .description(
+      'fleet campaigns (fleetCampaign workflow): start, watch, pause/resume/cancel, approve, retry/skip accounts',
+    );
 
   campaign
     .command('start')
     .description('validate the selection and options here, then start a campaign (workflow id = campaign id)')
     .requiredOption('--operation <operation>', 'what to do in every account: upgrade')
     .option('--version <version>', 'upgrade: the pipeline version to move every stack to (semver)')
-    .option('--fleet <file>', 'fleet file, a path the workers can read too', process.env.FLEETOPS_FLEET_FILE ?? '.fleetops/fleet.yaml')
+    .option(
+      '--fleet <file>',
+      'fleet file, a path the workers can read too',
+      process.env.FLEETOPS_FLEET_FILE ?? '.fleetops/fleet.yaml',
+    )
     .option('--rings <rings>', 'comma-separated rings (canary, early, general, late)', list)
     .option('--accounts <ids>', 'comma-separated account ids', list)
     .option('--tag <key=value>', 'only accounts with this tag (repeatable)', collect)
     .option('--regions <regions>', 'accounts in any of these regions', list)
-    .option('--plan', 'preview only: change sets created, described and deleted; per-account report of what would change')
+    .option(
+      '--plan',
+      'preview only: change sets created, described and deleted; per-account report of what would change',
+    )
     .option('--max-in-flight <n>', 'accounts worked on at once (1-500, default 20)')
-    .option('--failure-budget <n|n%>', 'failed accounts a wave may have: a count (5) or a percent of the wave (10%); default 10%')
+    .option(
+      '--failure-budget <n|n%>',
+      'failed accounts a wave may have: a count (5) or a percent of the wave (10%); default 10%',
+    )
     .option('--on-budget <action>', 'when a wave uses up its budget: pause (default) or cancel')
     .option('--max-wave-size <n|ring=n,…>', 'largest wave, for every ring (50) or per ring (canary=2,general=100)')
     .option('--wave-bake <seconds>', 'wait between waves (300, or 90s, 15m, 2h)')
-    .option('--approve-before <rings|all>', 'rings whose first wave waits for `campaign approve` (early,general), or all')
-    .option('--stateful <approve|skip>', 'upgrade: when a change would replace/remove a stateful resource: wait for approval or skip the account (default skip)')
+    .option(
+      '--approve-before <rings|all>',
+      'rings whose first wave waits for `campaign approve` (early,general), or all',
+    )
+    .option(
+      '--stateful <approve|skip>',
+      'upgrade: when a change would replace/remove a stateful resource: wait for approval or skip the account (default skip)',
+    )
     .option('--health-bake <seconds>', "upgrade: how long to watch the pipeline's alarms after an update (default 300)")
-    .option('--ignore-maintenance-windows', "start accounts outside their maintenance windows too")
-    .option('--campaign-id <id>', 'campaign id (default <operation>-<version>-<yyyymmddHHMM> UTC, -plan appended with --plan)')
-    .option('--watch', 'then follow it as `campaign status --watch` (exit 0 only if it completes with no failed account)')
+    .option('--ignore-maintenance-windows', 'start accounts outside their maintenance windows too')
+    .option(
+      '--campaign-id <id>',
+      'campaign id (default <operation>-<version>-<yyyymmddHHMM> UTC, -plan appended with --plan)',
+    )
+    .option(
+      '--watch',
+      'then follow it as `campaign status --watch` (exit 0 only if it completes with no failed account)',
+    )
     .option('--local', 'use the local stack for every setting not set in the environment')
     .option('--json', 'machine-readable output only on stdout')
     .action(run(runCampaignStart));
@@ -58,10 +88,14 @@ export function registerCampaignCommands(program: Command): Command {
     .option('--watch', 'redraw every second until it closes; exit 0 only if it completed with no failed account')
     .option('--local', 'use the local stack for every setting not set in the environment')
     .option('--json', 'machine-readable output only on stdout (with --watch: the final status)')
-    .action(async (id: string, o: Common & { watch?: boolean }) =>
-      run(() => runCampaignStatus(id, o))(o));
+    .action(async (id: string, o: Common & { watch?: boolean }) => run(() => runCampaignStatus(id, o))(o));
 
-  const control = (name: string, description: string, toAction: (args: string[], o: Record<string, string | undefined>) => CampaignAction, extra: (c: Command) => Command = (c) => c) =>
+  const control = (
+    name: string,
+    description: string,
+    toAction: (args: string[], o: Record<string, string | undefined>) => CampaignAction,
+    extra: (c: Command) => Command = (c) => c,
+  ) =>
     extra(campaign.command(name).description(description))
       .option('--timeout <seconds>', 'how long to wait for the campaign to take the request (default 60)', seconds)
       .option('--local', 'use the local stack for every setting not set in the environment')
@@ -71,21 +105,53 @@ export function registerCampaignCommands(program: Command): Command {
         const o = cmd.opts<Common & { timeout?: number } & Record<string, string | undefined>>();
         const positional = args.slice(0, -2).map(String);
         await run(async () => {
-          await runCampaignControl(positional[0], toAction(positional.slice(1), o), { json: o.json, timeout: o.timeout });
+          await runCampaignControl(positional[0], toAction(positional.slice(1), o), {
+            json: o.json,
+            timeout: o.timeout,
+          });
           return 0;
         })(o);
       });
 
-  control('pause <id>', 'pause: no new account starts; running ones finish', (_, o) => ({ kind: 'pause', reason: o.reason }), (c) =>
-    c.option('--reason <text>', 'why (shown in status)'));
-  control('resume <id>', 'resume a paused campaign', () => ({ kind: 'resume' }), (c) => c.option('--reason <text>', 'accepted for symmetry with pause; resume records no reason'));
-  control('cancel <id>', 'cancel the campaign: no new account starts', (_, o) => ({ kind: 'cancel', reason: o.reason }), (c) =>
-    c.option('--reason <text>', 'why (shown in status)'));
-  control('approve <id>', 'approve the wave waiting at its gate, or one account waiting on a stateful change', (_, o) => ({
-    kind: 'approve', wave: o.wave, accountId: o.account,
-  }), (c) => c.option('--wave <name>', 'the wave to let start (e.g. early-1)').option('--account <id>', 'the account whose stateful change is approved'));
-  control('retry <id> <account>', 'run a failed, rolled-back or quarantined account again', ([account]) => ({ kind: 'retry', accountId: account }));
-  control('skip <id> <account>', 'leave an account out (pending, failed or waiting on approval)', ([account]) => ({ kind: 'skip', accountId: account }));
+  control(
+    'pause <id>',
+    'pause: no new account starts; running ones finish',
+    (_, o) => ({ kind: 'pause', reason: o.reason }),
+    (c) => c.option('--reason <text>', 'why (shown in status)'),
+  );
+  control(
+    'resume <id>',
+    'resume a paused campaign',
+    () => ({ kind: 'resume' }),
+    (c) => c.option('--reason <text>', 'accepted for symmetry with pause; resume records no reason'),
+  );
+  control(
+    'cancel <id>',
+    'cancel the campaign: no new account starts',
+    (_, o) => ({ kind: 'cancel', reason: o.reason }),
+    (c) => c.option('--reason <text>', 'why (shown in status)'),
+  );
+  control(
+    'approve <id>',
+    'approve the wave waiting at its gate, or one account waiting on a stateful change',
+    (_, o) => ({
+      kind: 'approve',
+      wave: o.wave,
+      accountId: o.account,
+    }),
+    (c) =>
+      c
+        .option('--wave <name>', 'the wave to let start (e.g. early-1)')
+        .option('--account <id>', 'the account whose stateful change is approved'),
+  );
+  control('retry <id> <account>', 'run a failed, rolled-back or quarantined account again', ([account]) => ({
+    kind: 'retry',
+    accountId: account,
+  }));
+  control('skip <id> <account>', 'leave an account out (pending, failed or waiting on approval)', ([account]) => ({
+    kind: 'skip',
+    accountId: account,
+  }));
 
   campaign
     .command('list')
@@ -93,10 +159,12 @@ export function registerCampaignCommands(program: Command): Command {
     .option('--all', 'include completed, cancelled and failed campaigns')
     .option('--local', 'use the local stack for every setting not set in the environment')
     .option('--json', 'machine-readable output only on stdout')
-    .action(run(async (o: Common & { all?: boolean }) => {
-      await runCampaignList(o);
-      return 0;
-    }));
+    .action(
+      run(async (o: Common & { all?: boolean }) => {
+        await runCampaignList(o);
+        return 0;
+      }),
+    );
 
   return campaign;
 }

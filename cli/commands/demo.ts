@@ -45,26 +45,48 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     // One canary account's update to 1.1.0 fails in CloudFormation (the proxy's fault plan).
     const poisoned = loadFleetFile(file).find((a) => a.ring === 'canary' && a.state === 'active')!.id;
     await setPoisonedCanary(cfg.awsEndpoint, poisoned);
-    const campaignId = `demo-upgrade-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+    const campaignId = `demo-upgrade-${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}`;
     say(`4/5 upgrade campaign ${campaignId}: 1.0.0 → 1.1.0 (account ${poisoned}'s release is poisoned)…`);
     await runCampaignStart({
-      operation: 'upgrade', version: '1.1.0', fleet: file, campaignId, watch: true,
-      maxInFlight: '20', failureBudget: '50%', waveBake: '5', healthBake: '5',
+      operation: 'upgrade',
+      version: '1.1.0',
+      fleet: file,
+      campaignId,
+      watch: true,
+      maxInFlight: '20',
+      failureBudget: '50%',
+      waveBake: '5',
+      healthBake: '5',
     });
     await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
     say('5/5 inventory after the campaign…');
     await runInventory({ fleet: file });
     say('\nWhere to look:');
-    say(`  Temporal UI:   ${cfg.temporalUiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`FleetCampaignId="${campaignId}"`)}`);
+    say(
+      `  Temporal UI:   ${cfg.temporalUiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`FleetCampaignId="${campaignId}"`)}`,
+    );
     say(`  campaign:      npx fleetops campaign status ${campaignId}`);
     say(`  fleet file:    ${file}  (check it: npx fleetops fleet validate ${path.relative(process.cwd(), file)})`);
     say(`  worker log:    ${logFile}`);
-    say(`  try a plan:    npx fleetops campaign start --operation upgrade --version 1.2.0 --plan --fleet ${path.relative(process.cwd(), file)} --watch   (needs a worker: npx fleetops worker --local)`);
+    say(
+      `  try a plan:    npx fleetops campaign start --operation upgrade --version 1.2.0 --plan --fleet ${path.relative(process.cwd(), file)} --watch   (needs a worker: npx fleetops worker --local)`,
+    );
     say('  stop the stack: npx fleetops stack down');
     // The poisoned canary is expected to roll back; anything else going wrong fails the demo.
     const final = await campaignResult(campaignId);
-    const expected = final.phase === 'completed' && final.problems.length === 1 && final.problems[0].accountId === poisoned && final.problems[0].state === 'rolled-back';
-    say(expected ? `\n✔ campaign completed: ${final.counts.upgraded ?? 0} upgraded, ${poisoned} rolled back as planned` : `\n✖ campaign ended ${final.phase} with ${final.problems.length} problem(s)`);
+    const expected =
+      final.phase === 'completed' &&
+      final.problems.length === 1 &&
+      final.problems[0].accountId === poisoned &&
+      final.problems[0].state === 'rolled-back';
+    say(
+      expected
+        ? `\n✔ campaign completed: ${final.counts.upgraded ?? 0} upgraded, ${poisoned} rolled back as planned`
+        : `\n✖ campaign ended ${final.phase} with ${final.problems.length} problem(s)`,
+    );
     if (!expected) process.exitCode = 1;
   } finally {
     worker.shutdown();
@@ -77,7 +99,10 @@ async function setPoisonedCanary(awsEndpoint: string, accountId: string): Promis
   const res = await fetch(`${awsEndpoint}/__fleetops/faults`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ rules: [], cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.1.0', accounts: [accountId] }] } }),
+    body: JSON.stringify({
+      rules: [],
+      cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.1.0', accounts: [accountId] }] },
+    }),
   });
   if (!res.ok) throw new Error(`AWS proxy refused the demo's fault plan: ${await res.text()}`);
 }

@@ -6,7 +6,11 @@ import { readFleetFile, UnreadableFleetFile } from '../../fleet/load-fleet';
 export type FleetValidateOutput = { write(text: string): unknown };
 
 /** Exit code: 0 valid, 1 problems, 2 file unreadable. */
-export function runFleetValidate(file: string, opts: { json?: boolean }, out: FleetValidateOutput = process.stdout): number {
+export function runFleetValidate(
+  file: string,
+  opts: { json?: boolean },
+  out: FleetValidateOutput = process.stdout,
+): number {
   let accounts: FleetAccount[] = [];
   let problems: FleetProblem[] = [];
   let code: number;

@@ -20,20 +20,32 @@ export type InventoryCliOptions = {
 };
 
 /** Builds the account selector from CLI flags; a bad flag is an error that names it. */
-export function selectorFromFlags(o: Pick<InventoryCliOptions, 'accounts' | 'rings' | 'tags' | 'regions'>): AccountSelector {
+export function selectorFromFlags(
+  o: Pick<InventoryCliOptions, 'accounts' | 'rings' | 'tags' | 'regions'>,
+): AccountSelector {
   const tags: Record<string, string> = {};
   for (const t of o.tags ?? []) {
     const eq = t.indexOf('=');
     if (eq <= 0) throw new Error(`--tag ${t}: expected KEY=VALUE`);
     tags[t.slice(0, eq)] = t.slice(eq + 1);
   }
-  const raw = { ids: o.accounts, rings: o.rings, tags: Object.keys(tags).length ? tags : undefined, regions: o.regions };
-  const parsed = AccountSelectorSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  const raw = {
+    ids: o.accounts,
+    rings: o.rings,
+    tags: Object.keys(tags).length ? tags : undefined,
+    regions: o.regions,
+  };
+  const parsed = AccountSelectorSchema.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  );
   if (!parsed.success) {
     const flag: Record<string, string> = { ids: '--accounts', rings: '--rings', tags: '--tag', regions: '--regions' };
     const problems = parsed.error.issues.map((i) => {
       const [field, index] = i.path;
-      const value = typeof index === 'number' ? ` "${String((raw as Record<string, unknown[] | undefined>)[String(field)]?.[index])}"` : '';
+      const value =
+        typeof index === 'number'
+          ? ` "${String((raw as Record<string, unknown[] | undefined>)[String(field)]?.[index])}"`
+          : '';
       return `${flag[String(field)] ?? String(field)}${value}: ${i.message}`;
     });
     throw new Error(`invalid selection: ${problems.join('; ')}`);
@@ -55,12 +67,23 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
 
   const { client, namespace, close } = await connectTemporalClient();
   try {
-    const workflowId = o.workflowId ?? `inventory-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+    const workflowId =
+      o.workflowId ??
+      `inventory-${new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
     const input: FleetInventoryInput = { fleetFile, select, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) };
-    const handle = await client.workflow.start('fleetInventory', { taskQueue: TASK_QUEUE(), workflowId, args: [input] });
+    const handle = await client.workflow.start('fleetInventory', {
+      taskQueue: TASK_QUEUE(),
+      workflowId,
+      args: [input],
+    });
     const ui = process.env.FLEETOPS_TEMPORAL_UI_URL;
     const say = (line: string) => !o.quiet && process.stderr.write(`${line}\n`);
-    say(`started inventory ${workflowId} over ${preview.selected.length} accounts${ui ? `\n  Temporal UI: ${workflowUiUrl(ui, namespace, workflowId)}` : ''}`);
+    say(
+      `started inventory ${workflowId} over ${preview.selected.length} accounts${ui ? `\n  Temporal UI: ${workflowUiUrl(ui, namespace, workflowId)}` : ''}`,
+    );
     if (o.detach) return undefined;
 
     const bar = o.quiet ? undefined : new ProgressBar('inventory');
@@ -74,7 +97,8 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
     try {
       report = await handle.result();
     } catch (err) {
-      if (err instanceof WorkflowFailedError) throw new Error(`inventory ${workflowId} failed: ${err.cause?.message ?? err.message}`);
+      if (err instanceof WorkflowFailedError)
+        throw new Error(`inventory ${workflowId} failed: ${err.cause?.message ?? err.message}`);
       throw err;
     } finally {
       clearInterval(poll);
@@ -93,8 +117,16 @@ export function formatInventoryReport(r: FleetInventoryReport): string {
   const seconds = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
   const lines = [
     `Inventory of ${r.total} accounts in ${formatSeconds(seconds)} (${r.runs} workflow run${r.runs > 1 ? 's' : ''}): ${r.succeeded} read, ${r.failed} failed`,
-    `  pipeline versions: ${Object.entries(r.byVersion).map(([v, n]) => `${v} × ${n}`).join(', ') || '—'}`,
-    `  stack statuses:    ${Object.entries(r.byStackStatus).map(([s, n]) => `${s} × ${n}`).join(', ') || '—'}`,
+    `  pipeline versions: ${
+      Object.entries(r.byVersion)
+        .map(([v, n]) => `${v} × ${n}`)
+        .join(', ') || '—'
+    }`,
+    `  stack statuses:    ${
+      Object.entries(r.byStackStatus)
+        .map(([s, n]) => `${s} × ${n}`)
+        .join(', ') || '—'
+    }`,
   ];
   if (r.skipped.length) lines.push(`  skipped: ${r.skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}`);
   for (const f of r.failures) lines.push(`  ✖ ${f.accountId} ${f.errorType}: ${f.reason}`);

@@ -7,13 +7,22 @@ import { seedLocalStack } from '../sim/seed-local-stack';
 import { simulatedFleet } from '../sim/simulated-fleet';
 
 /** `fleetops sim seed`: writes a simulated fleet file and seeds the local stack with it. */
-export async function runSimSeed(o: { accounts: number; out?: string; quiet?: boolean; idBase?: number; stackName?: string }): Promise<{ file: string; seconds: number }> {
+export async function runSimSeed(o: {
+  accounts: number;
+  out?: string;
+  quiet?: boolean;
+  idBase?: number;
+  stackName?: string;
+}): Promise<{ file: string; seconds: number }> {
   if (!Number.isInteger(o.accounts) || o.accounts < 1 || o.accounts > 100_000) {
     throw new Error(`--accounts: expected a whole number from 1 to 100000, got ${o.accounts}`);
   }
   const cfg = loadStackConfig();
   const file = path.resolve(o.out ?? path.join(cfg.stateDir, 'fleet.yaml'));
-  if (o.idBase !== undefined && (!Number.isInteger(o.idBase) || o.idBase < 100_000_000_000 || o.idBase + o.accounts > 999_999_999_999)) {
+  if (
+    o.idBase !== undefined &&
+    (!Number.isInteger(o.idBase) || o.idBase < 100_000_000_000 || o.idBase + o.accounts > 999_999_999_999)
+  ) {
     throw new Error(`--id-base: expected a 12-digit number leaving room for ${o.accounts} accounts, got ${o.idBase}`);
   }
   const accounts = simulatedFleet(o.accounts, { idBase: o.idBase, stackName: o.stackName });

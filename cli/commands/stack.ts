@@ -11,7 +11,8 @@ function printParts(parts: PartStatus[]): void {
 export async function runStackUp(o: { json?: boolean }): Promise<void> {
   const cfg = loadStackConfig();
   const { parts, seconds } = await stackUp(cfg);
-  if (o.json) return void process.stdout.write(`${JSON.stringify({ parts, seconds, stateDir: cfg.stateDir }, null, 2)}\n`);
+  if (o.json)
+    return void process.stdout.write(`${JSON.stringify({ parts, seconds, stateDir: cfg.stateDir }, null, 2)}\n`);
   process.stdout.write(`local stack up in ${seconds.toFixed(1)} s (state in ${cfg.stateDir}):\n`);
   printParts(parts);
   process.stdout.write(`\n  Temporal UI: ${cfg.temporalUiUrl}\n  stop it with: npx fleetops stack down\n`);

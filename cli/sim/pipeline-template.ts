@@ -11,7 +11,11 @@ export const PIPELINE_TEMPLATE = JSON.stringify({
   Resources: {
     PipelineVersionParameter: {
       Type: 'AWS::SSM::Parameter',
-      Properties: { Name: { 'Fn::Sub': '/${AWS::StackName}/version' }, Type: 'String', Value: { Ref: 'PipelineVersion' } },
+      Properties: {
+        Name: { 'Fn::Sub': '/${AWS::StackName}/version' },
+        Type: 'String',
+        Value: { Ref: 'PipelineVersion' },
+      },
     },
     /** Stateful: a release that would replace it needs an operator's approval. */
     StateTable: {

@@ -22,7 +22,12 @@ export type SeedProgress = (done: number, total: number) => void;
  * straight in moto; then the proxy's trust table, so AssumeRole through the proxy needs the ExternalId.
  * Idempotent: existing roles and stacks are left as they are.
  */
-export async function seedLocalStack(cfg: StackConfig, accounts: FleetAccount[], progress?: SeedProgress, concurrency = 16): Promise<void> {
+export async function seedLocalStack(
+  cfg: StackConfig,
+  accounts: FleetAccount[],
+  progress?: SeedProgress,
+  concurrency = 16,
+): Promise<void> {
   // One connection pool for every client: thousands of accounts must not mean thousands of sockets.
   const requestHandler = new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) });
   const common = { endpoint: cfg.motoUrl, maxAttempts: 5, requestHandler };
@@ -32,9 +37,15 @@ export async function seedLocalStack(cfg: StackConfig, accounts: FleetAccount[],
   await mapPool(accounts, concurrency, async (account) => {
     const externalId = await ensureExternalId(cfg, account.externalIdRef);
     trust.push({ roleArn: account.roleArn, externalId });
-    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'fleetops-seed' }));
+    const assumed = await sts.send(
+      new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'fleetops-seed' }),
+    );
     const c = assumed.Credentials!;
-    const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    const credentials = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
     await createRole(new IAMClient({ ...common, region: 'us-east-1', credentials }), account, externalId);
     for (const region of account.regions) {
       const cfn = new CloudFormationClient({ ...common, region, credentials });
@@ -49,7 +60,12 @@ export async function seedLocalStack(cfg: StackConfig, accounts: FleetAccount[],
 async function createRole(iam: IAMClient, account: FleetAccount, externalId: string): Promise<void> {
   const roleName = account.roleArn.split('/').pop()!;
   try {
-    await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: executionRoleTrustPolicy(FLEETOPS_HOME_ACCOUNT, externalId) }));
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: executionRoleTrustPolicy(FLEETOPS_HOME_ACCOUNT, externalId),
+      }),
+    );
   } catch (err) {
     if (!/^EntityAlreadyExists/.test((err as Error).name)) throw err; // seeded before: keep it
   }

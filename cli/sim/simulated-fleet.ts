@@ -20,7 +20,10 @@ export const DEFAULT_ID_BASE = 200_000_000_000;
  * A deterministic simulated fleet of `n` accounts: ids idBase + i (default 200000000000 + i), every
  * account in eu-west-1 and every fifth also in us-east-1, all at pipeline version 1.0.0.
  */
-export function simulatedFleet(n: number, opts: { stackName?: string; version?: string; idBase?: number } = {}): FleetAccount[] {
+export function simulatedFleet(
+  n: number,
+  opts: { stackName?: string; version?: string; idBase?: number } = {},
+): FleetAccount[] {
   return Array.from({ length: n }, (_, i) => {
     const id = String((opts.idBase ?? DEFAULT_ID_BASE) + i);
     return {

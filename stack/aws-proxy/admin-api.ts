@@ -29,7 +29,10 @@ export interface AdminDeps {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -73,7 +76,8 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
         return sendJson(res, 200, deps.trust.summary());
       case 'PUT trust': {
         const parsed = trustEntriesSchema.safeParse(await readJsonBody(req));
-        if (!parsed.success) return sendJson(res, 400, { message: `invalid trust entries:\n${z.prettifyError(parsed.error)}` });
+        if (!parsed.success)
+          return sendJson(res, 400, { message: `invalid trust entries:\n${z.prettifyError(parsed.error)}` });
         deps.trust.merge(parsed.data.entries);
         return sendJson(res, 200, deps.trust.summary());
       }

@@ -15,7 +15,18 @@ export interface AwsErrorResponse {
 
 /** Services using the AWS query protocol (form-encoded `Action=` requests, `<ErrorResponse>` errors). */
 export const QUERY_PROTOCOL_SERVICES = new Set([
-  'sts', 'cloudformation', 'iam', 'autoscaling', 'monitoring', 'sns', 'elasticloadbalancing', 'rds', 'ses', 'elasticache', 'redshift', 'sdb',
+  'sts',
+  'cloudformation',
+  'iam',
+  'autoscaling',
+  'monitoring',
+  'sns',
+  'elasticloadbalancing',
+  'rds',
+  'ses',
+  'elasticache',
+  'redshift',
+  'sdb',
 ]);
 
 const QUERY_NAMESPACES: Record<string, string> = {
@@ -46,23 +57,64 @@ interface ErrorSpec {
 
 function specFor(protocol: AwsProtocol, kind: AwsErrorKind): ErrorSpec {
   if (protocol === 'ec2') {
-    if (kind === 'throttle') return { status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.', type: 'Sender' };
-    if (kind === 'internalFailure') return { status: 500, code: 'InternalError', message: 'An internal error has occurred', type: 'Receiver' };
-    return { status: 503, code: 'Unavailable', message: 'The server is overloaded and can\'t handle the request.', type: 'Receiver' };
+    if (kind === 'throttle')
+      return { status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.', type: 'Sender' };
+    if (kind === 'internalFailure')
+      return { status: 500, code: 'InternalError', message: 'An internal error has occurred', type: 'Receiver' };
+    return {
+      status: 503,
+      code: 'Unavailable',
+      message: "The server is overloaded and can't handle the request.",
+      type: 'Receiver',
+    };
   }
   if (protocol === 'rest-xml') {
-    if (kind === 'throttle') return { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.', type: 'Sender' };
-    if (kind === 'internalFailure') return { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.', type: 'Receiver' };
-    return { status: 503, code: 'ServiceUnavailable', message: 'Service is unable to handle request.', type: 'Receiver' };
+    if (kind === 'throttle')
+      return { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.', type: 'Sender' };
+    if (kind === 'internalFailure')
+      return {
+        status: 500,
+        code: 'InternalError',
+        message: 'We encountered an internal error. Please try again.',
+        type: 'Receiver',
+      };
+    return {
+      status: 503,
+      code: 'ServiceUnavailable',
+      message: 'Service is unable to handle request.',
+      type: 'Receiver',
+    };
   }
   const jsonLike = protocol === 'json' || protocol === 'rpcv2-cbor' || protocol === 'unknown';
-  if (kind === 'throttle') return { status: 400, code: jsonLike ? 'ThrottlingException' : 'Throttling', message: 'Rate exceeded', type: 'Sender' };
-  if (kind === 'internalFailure') return { status: 500, code: 'InternalFailure', message: 'The request processing has failed because of an unknown error, exception or failure.', type: 'Receiver' };
-  return { status: 503, code: 'ServiceUnavailable', message: 'The request has failed due to a temporary failure of the server.', type: 'Receiver' };
+  if (kind === 'throttle')
+    return {
+      status: 400,
+      code: jsonLike ? 'ThrottlingException' : 'Throttling',
+      message: 'Rate exceeded',
+      type: 'Sender',
+    };
+  if (kind === 'internalFailure')
+    return {
+      status: 500,
+      code: 'InternalFailure',
+      message: 'The request processing has failed because of an unknown error, exception or failure.',
+      type: 'Receiver',
+    };
+  return {
+    status: 503,
+    code: 'ServiceUnavailable',
+    message: 'The request has failed due to a temporary failure of the server.',
+    type: 'Receiver',
+  };
 }
 
 function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 /** A query-protocol `<ErrorResponse>` (STS, CloudFormation, IAM, Auto Scaling, CloudWatch, ...). */
@@ -75,7 +127,11 @@ export function renderQueryError(
   const body =
     `<ErrorResponse xmlns="${ns}"><Error><Type>${error.type}</Type><Code>${xmlEscape(error.code)}</Code>` +
     `<Message>${xmlEscape(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-  return { status: error.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body: Buffer.from(body) };
+  return {
+    status: error.status,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: Buffer.from(body),
+  };
 }
 
 /** Minimal CBOR encoding of a map of short text strings (enough for an rpcv2-cbor error body). */
@@ -116,13 +172,21 @@ export function renderAwsError(
       const body =
         `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${spec.code}</Code>` +
         `<Message>${xmlEscape(spec.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
-      return { status: spec.status, headers: { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId }, body: Buffer.from(body) };
+      return {
+        status: spec.status,
+        headers: { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId },
+        body: Buffer.from(body),
+      };
     }
     case 'rest-xml': {
       const body =
         `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${spec.code}</Code><Message>${xmlEscape(spec.message)}</Message>` +
         `<RequestId>${requestId}</RequestId></Error>`;
-      return { status: spec.status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body: Buffer.from(body) };
+      return {
+        status: spec.status,
+        headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+        body: Buffer.from(body),
+      };
     }
     default: {
       const headers: Record<string, string> = { 'x-amzn-requestid': requestId, 'x-amzn-errortype': spec.code };
@@ -133,10 +197,18 @@ export function renderAwsError(
       if (protocol === 'rpcv2-cbor') {
         headers['content-type'] = 'application/cbor';
         headers['smithy-protocol'] = 'rpc-v2-cbor';
-        return { status: spec.status, headers, body: encodeCborStringMap({ __type: spec.code, message: spec.message }) };
+        return {
+          status: spec.status,
+          headers,
+          body: encodeCborStringMap({ __type: spec.code, message: spec.message }),
+        };
       }
       headers['content-type'] = 'application/x-amz-json-1.1';
-      return { status: spec.status, headers, body: Buffer.from(JSON.stringify({ __type: spec.code, message: spec.message })) };
+      return {
+        status: spec.status,
+        headers,
+        body: Buffer.from(JSON.stringify({ __type: spec.code, message: spec.message })),
+      };
     }
   }
 }

@@ -17,7 +17,9 @@ export interface ChangeSetExecution {
 export class ChangeSetLedger {
   private readonly entries = new Map<string, ChangeSetExecution>();
 
-  record(execution: Omit<ChangeSetExecution, 'count' | 'version'> & { version: string | undefined }): ChangeSetExecution {
+  record(
+    execution: Omit<ChangeSetExecution, 'count' | 'version'> & { version: string | undefined },
+  ): ChangeSetExecution {
     const key = [execution.account, execution.region, execution.stackName, execution.changeSetName].join('\u0000');
     const entry = this.entries.get(key) ?? { ...execution, version: execution.version ?? null, count: 0 };
     entry.count++;

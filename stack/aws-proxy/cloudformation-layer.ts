@@ -99,8 +99,17 @@ export interface CloudFormationLayerOptions {
 }
 
 const HANDLED_ACTIONS = new Set([
-  'CreateStack', 'UpdateStack', 'DeleteStack', 'DescribeStacks', 'ListStacks', 'ContinueUpdateRollback',
-  'CreateChangeSet', 'ExecuteChangeSet', 'DescribeChangeSet', 'ListChangeSets', 'DeleteChangeSet',
+  'CreateStack',
+  'UpdateStack',
+  'DeleteStack',
+  'DescribeStacks',
+  'ListStacks',
+  'ContinueUpdateRollback',
+  'CreateChangeSet',
+  'ExecuteChangeSet',
+  'DescribeChangeSet',
+  'ListChangeSets',
+  'DeleteChangeSet',
 ]);
 
 const DEFAULT_REGION = 'us-east-1';
@@ -261,19 +270,30 @@ export class CloudFormationLayer {
       const refused = this.refuseIfBlocked(ref, stackId, now);
       if (refused) return refused;
       const { plan } = this.opts.plan();
-      const target: DeployTarget = { account: ref.account, region: ref.region, version: explicitParameter(ctx.params, VERSION_PARAMETER) };
+      const target: DeployTarget = {
+        account: ref.account,
+        region: ref.region,
+        version: explicitParameter(ctx.params, VERSION_PARAMETER),
+      };
       const outcome = decideUpdateOutcome(plan, target);
       const durationMs = plan?.updateDurationMs ?? 0;
       const previous = this.overlay.overlayOf(ref);
-      this.overlay.setOverlay(this.updateOverlay(ref, stackId, now, durationMs, terminalStatusFor(outcome), 'UpdateStack'));
+      this.overlay.setOverlay(
+        this.updateOverlay(ref, stackId, now, durationMs, terminalStatusFor(outcome), 'UpdateStack'),
+      );
       const undoObsolete = this.overlay.obsoleteOthers(ref);
       const undo = (): void => {
         undoObsolete();
         this.overlay.restoreOverlay(ref, previous);
       };
       if (outcome !== 'applied') {
-        this.log(`aws-proxy cloudformation UpdateStack ${ref.account}/${ref.region}/${ref.stackName} version=${target.version} simulated ${outcome}`);
-        return this.answer(renderCloudFormationResult('UpdateStack', `<StackId>${xmlEscape(stackId)}</StackId>`), `simulated-${outcome}`);
+        this.log(
+          `aws-proxy cloudformation UpdateStack ${ref.account}/${ref.region}/${ref.stackName} version=${target.version} simulated ${outcome}`,
+        );
+        return this.answer(
+          renderCloudFormationResult('UpdateStack', `<StackId>${xmlEscape(stackId)}</StackId>`),
+          `simulated-${outcome}`,
+        );
       }
       let res: BufferedResponse;
       try {
@@ -293,20 +313,26 @@ export class CloudFormationLayer {
 
   private continueUpdateRollback(ctx: Ctx): Promise<LayerResponse> {
     const ref = this.stackRef(ctx, ctx.params.get('StackName'));
-    return this.withToken(ctx, 'ContinueUpdateRollback', ref.stackName, ctx.params.get('ClientRequestToken'), async () => {
-      const stackId = await this.resolveStackId(ctx, ref);
-      if (!stackId) return this.validationError(`Stack [${ref.stackName}] does not exist`);
-      const now = this.now();
-      if (this.overlay.statusOf(ref, now, stackId) !== 'UPDATE_ROLLBACK_FAILED' || this.isBusy(ref, now)) {
-        return this.validationError('ContinueUpdateRollback cannot be called from current stack status');
-      }
-      const durationMs = this.opts.plan().plan?.updateDurationMs ?? 0;
-      this.overlay.setOverlay({
-        ...this.updateOverlay(ref, stackId, now, durationMs, 'UPDATE_ROLLBACK_COMPLETE', 'ContinueUpdateRollback'),
-        inProgress: 'UPDATE_ROLLBACK_IN_PROGRESS',
-      });
-      return this.answer(renderCloudFormationResult('ContinueUpdateRollback', ''), 'simulated-continue-rollback');
-    });
+    return this.withToken(
+      ctx,
+      'ContinueUpdateRollback',
+      ref.stackName,
+      ctx.params.get('ClientRequestToken'),
+      async () => {
+        const stackId = await this.resolveStackId(ctx, ref);
+        if (!stackId) return this.validationError(`Stack [${ref.stackName}] does not exist`);
+        const now = this.now();
+        if (this.overlay.statusOf(ref, now, stackId) !== 'UPDATE_ROLLBACK_FAILED' || this.isBusy(ref, now)) {
+          return this.validationError('ContinueUpdateRollback cannot be called from current stack status');
+        }
+        const durationMs = this.opts.plan().plan?.updateDurationMs ?? 0;
+        this.overlay.setOverlay({
+          ...this.updateOverlay(ref, stackId, now, durationMs, 'UPDATE_ROLLBACK_COMPLETE', 'ContinueUpdateRollback'),
+          inProgress: 'UPDATE_ROLLBACK_IN_PROGRESS',
+        });
+        return this.answer(renderCloudFormationResult('ContinueUpdateRollback', ''), 'simulated-continue-rollback');
+      },
+    );
   }
 
   private async describeStacks(ctx: Ctx): Promise<LayerResponse> {
@@ -390,13 +416,20 @@ export class CloudFormationLayer {
     const isUpdate = record.type === 'UPDATE';
     const target: DeployTarget = { account: record.account, region: record.region, version: record.version };
     const outcome = isUpdate ? decideUpdateOutcome(plan, target) : 'applied';
-    const durationMs = isUpdate ? plan?.updateDurationMs ?? 0 : 0;
+    const durationMs = isUpdate ? (plan?.updateDurationMs ?? 0) : 0;
     record.execution = { at: now, endsAt: now + durationMs, outcome };
     const undoObsolete = this.overlay.obsoleteOthers(record, record.arn);
     const previous = this.overlay.overlayOf(record);
     if (isUpdate) {
       this.overlay.setOverlay(
-        this.updateOverlay(record, record.stackId, now, durationMs, terminalStatusFor(outcome), `ExecuteChangeSet ${record.changeSetName}`),
+        this.updateOverlay(
+          record,
+          record.stackId,
+          now,
+          durationMs,
+          terminalStatusFor(outcome),
+          `ExecuteChangeSet ${record.changeSetName}`,
+        ),
       );
     }
     const undo = (): void => {
@@ -462,7 +495,9 @@ export class CloudFormationLayer {
     // moto lists the change sets of every stack in the region: keep the named stack's only
     const stack = ctx.params.get('StackName');
     const ofStack = stack
-      ? filterContainerMembers(xml, 'Summaries', (inner) => (stack.startsWith('arn:') ? xmlText(inner, 'StackId') === stack : xmlText(inner, 'StackName') === stack))
+      ? filterContainerMembers(xml, 'Summaries', (inner) =>
+          stack.startsWith('arn:') ? xmlText(inner, 'StackId') === stack : xmlText(inner, 'StackName') === stack,
+        )
       : xml;
     const rewritten = rewriteContainerMembers(ofStack, 'Summaries', (inner) => {
       const arn = xmlText(inner, 'ChangeSetId');
@@ -493,7 +528,11 @@ export class CloudFormationLayer {
     const name = ctx.params.get('ChangeSetName');
     if (!name) return undefined;
     const stack = ctx.params.get('StackName');
-    const res = await this.motoQuery(ctx, 'cloudformation', { Action: 'DescribeChangeSet', ChangeSetName: name, ...(stack ? { StackName: stack } : {}) });
+    const res = await this.motoQuery(ctx, 'cloudformation', {
+      Action: 'DescribeChangeSet',
+      ChangeSetName: name,
+      ...(stack ? { StackName: stack } : {}),
+    });
     if (!isOk(res)) return undefined;
     const xml = res.body.toString('utf8');
     const arn = xmlText(xml, 'ChangeSetId');
@@ -535,7 +574,11 @@ export class CloudFormationLayer {
       return replacementChangeXml(resource.logicalId, resource.type, resource.physicalId);
     });
     const missing = resources.filter((r) => !covered.has(r.logicalId));
-    out = appendContainerMembers(out, 'Changes', missing.map((r) => replacementChangeXml(r.logicalId, r.type, r.physicalId)));
+    out = appendContainerMembers(
+      out,
+      'Changes',
+      missing.map((r) => replacementChangeXml(r.logicalId, r.type, r.physicalId)),
+    );
     return out;
   }
 
@@ -548,7 +591,10 @@ export class CloudFormationLayer {
     if (!isOk(template)) return [];
     const types = templateResourceTypes(xmlText(template.body.toString('utf8'), 'TemplateBody') ?? '');
     const physical = new Map<string, string>();
-    const described = await this.motoQuery(ctx, 'cloudformation', { Action: 'DescribeStackResources', StackName: stack });
+    const described = await this.motoQuery(ctx, 'cloudformation', {
+      Action: 'DescribeStackResources',
+      StackName: stack,
+    });
     if (isOk(described)) {
       for (const m of containerMembers(described.body.toString('utf8'), 'StackResources')) {
         const logicalId = xmlText(m.inner, 'LogicalResourceId');
@@ -565,8 +611,11 @@ export class CloudFormationLayer {
     const { account, region, accessKeyId } = ctx;
     for (const trigger of alarmTriggers(this.opts.plan().plan, stackName, target)) {
       const fire = (): Promise<void> =>
-        this.setAlarm({ account, region, accessKeyId }, trigger.alarmName, stackName, target.version ?? '').catch((err: unknown) =>
-          this.log(`aws-proxy cloudformation alarm ${trigger.alarmName} in ${account}/${region} failed: ${(err as Error).message}`),
+        this.setAlarm({ account, region, accessKeyId }, trigger.alarmName, stackName, target.version ?? '').catch(
+          (err: unknown) =>
+            this.log(
+              `aws-proxy cloudformation alarm ${trigger.alarmName} in ${account}/${region} failed: ${(err as Error).message}`,
+            ),
         );
       if (trigger.afterMs === 0) {
         await fire();
@@ -582,10 +631,20 @@ export class CloudFormationLayer {
   }
 
   /** SetAlarmState ALARM in moto, signed with an access key of that account (creating a placeholder alarm if moto has none). */
-  private async setAlarm(auth: Pick<Ctx, 'account' | 'region' | 'accessKeyId'>, alarmName: string, stackName: string, version: string): Promise<void> {
+  private async setAlarm(
+    auth: Pick<Ctx, 'account' | 'region' | 'accessKeyId'>,
+    alarmName: string,
+    stackName: string,
+    version: string,
+  ): Promise<void> {
     const reason = `fleetops aws-proxy: simulated health alarm after ${stackName} moved to ${version}`;
     const set = (): Promise<BufferedResponse> =>
-      this.motoQuery(auth, 'monitoring', { Action: 'SetAlarmState', AlarmName: alarmName, StateValue: 'ALARM', StateReason: reason });
+      this.motoQuery(auth, 'monitoring', {
+        Action: 'SetAlarmState',
+        AlarmName: alarmName,
+        StateValue: 'ALARM',
+        StateReason: reason,
+      });
     let res = await set();
     let created = false;
     if (!isOk(res) && res.body.toString('utf8').includes('ResourceNotFound')) {
@@ -606,9 +665,20 @@ export class CloudFormationLayer {
       if (created) res = await set();
     }
     const result = isOk(res) ? 'ALARM' : `SetAlarmState failed: HTTP ${res.status}`;
-    this.firedAlarms.push({ account: auth.account, region: auth.region, alarmName, stackName, version, at: new Date(this.now()).toISOString(), result, created });
+    this.firedAlarms.push({
+      account: auth.account,
+      region: auth.region,
+      alarmName,
+      stackName,
+      version,
+      at: new Date(this.now()).toISOString(),
+      result,
+      created,
+    });
     if (this.firedAlarms.length > MAX_FIRED_ALARMS) this.firedAlarms.shift();
-    this.log(`aws-proxy cloudformation alarm ${alarmName} in ${auth.account}/${auth.region} → ${result}${created ? ' (placeholder created)' : ''}`);
+    this.log(
+      `aws-proxy cloudformation alarm ${alarmName} in ${auth.account}/${auth.region} → ${result}${created ? ' (placeholder created)' : ''}`,
+    );
   }
 
   private clearTimers(): void {
@@ -628,7 +698,12 @@ export class CloudFormationLayer {
   }
 
   /** The status the proxy reports instead of moto's, if any. */
-  private simulatedStatus(ref: StackRef, now: number, stackId: string | undefined, motoStatus: string): string | undefined {
+  private simulatedStatus(
+    ref: StackRef,
+    now: number,
+    stackId: string | undefined,
+    motoStatus: string,
+  ): string | undefined {
     if (motoStatus.startsWith('DELETE_') || motoStatus === 'REVIEW_IN_PROGRESS') return undefined;
     if (this.isBusy(ref, now)) return 'UPDATE_IN_PROGRESS';
     return this.overlay.statusOf(ref, now, stackId);
@@ -642,7 +717,10 @@ export class CloudFormationLayer {
   }
 
   private validationError(message: string): LayerResponse {
-    return this.answer(renderQueryError('cloudformation', { status: 400, type: 'Sender', code: 'ValidationError', message }), 'refused(validation)');
+    return this.answer(
+      renderQueryError('cloudformation', { status: 400, type: 'Sender', code: 'ValidationError', message }),
+      'refused(validation)',
+    );
   }
 
   /** The stack's ARN (cached, else asked from moto); undefined when moto does not know the stack. */
@@ -656,7 +734,14 @@ export class CloudFormationLayer {
     return stackId;
   }
 
-  private updateOverlay(ref: StackRef, stackId: string, now: number, durationMs: number, terminal: StackOverlay['terminal'], cause: string): StackOverlay {
+  private updateOverlay(
+    ref: StackRef,
+    stackId: string,
+    now: number,
+    durationMs: number,
+    terminal: StackOverlay['terminal'],
+    cause: string,
+  ): StackOverlay {
     return {
       account: ref.account,
       region: ref.region,
@@ -670,8 +755,16 @@ export class CloudFormationLayer {
     };
   }
 
-  private withToken(ctx: Ctx, action: string, stack: string, token: string | null, work: () => Promise<LayerResponse>): Promise<LayerResponse> {
-    const scope: TokenScope | undefined = token ? { account: ctx.account, region: ctx.region, action, stack, token } : undefined;
+  private withToken(
+    ctx: Ctx,
+    action: string,
+    stack: string,
+    token: string | null,
+    work: () => Promise<LayerResponse>,
+  ): Promise<LayerResponse> {
+    const scope: TokenScope | undefined = token
+      ? { account: ctx.account, region: ctx.region, action, stack, token }
+      : undefined;
     return this.tokens.run(scope, work, (first) => ({ ...first, outcome: 'replayed-token', forwarded: false }));
   }
 
@@ -694,7 +787,11 @@ export class CloudFormationLayer {
   }
 
   /** A query-protocol call of the proxy's own, signed (SigV4 header shape) with an access key of the account. */
-  private motoQuery(auth: Pick<Ctx, 'region' | 'accessKeyId'>, service: 'cloudformation' | 'monitoring', params: Record<string, string>): Promise<BufferedResponse> {
+  private motoQuery(
+    auth: Pick<Ctx, 'region' | 'accessKeyId'>,
+    service: 'cloudformation' | 'monitoring',
+    params: Record<string, string>,
+  ): Promise<BufferedResponse> {
     const amzDate = new Date(this.now()).toISOString().replace(/[-:]|\.\d{3}/g, '');
     const version = service === 'cloudformation' ? '2010-05-15' : '2010-08-01';
     const body = Buffer.from(new URLSearchParams({ Version: version, ...params }).toString());
@@ -710,10 +807,19 @@ export class CloudFormationLayer {
 
   private passThrough(res: BufferedResponse, rewrittenXml?: string, outcome = 'forwarded'): LayerResponse {
     const body = rewrittenXml === undefined ? res.body : Buffer.from(rewrittenXml, 'utf8');
-    return { status: res.status, headers: res.headers, body, outcome: rewrittenXml === undefined ? outcome : `${outcome}(rewritten)`, forwarded: true };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body,
+      outcome: rewrittenXml === undefined ? outcome : `${outcome}(rewritten)`,
+      forwarded: true,
+    };
   }
 
-  private answer(res: { status: number; headers: Record<string, string>; body: Buffer }, outcome: string): LayerResponse {
+  private answer(
+    res: { status: number; headers: Record<string, string>; body: Buffer },
+    outcome: string,
+  ): LayerResponse {
     return { status: res.status, headers: res.headers, body: res.body, outcome, forwarded: false };
   }
 }

@@ -13,7 +13,10 @@ const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS regi
 const durationMs = z.number().int().min(0).max(86_400_000);
 const resourceType = z
   .string()
-  .regex(/^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'must be a CloudFormation resource type like AWS::DynamoDB::Table');
+  .regex(
+    /^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/,
+    'must be a CloudFormation resource type like AWS::DynamoDB::Table',
+  );
 
 export const cloudFormationPlanSchema = z
   .object({
@@ -22,10 +25,16 @@ export const cloudFormationPlanSchema = z
     /** Executing a change set to one of these versions rolls back (UPDATE_ROLLBACK_COMPLETE); moto never sees it. */
     poisonedVersions: z.array(z.object({ version, accounts: accounts.optional() }).strict()).optional(),
     /** Like poisonedVersions but ends in UPDATE_ROLLBACK_FAILED (version omitted = any version). */
-    rollbackFailed: z.array(z.object({ version: version.optional(), accounts: accounts.optional() }).strict()).optional(),
+    rollbackFailed: z
+      .array(z.object({ version: version.optional(), accounts: accounts.optional() }).strict())
+      .optional(),
     /** DescribeChangeSet reports the stack's resources of this type as Modify / Replacement True. */
     replacements: z
-      .array(z.object({ resourceType, versions: z.array(version).min(1).optional(), accounts: accounts.optional() }).strict())
+      .array(
+        z
+          .object({ resourceType, versions: z.array(version).min(1).optional(), accounts: accounts.optional() })
+          .strict(),
+      )
       .optional(),
     /** After a change set to `version` executes, the alarm `${stackName}${alarmNameSuffix ?? '-health'}` goes to ALARM. */
     alarms: z
@@ -42,7 +51,9 @@ export const cloudFormationPlanSchema = z
       .optional(),
     /** Stacks in these accounts report someone else's UPDATE_IN_PROGRESS until `untilMs` after the plan was set (omitted = while the plan lasts). */
     busyStacks: z
-      .array(z.object({ accounts, regions: z.array(region).min(1).optional(), untilMs: durationMs.optional() }).strict())
+      .array(
+        z.object({ accounts, regions: z.array(region).min(1).optional(), untilMs: durationMs.optional() }).strict(),
+      )
       .optional(),
   })
   .strict();
@@ -71,7 +82,9 @@ export function decideUpdateOutcome(plan: CloudFormationPlan | undefined, target
   );
   if (failsRollback) return 'rollback-failed';
   if (target.version === undefined) return 'applied';
-  const poisoned = (plan.poisonedVersions ?? []).some((p) => p.version === target.version && inAccounts(p.accounts, target.account));
+  const poisoned = (plan.poisonedVersions ?? []).some(
+    (p) => p.version === target.version && inAccounts(p.accounts, target.account),
+  );
   return poisoned ? 'rolled-back' : 'applied';
 }
 
@@ -92,7 +105,11 @@ export interface AlarmTrigger {
 }
 
 /** Alarms to set to ALARM after an update of `stackName` to `target` took effect. */
-export function alarmTriggers(plan: CloudFormationPlan | undefined, stackName: string, target: DeployTarget): AlarmTrigger[] {
+export function alarmTriggers(
+  plan: CloudFormationPlan | undefined,
+  stackName: string,
+  target: DeployTarget,
+): AlarmTrigger[] {
   if (target.version === undefined) return [];
   return (plan?.alarms ?? [])
     .filter((a) => a.version === target.version && inAccounts(a.accounts, target.account))

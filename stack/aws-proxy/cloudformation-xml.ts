@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 export const CLOUDFORMATION_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
 export function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 export function xmlUnescape(text: string): string {
@@ -135,7 +140,10 @@ export function formParameters(params: URLSearchParams): StackParameter[] {
     else entry.usePreviousValue = value.toLowerCase() === 'true';
     byIndex.set(index, entry);
   }
-  return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, p]) => p).filter((p) => p.key !== '');
+  return [...byIndex.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, p]) => p)
+    .filter((p) => p.key !== '');
 }
 
 /** The explicit value of parameter `key` (undefined when absent or `UsePreviousValue`). */
@@ -171,10 +179,18 @@ export interface QueryResponse {
 }
 
 /** A successful CloudFormation query-protocol answer `<{Action}Response><{Action}Result>…`. */
-export function renderCloudFormationResult(action: string, resultInnerXml: string, requestId: string = randomUUID()): QueryResponse {
+export function renderCloudFormationResult(
+  action: string,
+  resultInnerXml: string,
+  requestId: string = randomUUID(),
+): QueryResponse {
   const result = resultInnerXml ? `<${action}Result>${resultInnerXml}</${action}Result>` : `<${action}Result/>`;
   const body = `<${action}Response xmlns="${CLOUDFORMATION_NS}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
-  return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body: Buffer.from(body) };
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: Buffer.from(body),
+  };
 }
 
 /** A `<member>` of DescribeChangeSet's `<Changes>` saying the resource is modified by replacement. */

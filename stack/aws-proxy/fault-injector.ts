@@ -4,7 +4,15 @@
  */
 import * as path from 'node:path';
 import type { AwsErrorKind } from './aws-errors';
-import { DEFAULT_SEED, EMPTY_FAULT_PLAN, decideFault, mulberry32, parseFaultPlan, type FaultPlan, type ParsedFaultPlan } from './fault-plan';
+import {
+  DEFAULT_SEED,
+  EMPTY_FAULT_PLAN,
+  decideFault,
+  mulberry32,
+  parseFaultPlan,
+  type FaultPlan,
+  type ParsedFaultPlan,
+} from './fault-plan';
 import { readJsonFile, removeFile, writeJsonFile } from './json-state-file';
 import type { RequestInfo } from './request-info';
 

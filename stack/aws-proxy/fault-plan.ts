@@ -13,7 +13,10 @@ export const faultRuleSchema = z
   .object({
     service: z.string().min(1).optional(),
     actions: z.array(z.string().min(1)).min(1).optional(),
-    accounts: z.array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id')).min(1).optional(),
+    accounts: z
+      .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))
+      .min(1)
+      .optional(),
     throttleRate: rate.optional(),
     serverErrorRate: rate.optional(),
     latencyMs: z.number().int().min(0).max(300_000).optional(),
@@ -25,7 +28,11 @@ export const faultRuleSchema = z
       ctx.addIssue({ code: 'custom', path: ['latencyRate'], message: 'latencyRate needs latencyMs' });
     }
     if (rule.throttleRate === undefined && rule.serverErrorRate === undefined && rule.latencyMs === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'rule has no effect: set throttleRate, serverErrorRate or latencyMs' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'rule has no effect: set throttleRate, serverErrorRate or latencyMs',
+      });
     }
   });
 
@@ -66,7 +73,11 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Rule service names may use the console name; requests carry the SigV4 signing name. */
-const SERVICE_ALIASES: Record<string, string> = { cloudwatch: 'monitoring', 'auto-scaling': 'autoscaling', elb: 'elasticloadbalancing' };
+const SERVICE_ALIASES: Record<string, string> = {
+  cloudwatch: 'monitoring',
+  'auto-scaling': 'autoscaling',
+  elb: 'elasticloadbalancing',
+};
 
 function normaliseService(service: string): string {
   const lower = service.toLowerCase();
@@ -91,7 +102,11 @@ export interface FaultDecision {
  * Decides the faults for one request. Each matching rule draws from `rng` once per rate it sets
  * (in rule order, latency then throttle then server error), so a seeded run is reproducible.
  */
-export function decideFault(plan: FaultPlan, info: Pick<RequestInfo, 'service' | 'action' | 'account'>, rng: () => number): FaultDecision {
+export function decideFault(
+  plan: FaultPlan,
+  info: Pick<RequestInfo, 'service' | 'action' | 'account'>,
+  rng: () => number,
+): FaultDecision {
   const decision: FaultDecision = { latencyMs: 0 };
   for (const rule of plan.rules) {
     if (!ruleMatches(rule, info)) continue;

@@ -37,7 +37,10 @@ export interface CredentialScope {
 }
 
 /** Reads the SigV4 credential scope from an `Authorization` header (or a presigned `X-Amz-Credential`). */
-export function parseCredentialScope(authorization: string | undefined, query?: URLSearchParams): CredentialScope | undefined {
+export function parseCredentialScope(
+  authorization: string | undefined,
+  query?: URLSearchParams,
+): CredentialScope | undefined {
   const fromHeader = authorization ? CREDENTIAL_SCOPE.exec(authorization) : null;
   if (fromHeader) return { accessKeyId: fromHeader[1], region: fromHeader[3], service: fromHeader[4].toLowerCase() };
   const presigned = query?.get('X-Amz-Credential');
@@ -92,7 +95,8 @@ export function parseRequestInfo(
 
   const target = headerValue(headers, 'x-amz-target');
   const rpcAction = RPC_V2_PATH.exec(parsedUrl.pathname)?.[1];
-  const action = params.get('Action') ?? (target ? target.slice(target.lastIndexOf('.') + 1) : undefined) ?? rpcAction ?? 'unknown';
+  const action =
+    params.get('Action') ?? (target ? target.slice(target.lastIndexOf('.') + 1) : undefined) ?? rpcAction ?? 'unknown';
 
   const protocol = protocolFor(service, params.has('Action'), headers, parsedUrl.pathname);
 

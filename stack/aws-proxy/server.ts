@@ -93,7 +93,9 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       body = await readBody(req, maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'request body too large' }));
+        res
+          .writeHead(413, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'request body too large' }));
       } else {
         res.destroy();
       }
@@ -103,7 +105,9 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     const info = parseRequestInfo(req.headers, body, url, credentials.accountOf);
     stats.request(info);
     const done = (status: number, outcome: string): void =>
-      log(`aws-proxy ${method} ${info.service}:${info.action} account=${info.account} status=${status} ${outcome} ${Date.now() - started}ms`);
+      log(
+        `aws-proxy ${method} ${info.service}:${info.action} account=${info.account} status=${status} ${outcome} ${Date.now() - started}ms`,
+      );
 
     const fault = faults.decide(info);
     if (fault.latencyMs > 0) {
@@ -139,7 +143,9 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
         stats.upstreamError();
         log(`aws-proxy cloudformation layer failed on ${info.action}: ${(err as Error).message}`);
         if (!res.headersSent && !res.destroyed) {
-          res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
+          res
+            .writeHead(502, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
         }
         return done(502, 'upstream-error');
       }
@@ -158,7 +164,9 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       if (aborted.signal.aborted) return;
       stats.upstreamError();
       if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
+        res
+          .writeHead(502, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
       }
       return done(502, 'upstream-error');
     }
@@ -169,7 +177,8 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     if (isAssumeRole(info) && status === 200 && !upstreamRes.headers['content-encoding']) {
       const responseBody = await readBody(upstreamRes, Number.MAX_SAFE_INTEGER);
       const assumed = parseAssumeRoleResponse(responseBody.toString('utf8'));
-      if (assumed) credentials.remember(assumed.accessKeyId, { account: info.account, assumedRoleArn: assumed.assumedRoleArn });
+      if (assumed)
+        credentials.remember(assumed.accessKeyId, { account: info.account, assumedRoleArn: assumed.assumedRoleArn });
       headers['content-length'] = String(responseBody.length);
       res.writeHead(status, headers);
       res.end(responseBody);
@@ -188,7 +197,10 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       : handleAwsRequest(req, res);
     handler.catch((err: unknown) => {
       log(`aws-proxy internal error: ${(err as Error).message}`);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'proxy internal error' }));
+      if (!res.headersSent)
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'proxy internal error' }));
       else res.destroy();
     });
   });

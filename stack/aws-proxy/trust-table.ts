@@ -10,10 +10,21 @@ import { z } from 'zod';
 import { renderQueryError, type AwsErrorResponse } from './aws-errors';
 import { readJsonFile, removeFile, writeJsonFile } from './json-state-file';
 
-export const trustEntrySchema = z.object({
-  roleArn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)'),
-  externalId: z.string().min(2).max(1224).regex(/^[\w+=,.@:/-]+$/, 'may only contain letters, digits and +=,.@:/-_'),
-}).strict();
+export const trustEntrySchema = z
+  .object({
+    roleArn: z
+      .string()
+      .regex(
+        /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+        'must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)',
+      ),
+    externalId: z
+      .string()
+      .min(2)
+      .max(1224)
+      .regex(/^[\w+=,.@:/-]+$/, 'may only contain letters, digits and +=,.@:/-_'),
+  })
+  .strict();
 
 export const trustEntriesSchema = z.object({ entries: z.array(trustEntrySchema) }).strict();
 

@@ -4,7 +4,15 @@ import * as https from 'node:https';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
 ]);
 
 /** Copies headers, dropping hop-by-hop ones (the proxy owns its two connections). */
@@ -36,7 +44,13 @@ export class UpstreamForwarder {
   }
 
   /** Sends the request upstream; resolves with the (unread) upstream response. */
-  forward(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  forward(
+    method: string,
+    url: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
     const outgoing = endToEndHeaders(headers);
     outgoing['content-length'] = String(body.length);
     if (body.length === 0 && (method === 'GET' || method === 'HEAD')) delete outgoing['content-length'];
@@ -61,7 +75,13 @@ export class UpstreamForwarder {
   }
 
   /** Like {@link forward}, but reads the whole answer (for the proxy's own calls and rewritten answers). */
-  async request(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer, signal?: AbortSignal): Promise<BufferedResponse> {
+  async request(
+    method: string,
+    url: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    signal?: AbortSignal,
+  ): Promise<BufferedResponse> {
     const res = await this.forward(method, url, headers, body, signal);
     const chunks: Buffer[] = [];
     for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);

@@ -17,8 +17,12 @@ import { externalIdRef, simulatedFleet } from '../../cli/sim/simulated-fleet';
 import { stringifyFleet } from '../../fleet/load-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import {
-  ACCOUNT_PROGRESS_QUERY, APPROVE_ACCOUNT_SIGNAL,
-  type AccountOperationInput, type AccountOperationResult, type AccountProgress, type UpgradeParams,
+  ACCOUNT_PROGRESS_QUERY,
+  APPROVE_ACCOUNT_SIGNAL,
+  type AccountOperationInput,
+  type AccountOperationResult,
+  type AccountProgress,
+  type UpgradeParams,
 } from '../../workflows/account-operation';
 import { upgradeChangeSetName } from '../../workflows/change-set-names';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
@@ -60,7 +64,9 @@ beforeAll(async () => {
   }));
   await seedLocalStack(cfg, accounts);
   // The fleet file points one account at a stack that was never created…
-  const inFile = accounts.map((a) => (a.id === ACCOUNTS.missingStack ? { ...a, pipeline: { ...a.pipeline, stackName: 'never-created' } } : a));
+  const inFile = accounts.map((a) =>
+    a.id === ACCOUNTS.missingStack ? { ...a, pipeline: { ...a.pipeline, stackName: 'never-created' } } : a,
+  );
   fleetFile = path.join(cfg.stateDir, 'account-upgrade-fleet.yaml');
   fs.writeFileSync(fleetFile, stringifyFleet(inFile));
   // …and one account's ExternalId in Vault no longer matches its role's trust policy.
@@ -79,7 +85,10 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-function upgradeInput(accountId: string, o: { campaignId?: string; plan?: boolean; attempt?: number; upgrade?: Partial<UpgradeParams> } = {}): AccountOperationInput {
+function upgradeInput(
+  accountId: string,
+  o: { campaignId?: string; plan?: boolean; attempt?: number; upgrade?: Partial<UpgradeParams> } = {},
+): AccountOperationInput {
   return {
     campaignId: o.campaignId ?? 'upgrade-it',
     operation: 'upgrade',
@@ -102,7 +111,11 @@ function upgradeInput(accountId: string, o: { campaignId?: string; plan?: boolea
 
 function start(input: AccountOperationInput) {
   const suffix = input.attempt > 1 ? `/retry-${input.attempt}` : '';
-  return temporal.client.workflow.start('accountUpgrade', { taskQueue: TASK_QUEUE, workflowId: `${input.campaignId}/${input.accountId}${suffix}`, args: [input] });
+  return temporal.client.workflow.start('accountUpgrade', {
+    taskQueue: TASK_QUEUE,
+    workflowId: `${input.campaignId}/${input.accountId}${suffix}`,
+    args: [input],
+  });
 }
 
 async function runUpgrade(input: AccountOperationInput): Promise<AccountOperationResult> {
@@ -113,27 +126,59 @@ async function stackOf(accountId: string, region = 'eu-west-1') {
   return worker.fleet.activities.readPipelineStack({ fleetFile, accountId, region, runId: 'upgrade-test' });
 }
 
-async function executionsOf(accountId: string): Promise<Array<{ region: string; changeSetName: string; version: string | null; count: number }>> {
+async function executionsOf(
+  accountId: string,
+): Promise<Array<{ region: string; changeSetName: string; version: string | null; count: number }>> {
   const res = await fetch(`${cfg.awsEndpoint}/__fleetops/cloudformation/executions`);
-  const body = (await res.json()) as { executions: Array<{ account: string; region: string; changeSetName: string; version: string | null; count: number }> };
-  return body.executions.filter((e) => e.account === accountId).map(({ region, changeSetName, version, count }) => ({ region, changeSetName, version, count }));
+  const body = (await res.json()) as {
+    executions: Array<{
+      account: string;
+      region: string;
+      changeSetName: string;
+      version: string | null;
+      count: number;
+    }>;
+  };
+  return body.executions
+    .filter((e) => e.account === accountId)
+    .map(({ region, changeSetName, version, count }) => ({ region, changeSetName, version, count }));
 }
 
 async function changeSetExists(accountId: string, changeSetName: string, region = 'eu-west-1'): Promise<boolean> {
-  const cs = await worker.fleet.activities.describeChangeSet({ fleetFile, accountId, region, runId: 'upgrade-test', changeSetName });
+  const cs = await worker.fleet.activities.describeChangeSet({
+    fleetFile,
+    accountId,
+    region,
+    runId: 'upgrade-test',
+    changeSetName,
+  });
   return cs.found;
 }
 
 /** Sets an alarm's state straight in moto (as the metric recovering would). */
 async function setAlarmOk(accountId: string, alarmName: string): Promise<void> {
-  const common = { endpoint: cfg.motoUrl, region: 'eu-west-1', credentials: { accessKeyId: 'fleetops-test', secretAccessKey: 'fleetops-test' } };
-  const assumed = await new STSClient(common).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/FleetOpsExecutionRole`, RoleSessionName: 'test' }));
+  const common = {
+    endpoint: cfg.motoUrl,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'fleetops-test', secretAccessKey: 'fleetops-test' },
+  };
+  const assumed = await new STSClient(common).send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/FleetOpsExecutionRole`, RoleSessionName: 'test' }),
+  );
   const c = assumed.Credentials!;
-  const cw = new CloudWatchClient({ ...common, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } });
+  const cw = new CloudWatchClient({
+    ...common,
+    credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+  });
   await cw.send(new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: 'OK', StateReason: 'test: recovered' }));
 }
 
-async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();
@@ -149,13 +194,21 @@ describe('accountUpgrade on the local stack', () => {
   it('upgrades 1.0.0 → 1.1.0 in every region of the account; a second run finds it already current', async () => {
     const result = await runUpgrade(upgradeInput(ACCOUNTS.upgrade));
     expect(result).toMatchObject({ accountId: ACCOUNTS.upgrade, outcome: 'upgraded' });
-    expect(result.regions.map((r) => [r.region, r.outcome, r.fromVersion, r.toVersion])).toEqual(TWO_REGIONS.map((r) => [r, 'upgraded', '1.0.0', '1.1.0']));
+    expect(result.regions.map((r) => [r.region, r.outcome, r.fromVersion, r.toVersion])).toEqual(
+      TWO_REGIONS.map((r) => [r, 'upgraded', '1.0.0', '1.1.0']),
+    );
     expect(result.regions[0].changeSetName).toBe(CHANGE_SET);
     for (const region of TWO_REGIONS) {
-      expect(await stackOf(ACCOUNTS.upgrade, region)).toMatchObject({ found: true, status: 'UPDATE_COMPLETE', version: '1.1.0' });
+      expect(await stackOf(ACCOUNTS.upgrade, region)).toMatchObject({
+        found: true,
+        status: 'UPDATE_COMPLETE',
+        version: '1.1.0',
+      });
     }
     // Executed exactly once per region.
-    expect(await executionsOf(ACCOUNTS.upgrade)).toEqual(TWO_REGIONS.map((region) => ({ region, changeSetName: CHANGE_SET, version: '1.1.0', count: 1 })));
+    expect(await executionsOf(ACCOUNTS.upgrade)).toEqual(
+      TWO_REGIONS.map((region) => ({ region, changeSetName: CHANGE_SET, version: '1.1.0', count: 1 })),
+    );
 
     const again = await runUpgrade(upgradeInput(ACCOUNTS.upgrade, { campaignId: 'upgrade-it-again' }));
     expect(again.outcome).toBe('already-current');
@@ -165,12 +218,18 @@ describe('accountUpgrade on the local stack', () => {
   });
 
   it('plan mode previews the change set, reports counts and executes nothing', async () => {
-    await setFaultPlan(cfg, { cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.plan] }] } });
+    await setFaultPlan(cfg, {
+      cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.plan] }] },
+    });
     const result = await runUpgrade(upgradeInput(ACCOUNTS.plan, { plan: true }));
     expect(result.outcome).toBe('planned');
     const [region] = result.regions;
     expect(region).toMatchObject({ region: 'eu-west-1', outcome: 'planned', fromVersion: '1.0.0', toVersion: '1.1.0' });
-    expect(region.plan).toMatchObject({ replaced: 1, removed: 0, needsApproval: ['StateTable (AWS::DynamoDB::Table): replace'] });
+    expect(region.plan).toMatchObject({
+      replaced: 1,
+      removed: 0,
+      needsApproval: ['StateTable (AWS::DynamoDB::Table): replace'],
+    });
     const { added, modified, replaced, removed } = region.plan!;
     expect(added + modified + replaced + removed).toBeGreaterThanOrEqual(1);
     expect(await executionsOf(ACCOUNTS.plan)).toEqual([]);
@@ -179,7 +238,12 @@ describe('accountUpgrade on the local stack', () => {
   });
 
   it('an update CloudFormation rolls back (poisoned version) ends rolled-back, the stack at 1.0.0', async () => {
-    await setFaultPlan(cfg, { cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.1.0', accounts: [ACCOUNTS.poisoned] }] } });
+    await setFaultPlan(cfg, {
+      cloudformation: {
+        updateDurationMs: 1500,
+        poisonedVersions: [{ version: '1.1.0', accounts: [ACCOUNTS.poisoned] }],
+      },
+    });
     const result = await runUpgrade(upgradeInput(ACCOUNTS.poisoned));
     expect(result).toMatchObject({ outcome: 'rolled-back', errorType: 'UpdateRolledBack' });
     expect(result.reason).toContain('rolled it back to 1.0.0');
@@ -190,18 +254,30 @@ describe('accountUpgrade on the local stack', () => {
   it('UPDATE_ROLLBACK_FAILED quarantines the account with its runbook, on the update and on the next attempt', async () => {
     await setFaultPlan(cfg, { cloudformation: { rollbackFailed: [{ accounts: [ACCOUNTS.rollbackFailed] }] } });
     const result = await runUpgrade(upgradeInput(ACCOUNTS.rollbackFailed));
-    expect(result).toMatchObject({ outcome: 'quarantined', errorType: 'StackInRollbackFailed', runbook: 'docs/runbooks/update-rollback-failed.md' });
+    expect(result).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'StackInRollbackFailed',
+      runbook: 'docs/runbooks/update-rollback-failed.md',
+    });
     expect(await stackOf(ACCOUNTS.rollbackFailed)).toMatchObject({ status: 'UPDATE_ROLLBACK_FAILED' });
 
     // An operator's retry finds the stack stuck and quarantines before creating anything.
     const retry = await runUpgrade(upgradeInput(ACCOUNTS.rollbackFailed, { attempt: 2 }));
-    expect(retry).toMatchObject({ outcome: 'quarantined', errorType: 'StackInRollbackFailed', runbook: 'docs/runbooks/update-rollback-failed.md' });
+    expect(retry).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'StackInRollbackFailed',
+      runbook: 'docs/runbooks/update-rollback-failed.md',
+    });
     expect(retry.reason).toContain('UPDATE_ROLLBACK_FAILED');
-    expect(await executionsOf(ACCOUNTS.rollbackFailed)).toEqual([{ region: 'eu-west-1', changeSetName: CHANGE_SET, version: '1.1.0', count: 1 }]);
+    expect(await executionsOf(ACCOUNTS.rollbackFailed)).toEqual([
+      { region: 'eu-west-1', changeSetName: CHANGE_SET, version: '1.1.0', count: 1 },
+    ]);
   });
 
   it('a health alarm during the bake rolls the account back to 1.0.0', async () => {
-    await setFaultPlan(cfg, { cloudformation: { alarms: [{ version: '1.1.0', accounts: [ACCOUNTS.alarm], afterMs: 1000 }] } });
+    await setFaultPlan(cfg, {
+      cloudformation: { alarms: [{ version: '1.1.0', accounts: [ACCOUNTS.alarm], afterMs: 1000 }] },
+    });
     const result = await runUpgrade(upgradeInput(ACCOUNTS.alarm));
     expect(result).toMatchObject({ outcome: 'rolled-back', errorType: 'HealthAlarm' });
     expect(result.reason).toContain(`alarm ${STACK}-health in ALARM`);
@@ -216,11 +292,15 @@ describe('accountUpgrade on the local stack', () => {
     const retry = await runUpgrade(upgradeInput(ACCOUNTS.alarm, { attempt: 2 }));
     expect(retry.outcome).toBe('upgraded');
     expect(await stackOf(ACCOUNTS.alarm)).toMatchObject({ status: 'UPDATE_COMPLETE', version: '1.1.0' });
-    expect(await executionsOf(ACCOUNTS.alarm)).toEqual([{ region: 'eu-west-1', changeSetName: CHANGE_SET, version: '1.1.0', count: 2 }]);
+    expect(await executionsOf(ACCOUNTS.alarm)).toEqual([
+      { region: 'eu-west-1', changeSetName: CHANGE_SET, version: '1.1.0', count: 2 },
+    ]);
   });
 
   it('a stateful replacement with policy skip deletes the change set and skips the account, naming the resource', async () => {
-    await setFaultPlan(cfg, { cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.replaceSkip] }] } });
+    await setFaultPlan(cfg, {
+      cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.replaceSkip] }] },
+    });
     const result = await runUpgrade(upgradeInput(ACCOUNTS.replaceSkip, { upgrade: { onStatefulChange: 'skip' } }));
     expect(result.outcome).toBe('skipped');
     expect(result.reason).toContain('StateTable (AWS::DynamoDB::Table): replace');
@@ -231,7 +311,9 @@ describe('accountUpgrade on the local stack', () => {
   });
 
   it('a stateful replacement with policy approve waits (FleetState awaiting-approval) until signalled, then upgrades', async () => {
-    await setFaultPlan(cfg, { cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.replaceApprove] }] } });
+    await setFaultPlan(cfg, {
+      cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.replaceApprove] }] },
+    });
     const handle = await start(upgradeInput(ACCOUNTS.replaceApprove, { upgrade: { onStatefulChange: 'approve' } }));
     const progress = await eventually(
       'awaiting-approval',
@@ -257,9 +339,15 @@ describe('accountUpgrade on the local stack', () => {
   });
 
   it('cancelled while waiting for approval: the change set is deleted, nothing executed', async () => {
-    await setFaultPlan(cfg, { cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.cancelled] }] } });
+    await setFaultPlan(cfg, {
+      cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', accounts: [ACCOUNTS.cancelled] }] },
+    });
     const handle = await start(upgradeInput(ACCOUNTS.cancelled, { upgrade: { onStatefulChange: 'approve' } }));
-    await eventually('awaiting-approval', () => handle.query<AccountProgress>(ACCOUNT_PROGRESS_QUERY), (p) => p.phase === 'awaiting-approval');
+    await eventually(
+      'awaiting-approval',
+      () => handle.query<AccountProgress>(ACCOUNT_PROGRESS_QUERY),
+      (p) => p.phase === 'awaiting-approval',
+    );
     expect(await changeSetExists(ACCOUNTS.cancelled, CHANGE_SET)).toBe(true);
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);
@@ -270,7 +358,7 @@ describe('accountUpgrade on the local stack', () => {
     expect((await handle.describe()).searchAttributes?.FleetState).toEqual(['cancelled']);
   });
 
-  it('a stack busy with someone else\'s update is waited for, and quarantined StackBusy when it stays busy', async () => {
+  it("a stack busy with someone else's update is waited for, and quarantined StackBusy when it stays busy", async () => {
     await setFaultPlan(cfg, {
       cloudformation: {
         busyStacks: [{ accounts: [ACCOUNTS.busy] }, { accounts: [ACCOUNTS.briefBusy], untilMs: 2000 }],
@@ -280,7 +368,11 @@ describe('accountUpgrade on the local stack', () => {
       runUpgrade(upgradeInput(ACCOUNTS.busy, { upgrade: { busyStackWaitSeconds: 2 } })),
       runUpgrade(upgradeInput(ACCOUNTS.briefBusy, { upgrade: { busyStackWaitSeconds: 4 } })),
     ]);
-    expect(busy).toMatchObject({ outcome: 'quarantined', errorType: 'StackBusy', runbook: 'docs/runbooks/stack-busy.md' });
+    expect(busy).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'StackBusy',
+      runbook: 'docs/runbooks/stack-busy.md',
+    });
     expect(busy.reason).toContain('UPDATE_IN_PROGRESS');
     expect(await executionsOf(ACCOUNTS.busy)).toEqual([]);
     expect(brief.outcome).toBe('upgraded');
@@ -288,16 +380,28 @@ describe('accountUpgrade on the local stack', () => {
 
   it('a missing stack is quarantined StackMissing; access denied is quarantined AccountAccessDenied', async () => {
     const missing = await runUpgrade(upgradeInput(ACCOUNTS.missingStack));
-    expect(missing).toMatchObject({ outcome: 'quarantined', errorType: 'StackMissing', runbook: 'docs/runbooks/stack-missing.md' });
+    expect(missing).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'StackMissing',
+      runbook: 'docs/runbooks/stack-missing.md',
+    });
     expect(missing.reason).toContain('never-created');
 
     const denied = await runUpgrade(upgradeInput(ACCOUNTS.denied));
-    expect(denied).toMatchObject({ outcome: 'quarantined', errorType: 'AccountAccessDenied', runbook: 'docs/runbooks/account-access-denied.md' });
+    expect(denied).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'AccountAccessDenied',
+      runbook: 'docs/runbooks/account-access-denied.md',
+    });
     expect(denied.reason).toContain('AccessDenied');
   });
 
   it('fails at once, non-retryably, on invalid input', async () => {
-    const bad = { ...upgradeInput(ACCOUNTS.upgrade, { campaignId: 'upgrade-it-bad' }), accountId: '123', upgrade: { targetVersion: 'latest' } };
+    const bad = {
+      ...upgradeInput(ACCOUNTS.upgrade, { campaignId: 'upgrade-it-bad' }),
+      accountId: '123',
+      upgrade: { targetVersion: 'latest' },
+    };
     const err = await runUpgrade(bad as unknown as AccountOperationInput).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause;

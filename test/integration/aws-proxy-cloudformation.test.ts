@@ -43,7 +43,11 @@ import {
   stackNameOf,
   xmlText,
 } from '../../stack/aws-proxy/cloudformation-xml';
-import { CloudFormationOverlay, changeSetExecutionStatus, overlayStatus } from '../../stack/aws-proxy/cloudformation-overlay';
+import {
+  CloudFormationOverlay,
+  changeSetExecutionStatus,
+  overlayStatus,
+} from '../../stack/aws-proxy/cloudformation-overlay';
 import { RequestTokens } from '../../stack/aws-proxy/request-tokens';
 import { templateResourceTypes } from '../../stack/aws-proxy/cloudformation-layer';
 import type { ChangeSetExecution } from '../../stack/aws-proxy/change-set-ledger';
@@ -61,7 +65,11 @@ const TEMPLATE = JSON.stringify({
   Resources: {
     VersionParameter: {
       Type: 'AWS::SSM::Parameter',
-      Properties: { Name: { 'Fn::Sub': '/${AWS::StackName}/version' }, Type: 'String', Value: { Ref: 'PipelineVersion' } },
+      Properties: {
+        Name: { 'Fn::Sub': '/${AWS::StackName}/version' },
+        Type: 'String',
+        Value: { Ref: 'PipelineVersion' },
+      },
     },
     HealthAlarm: {
       Type: 'AWS::CloudWatch::Alarm',
@@ -101,12 +109,12 @@ let cfnA: CloudFormationClient;
 let cfnB: CloudFormationClient;
 let stackCounter = 0;
 
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-const admin = <T = { message?: string }>(method: string, route: string, body?: unknown) => proxyAdmin<T>(proxyUrl, method, route, body);
+const admin = <T = { message?: string }>(method: string, route: string, body?: unknown) =>
+  proxyAdmin<T>(proxyUrl, method, route, body);
 
 async function putPlan(plan: unknown): Promise<void> {
   const res = await admin('PUT', 'faults', plan);
@@ -130,7 +138,9 @@ async function caught(promise: Promise<unknown>): Promise<AwsSdkError> {
 
 async function assumeRole(account: string): Promise<Credentials> {
   const sts = new STSClient({ endpoint: proxyUrl, region: REGION, credentials: BASE_CREDENTIALS, maxAttempts: 1 });
-  const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/fleetops-execution`, RoleSessionName: 'cfn-test' }));
+  const out = await sts.send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/fleetops-execution`, RoleSessionName: 'cfn-test' }),
+  );
   const c = out.Credentials!;
   return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken };
 }
@@ -147,7 +157,11 @@ async function alarmState(credentials: Credentials, alarmName: string): Promise<
       authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20260101/${REGION}/monitoring/aws4_request, SignedHeaders=host, Signature=0`,
       'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
     },
-    body: new URLSearchParams({ Action: 'DescribeAlarms', Version: '2010-08-01', 'AlarmNames.member.1': alarmName }).toString(),
+    body: new URLSearchParams({
+      Action: 'DescribeAlarms',
+      Version: '2010-08-01',
+      'AlarmNames.member.1': alarmName,
+    }).toString(),
   });
   const xml = await res.text();
   expect(res.status, xml).toBe(200);
@@ -159,14 +173,27 @@ function uniqueStackName(label: string): string {
   return `pipe-${label}-${stackCounter}`;
 }
 
-async function createPipelineStack(client: CloudFormationClient, stackName: string, version = '1.0.0'): Promise<string> {
+async function createPipelineStack(
+  client: CloudFormationClient,
+  stackName: string,
+  version = '1.0.0',
+): Promise<string> {
   const out = await client.send(
-    new CreateStackCommand({ StackName: stackName, TemplateBody: TEMPLATE, Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: version }] }),
+    new CreateStackCommand({
+      StackName: stackName,
+      TemplateBody: TEMPLATE,
+      Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: version }],
+    }),
   );
   return out.StackId!;
 }
 
-async function createUpgradeChangeSet(client: CloudFormationClient, stackName: string, version: string, changeSetName?: string): Promise<string> {
+async function createUpgradeChangeSet(
+  client: CloudFormationClient,
+  stackName: string,
+  version: string,
+  changeSetName?: string,
+): Promise<string> {
   const out = await client.send(
     new CreateChangeSetCommand({
       StackName: stackName,
@@ -188,12 +215,18 @@ function versionOf(stack: Stack): string | undefined {
   return stack.Parameters?.find((p) => p.ParameterKey === 'PipelineVersion')?.ParameterValue;
 }
 
-async function waitForStatus(client: CloudFormationClient, stackName: string, status: string, timeoutMs = 10_000): Promise<Stack> {
+async function waitForStatus(
+  client: CloudFormationClient,
+  stackName: string,
+  status: string,
+  timeoutMs = 10_000,
+): Promise<Stack> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stack = await describeStack(client, stackName);
     if (stack.StackStatus === status) return stack;
-    if (Date.now() > deadline) throw new Error(`${stackName} is ${stack.StackStatus}, not ${status}, after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${stackName} is ${stack.StackStatus}, not ${status}, after ${timeoutMs} ms`);
     await sleep(100);
   }
 }
@@ -226,19 +259,31 @@ beforeEach(async () => {
 
 describe('pure helpers', () => {
   it('validates the cloudformation plan section strictly', () => {
-    expect(cloudFormationPlanSchema.safeParse({ updateDurationMs: 10, poisonedVersions: [{ version: '2.0.0' }] }).success).toBe(true);
+    expect(
+      cloudFormationPlanSchema.safeParse({ updateDurationMs: 10, poisonedVersions: [{ version: '2.0.0' }] }).success,
+    ).toBe(true);
     expect(cloudFormationPlanSchema.safeParse({ updateDurationMs: -1 }).success).toBe(false);
-    expect(cloudFormationPlanSchema.safeParse({ poisonedVersions: [{ version: '2.0.0', extra: 1 }] }).success).toBe(false);
+    expect(cloudFormationPlanSchema.safeParse({ poisonedVersions: [{ version: '2.0.0', extra: 1 }] }).success).toBe(
+      false,
+    );
     expect(cloudFormationPlanSchema.safeParse({ busyStacks: [{ regions: ['eu-west-1'] }] }).success).toBe(false);
-    expect(cloudFormationPlanSchema.safeParse({ replacements: [{ resourceType: 'DynamoDB Table' }] }).success).toBe(false);
+    expect(cloudFormationPlanSchema.safeParse({ replacements: [{ resourceType: 'DynamoDB Table' }] }).success).toBe(
+      false,
+    );
   });
 
   it('matches plan entries by version and account', () => {
     const plan = cloudFormationPlanSchema.parse({
       poisonedVersions: [{ version: '6.6.6', accounts: [ACCOUNT_A] }],
       rollbackFailed: [{ version: '7.0.0' }],
-      replacements: [{ resourceType: 'AWS::DynamoDB::Table', versions: ['3.0.0'] }, { resourceType: 'AWS::SSM::Parameter', accounts: [ACCOUNT_B] }],
-      alarms: [{ version: '4.0.0', afterMs: 5 }, { version: '4.0.0', alarmNameSuffix: '-latency' }],
+      replacements: [
+        { resourceType: 'AWS::DynamoDB::Table', versions: ['3.0.0'] },
+        { resourceType: 'AWS::SSM::Parameter', accounts: [ACCOUNT_B] },
+      ],
+      alarms: [
+        { version: '4.0.0', afterMs: 5 },
+        { version: '4.0.0', alarmNameSuffix: '-latency' },
+      ],
       busyStacks: [{ accounts: [ACCOUNT_A], regions: ['eu-west-1'], untilMs: 1000 }],
     });
     const at = (account: string, version?: string) => ({ account, region: REGION, version });
@@ -269,10 +314,16 @@ describe('pure helpers', () => {
     const rewritten = rewriteContainerMembers(xml, 'Stacks', (inner) =>
       xmlText(inner, 'StackName') === 'a' ? setXmlText(inner, 'StackStatus', 'UPDATE_IN_PROGRESS') : inner,
     );
-    expect(rewritten).toContain('<StackName>a</StackName><Parameters><member><ParameterKey>k</ParameterKey></member></Parameters><StackStatus>UPDATE_IN_PROGRESS</StackStatus>');
+    expect(rewritten).toContain(
+      '<StackName>a</StackName><Parameters><member><ParameterKey>k</ParameterKey></member></Parameters><StackStatus>UPDATE_IN_PROGRESS</StackStatus>',
+    );
     expect(rewritten).toContain('<StackName>b&amp;c</StackName><StackStatus>UPDATE_COMPLETE</StackStatus>');
-    expect(filterContainerMembers(xml, 'Stacks', (inner) => xmlText(inner, 'StackName') === 'a')).not.toContain('b&amp;c');
-    expect(appendContainerMembers('<X><Changes/></X>', 'Changes', ['<A>1</A>'])).toBe('<X><Changes><member><A>1</A></member></Changes></X>');
+    expect(filterContainerMembers(xml, 'Stacks', (inner) => xmlText(inner, 'StackName') === 'a')).not.toContain(
+      'b&amp;c',
+    );
+    expect(appendContainerMembers('<X><Changes/></X>', 'Changes', ['<A>1</A>'])).toBe(
+      '<X><Changes><member><A>1</A></member></Changes></X>',
+    );
     expect(setXmlText('<E/>', 'E', 'x')).toBe('<E>x</E>');
     const form = new URLSearchParams(
       'Parameters.member.2.ParameterKey=B&Parameters.member.2.UsePreviousValue=true&Parameters.member.1.ParameterKey=PipelineVersion&Parameters.member.1.ParameterValue=2.0.0',
@@ -283,9 +334,11 @@ describe('pure helpers', () => {
     ]);
     expect(stackNameOf('arn:aws:cloudformation:eu-west-1:200000000101:stack/pipe-x/0f1e')).toBe('pipe-x');
     expect(stackNameOf('pipe-x')).toBe('pipe-x');
-    expect([...templateResourceTypes('Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: !Sub "${AWS::StackName}-t"\n')]).toEqual([
-      ['T', 'AWS::DynamoDB::Table'],
-    ]);
+    expect([
+      ...templateResourceTypes(
+        'Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: !Sub "${AWS::StackName}-t"\n',
+      ),
+    ]).toEqual([['T', 'AWS::DynamoDB::Table']]);
   });
 
   it('computes statuses from recorded times', () => {
@@ -295,7 +348,14 @@ describe('pure helpers', () => {
     expect(overlayStatus({ ...overlay, terminal: 'UPDATE_ROLLBACK_COMPLETE' }, 2000)).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(overlayStatus({ ...overlay, terminal: 'UPDATE_COMPLETE' }, 2000)).toBeUndefined();
     const state = new CloudFormationOverlay();
-    const cs = { ...ref, changeSetName: 'c', arn: 'arn:c', stackId: 'arn:s', type: 'UPDATE' as const, version: '2.0.0' };
+    const cs = {
+      ...ref,
+      changeSetName: 'c',
+      arn: 'arn:c',
+      stackId: 'arn:s',
+      type: 'UPDATE' as const,
+      version: '2.0.0',
+    };
     const other = { ...cs, changeSetName: 'd', arn: 'arn:d' };
     state.rememberChangeSet(cs);
     state.rememberChangeSet(other);
@@ -304,8 +364,12 @@ describe('pure helpers', () => {
     expect(changeSetExecutionStatus(other, 0)).toBe('OBSOLETE');
     undo();
     expect(changeSetExecutionStatus(other, 0)).toBeUndefined();
-    expect(changeSetExecutionStatus({ ...cs, execution: { at: 0, endsAt: 10, outcome: 'rolled-back' } }, 5)).toBe('EXECUTE_IN_PROGRESS');
-    expect(changeSetExecutionStatus({ ...cs, execution: { at: 0, endsAt: 10, outcome: 'rolled-back' } }, 10)).toBe('EXECUTE_FAILED');
+    expect(changeSetExecutionStatus({ ...cs, execution: { at: 0, endsAt: 10, outcome: 'rolled-back' } }, 5)).toBe(
+      'EXECUTE_IN_PROGRESS',
+    );
+    expect(changeSetExecutionStatus({ ...cs, execution: { at: 0, endsAt: 10, outcome: 'rolled-back' } }, 10)).toBe(
+      'EXECUTE_FAILED',
+    );
   });
 
   it('replays a token: concurrent duplicates wait for the first, failures are not remembered', async () => {
@@ -350,11 +414,17 @@ describe('CloudFormation plan via the admin API', () => {
     ]) {
       expect(res.json.message).toContain(field);
     }
-    expect((await admin<unknown>('GET', 'faults')).json).toEqual({ rules: [], cloudformation: { updateDurationMs: 100 } });
+    expect((await admin<unknown>('GET', 'faults')).json).toEqual({
+      rules: [],
+      cloudformation: { updateDurationMs: 100 },
+    });
   });
 
   it('persists the cloudformation section with the rest of the plan', async () => {
-    const plan = { rules: [], cloudformation: { updateDurationMs: 250, poisonedVersions: [{ version: '6.6.6', accounts: [ACCOUNT_A] }] } };
+    const plan = {
+      rules: [],
+      cloudformation: { updateDurationMs: 250, poisonedVersions: [{ version: '6.6.6', accounts: [ACCOUNT_A] }] },
+    };
     await putPlan(plan);
     const reloaded = createAwsProxy({ upstream: motoUrl, stateDir });
     expect(reloaded.faults.plan).toEqual(plan);
@@ -368,14 +438,17 @@ describe('CloudFormation behaviours moto lacks', () => {
     const stackName = uniqueStackName('async');
     const stackId = await createPipelineStack(cfnA, stackName);
     const changeSetId = await createUpgradeChangeSet(cfnA, stackName, '2.0.0');
-    expect((await cfnA.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }))).ExecutionStatus).toBe('AVAILABLE');
+    expect((await cfnA.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }))).ExecutionStatus).toBe(
+      'AVAILABLE',
+    );
 
     const started = Date.now();
     await cfnA.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0' }));
     expect((await describeStack(cfnA, stackName)).StackStatus).toBe('UPDATE_IN_PROGRESS');
-    expect((await cfnA.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0' }))).ExecutionStatus).toBe(
-      'EXECUTE_IN_PROGRESS',
-    );
+    expect(
+      (await cfnA.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0' })))
+        .ExecutionStatus,
+    ).toBe('EXECUTE_IN_PROGRESS');
     const listed = await cfnA.send(new ListChangeSetsCommand({ StackName: stackName }));
     expect(listed.Summaries?.map((s) => s.ExecutionStatus)).toEqual(['EXECUTE_IN_PROGRESS']);
     const summaries = (await cfnA.send(new ListStacksCommand({}))).StackSummaries ?? [];
@@ -383,7 +456,13 @@ describe('CloudFormation behaviours moto lacks', () => {
 
     // another update while it runs is refused like AWS does
     const busy = await caught(
-      cfnA.send(new UpdateStackCommand({ StackName: stackName, UsePreviousTemplate: true, Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: '2.0.1' }] })),
+      cfnA.send(
+        new UpdateStackCommand({
+          StackName: stackName,
+          UsePreviousTemplate: true,
+          Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: '2.0.1' }],
+        }),
+      ),
     );
     expect([busy.name, busy.$metadata.httpStatusCode, busy.message]).toEqual([
       'ValidationError',
@@ -396,12 +475,18 @@ describe('CloudFormation behaviours moto lacks', () => {
     const done = await waitForStatus(cfnA, stackName, 'UPDATE_COMPLETE');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     expect(versionOf(done)).toBe('2.0.0');
-    expect((await cfnA.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }))).ExecutionStatus).toBe('EXECUTE_COMPLETE');
-    expect(await executions()).toEqual([{ account: ACCOUNT_A, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 }]);
+    expect((await cfnA.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }))).ExecutionStatus).toBe(
+      'EXECUTE_COMPLETE',
+    );
+    expect(await executions()).toEqual([
+      { account: ACCOUNT_A, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 },
+    ]);
   });
 
   it('rolls back a poisoned version in the listed account only, keeping the old parameters', async () => {
-    await putPlan({ cloudformation: { updateDurationMs: 600, poisonedVersions: [{ version: '6.6.6', accounts: [ACCOUNT_A] }] } });
+    await putPlan({
+      cloudformation: { updateDurationMs: 600, poisonedVersions: [{ version: '6.6.6', accounts: [ACCOUNT_A] }] },
+    });
     const stackName = uniqueStackName('poison');
     await createPipelineStack(cfnA, stackName);
     await createPipelineStack(cfnB, stackName);
@@ -413,7 +498,9 @@ describe('CloudFormation behaviours moto lacks', () => {
     expect((await describeStack(cfnA, stackName)).StackStatus).toBe('UPDATE_IN_PROGRESS');
     const rolledBack = await waitForStatus(cfnA, stackName, 'UPDATE_ROLLBACK_COMPLETE');
     expect(versionOf(rolledBack)).toBe('1.0.0');
-    expect((await cfnA.send(new DescribeChangeSetCommand({ ChangeSetName: csA }))).ExecutionStatus).toBe('EXECUTE_FAILED');
+    expect((await cfnA.send(new DescribeChangeSetCommand({ ChangeSetName: csA }))).ExecutionStatus).toBe(
+      'EXECUTE_FAILED',
+    );
     const other = await waitForStatus(cfnB, stackName, 'UPDATE_COMPLETE');
     expect(versionOf(other)).toBe('6.6.6');
 
@@ -441,7 +528,13 @@ describe('CloudFormation behaviours moto lacks', () => {
     const viaChangeSet = await caught(createUpgradeChangeSet(cfnA, stackName, '7.0.1'));
     expect([viaChangeSet.name, viaChangeSet.message]).toEqual(['ValidationError', refusal]);
     const viaUpdate = await caught(
-      cfnA.send(new UpdateStackCommand({ StackName: stackName, UsePreviousTemplate: true, Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: '7.0.1' }] })),
+      cfnA.send(
+        new UpdateStackCommand({
+          StackName: stackName,
+          UsePreviousTemplate: true,
+          Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: '7.0.1' }],
+        }),
+      ),
     );
     expect(viaUpdate.message).toBe(refusal);
     await sleep(50);
@@ -455,7 +548,9 @@ describe('CloudFormation behaviours moto lacks', () => {
   });
 
   it('reports replacement of AWS::DynamoDB::Table resources only for the configured version', async () => {
-    await putPlan({ cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', versions: ['3.0.0'] }] } });
+    await putPlan({
+      cloudformation: { replacements: [{ resourceType: 'AWS::DynamoDB::Table', versions: ['3.0.0'] }] },
+    });
     const stackName = uniqueStackName('replace');
     await createPipelineStack(cfnA, stackName);
     const replacing = await createUpgradeChangeSet(cfnA, stackName, '3.0.0');
@@ -477,24 +572,39 @@ describe('CloudFormation behaviours moto lacks', () => {
   });
 
   it('sets the stack health alarm to ALARM after the execution, in the matching account only', async () => {
-    await putPlan({ cloudformation: { alarms: [{ version: '4.0.0', accounts: [ACCOUNT_A] }, { version: '4.1.0', afterMs: 700 }] } });
+    await putPlan({
+      cloudformation: {
+        alarms: [
+          { version: '4.0.0', accounts: [ACCOUNT_A] },
+          { version: '4.1.0', afterMs: 700 },
+        ],
+      },
+    });
     const stackName = uniqueStackName('alarm');
     await createPipelineStack(cfnA, stackName);
     await createPipelineStack(cfnB, stackName);
     const alarmName = `${stackName}-health`;
 
-    await cfnA.send(new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnA, stackName, '4.0.0') }));
-    await cfnB.send(new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnB, stackName, '4.0.0') }));
+    await cfnA.send(
+      new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnA, stackName, '4.0.0') }),
+    );
+    await cfnB.send(
+      new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnB, stackName, '4.0.0') }),
+    );
     expect(await alarmState(credsA, alarmName)).toBe('ALARM');
     expect(await alarmState(credsB, alarmName)).not.toBe('ALARM');
 
     // afterMs: not yet right after the execution, ALARM a little later
-    await cfnB.send(new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnB, stackName, '4.1.0') }));
+    await cfnB.send(
+      new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnB, stackName, '4.1.0') }),
+    );
     expect(await alarmState(credsB, alarmName)).not.toBe('ALARM');
     const deadline = Date.now() + 5000;
     while ((await alarmState(credsB, alarmName)) !== 'ALARM' && Date.now() < deadline) await sleep(100);
     expect(await alarmState(credsB, alarmName)).toBe('ALARM');
-    const state = (await admin<{ alarms: Array<{ account: string; alarmName: string; result: string }> }>('GET', 'cloudformation')).json;
+    const state = (
+      await admin<{ alarms: Array<{ account: string; alarmName: string; result: string }> }>('GET', 'cloudformation')
+    ).json;
     expect(state.alarms.map((a) => [a.account, a.alarmName, a.result])).toEqual([
       [ACCOUNT_A, alarmName, 'ALARM'],
       [ACCOUNT_B, alarmName, 'ALARM'],
@@ -547,19 +657,29 @@ describe('idempotency and the execution ledger (always on)', () => {
     await admin('POST', 'stats/reset');
 
     const token = 'upgrade-2-0-0-attempt-1';
-    const first = await cfnA.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0', ClientRequestToken: token }));
-    const second = await cfnA.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0', ClientRequestToken: token }));
+    const first = await cfnA.send(
+      new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0', ClientRequestToken: token }),
+    );
+    const second = await cfnA.send(
+      new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0', ClientRequestToken: token }),
+    );
     expect(second.$metadata.requestId).toBe(first.$metadata.requestId);
     expect((await admin<ProxyStatsSnapshot>('GET', 'stats')).json.forwarded).toBe(1);
-    expect(await executions()).toEqual([{ account: ACCOUNT_A, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 }]);
+    expect(await executions()).toEqual([
+      { account: ACCOUNT_A, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 },
+    ]);
 
-    const again = await caught(cfnA.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0' })));
+    const again = await caught(
+      cfnA.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0' })),
+    );
     expect([again.name, again.$metadata.httpStatusCode, again.message]).toEqual([
       'InvalidChangeSetStatusException',
       400,
       `ChangeSet [${cs}] cannot be executed in its current status of [EXECUTE_COMPLETE]`,
     ]);
-    const otherToken = await caught(cfnA.send(new ExecuteChangeSetCommand({ ChangeSetName: cs, ClientRequestToken: 'another-token' })));
+    const otherToken = await caught(
+      cfnA.send(new ExecuteChangeSetCommand({ ChangeSetName: cs, ClientRequestToken: 'another-token' })),
+    );
     expect(otherToken.name).toBe('InvalidChangeSetStatusException');
     expect((await executions())[0].count).toBe(1);
   });
@@ -570,10 +690,14 @@ describe('idempotency and the execution ledger (always on)', () => {
     await createPipelineStack(cfnA, stackName);
     const cs = await createUpgradeChangeSet(cfnA, stackName, '2.0.0');
     const results = await Promise.allSettled(
-      Array.from({ length: 5 }, () => cfnA.send(new ExecuteChangeSetCommand({ ChangeSetName: cs, ClientRequestToken: 'race' }))),
+      Array.from({ length: 5 }, () =>
+        cfnA.send(new ExecuteChangeSetCommand({ ChangeSetName: cs, ClientRequestToken: 'race' })),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
-    const untokened = await Promise.allSettled(Array.from({ length: 3 }, () => cfnA.send(new ExecuteChangeSetCommand({ ChangeSetName: cs }))));
+    const untokened = await Promise.allSettled(
+      Array.from({ length: 3 }, () => cfnA.send(new ExecuteChangeSetCommand({ ChangeSetName: cs }))),
+    );
     expect(untokened.map((r) => r.status)).toEqual(Array(3).fill('rejected'));
     expect((await executions()).map((e) => e.count)).toEqual([1]);
   });
@@ -644,10 +768,16 @@ describe('idempotency and the execution ledger (always on)', () => {
   it('serves the ledger and resets it with DELETE', async () => {
     const stackName = uniqueStackName('ledger');
     await createPipelineStack(cfnB, stackName);
-    await cfnB.send(new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnB, stackName, '2.0.0') }));
+    await cfnB.send(
+      new ExecuteChangeSetCommand({ ChangeSetName: await createUpgradeChangeSet(cfnB, stackName, '2.0.0') }),
+    );
     const got = await admin<{ executions: ChangeSetExecution[] }>('GET', 'cloudformation/executions');
     expect(got.status).toBe(200);
-    expect(got.json).toEqual({ executions: [{ account: ACCOUNT_B, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 }] });
+    expect(got.json).toEqual({
+      executions: [
+        { account: ACCOUNT_B, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 },
+      ],
+    });
     const reset = await admin<{ executions: ChangeSetExecution[] }>('DELETE', 'cloudformation/executions');
     expect(reset.json).toEqual({ executions: [] });
     expect(await executions()).toEqual([]);

@@ -36,7 +36,6 @@ let proxyUrl = '';
 let stateDir = '';
 const logLines: string[] = [];
 
-
 function sts(credentials: Credentials = BASE_CREDENTIALS): STSClient {
   return new STSClient({ endpoint: proxyUrl, region: REGION, credentials, maxAttempts: 1 });
 }
@@ -45,7 +44,8 @@ function cloudFormation(credentials: Credentials = BASE_CREDENTIALS): CloudForma
   return new CloudFormationClient({ endpoint: proxyUrl, region: REGION, credentials, maxAttempts: 1 });
 }
 
-const admin = <T = { message?: string }>(method: string, route: string, body?: unknown) => proxyAdmin<T>(proxyUrl, method, route, body);
+const admin = <T = { message?: string }>(method: string, route: string, body?: unknown) =>
+  proxyAdmin<T>(proxyUrl, method, route, body);
 
 async function putFaults(plan: unknown): Promise<void> {
   const res = await admin('PUT', 'faults', plan);
@@ -64,7 +64,9 @@ async function caught(promise: Promise<unknown>): Promise<AwsSdkError> {
 }
 
 async function assumeRole(roleArn: string, externalId?: string): Promise<Credentials> {
-  const out = await sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'aws-proxy-test', ExternalId: externalId }));
+  const out = await sts().send(
+    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'aws-proxy-test', ExternalId: externalId }),
+  );
   const c = out.Credentials!;
   return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken };
 }
@@ -95,25 +97,56 @@ beforeEach(async () => {
 
 describe('pure helpers', () => {
   it('identifies query, JSON and EC2 requests from SigV4 scope, Action and X-Amz-Target', () => {
-    const auth = (service: string) => `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-west-1/${service}/aws4_request, SignedHeaders=host, Signature=0`;
+    const auth = (service: string) =>
+      `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-west-1/${service}/aws4_request, SignedHeaders=host, Signature=0`;
     const form = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
 
-    const assume = parseRequestInfo({ ...form, authorization: auth('sts') }, 'Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fx', '/');
-    expect(assume).toMatchObject({ service: 'sts', region: 'eu-west-1', accessKeyId: 'AKIDEXAMPLE', action: 'AssumeRole', account: '111122223333', protocol: 'query' });
-
-    const secret = parseRequestInfo({ authorization: auth('secretsmanager'), 'x-amz-target': 'secretsmanager.GetSecretValue' }, '{}', '/', (k) =>
-      k === 'AKIDEXAMPLE' ? '444455556666' : undefined,
+    const assume = parseRequestInfo(
+      { ...form, authorization: auth('sts') },
+      'Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fx',
+      '/',
     );
-    expect(secret).toMatchObject({ service: 'secretsmanager', action: 'GetSecretValue', account: '444455556666', protocol: 'json' });
+    expect(assume).toMatchObject({
+      service: 'sts',
+      region: 'eu-west-1',
+      accessKeyId: 'AKIDEXAMPLE',
+      action: 'AssumeRole',
+      account: '111122223333',
+      protocol: 'query',
+    });
 
-    const ec2 = parseRequestInfo({ authorization: auth('ec2') }, undefined, '/?Action=DescribeImages&Version=2016-11-15');
+    const secret = parseRequestInfo(
+      { authorization: auth('secretsmanager'), 'x-amz-target': 'secretsmanager.GetSecretValue' },
+      '{}',
+      '/',
+      (k) => (k === 'AKIDEXAMPLE' ? '444455556666' : undefined),
+    );
+    expect(secret).toMatchObject({
+      service: 'secretsmanager',
+      action: 'GetSecretValue',
+      account: '444455556666',
+      protocol: 'json',
+    });
+
+    const ec2 = parseRequestInfo(
+      { authorization: auth('ec2') },
+      undefined,
+      '/?Action=DescribeImages&Version=2016-11-15',
+    );
     expect(ec2).toMatchObject({ service: 'ec2', action: 'DescribeImages', account: '123456789012', protocol: 'ec2' });
 
-    expect(parseRequestInfo({}, undefined, '/')).toMatchObject({ service: 'unknown', action: 'unknown', account: '123456789012' });
+    expect(parseRequestInfo({}, undefined, '/')).toMatchObject({
+      service: 'unknown',
+      action: 'unknown',
+      account: '123456789012',
+    });
   });
 
   it('decides faults reproducibly from the seed and honours the filters', () => {
-    const plan = parseFaultPlan({ seed: 42, rules: [{ service: 'sts', accounts: ['111122223333'], throttleRate: 0.5 }] });
+    const plan = parseFaultPlan({
+      seed: 42,
+      rules: [{ service: 'sts', accounts: ['111122223333'], throttleRate: 0.5 }],
+    });
     if (!plan.ok) throw new Error(plan.message);
     const info = { service: 'sts', action: 'GetCallerIdentity', account: '111122223333' };
     const run = () => {
@@ -135,7 +168,9 @@ describe('pure helpers', () => {
     expect(JSON.parse(json.body.toString())).toEqual({ __type: 'ThrottlingException', message: 'Rate exceeded' });
     const query = renderAwsError('cloudformation', 'internalFailure');
     expect(query.status).toBe(500);
-    expect(query.body.toString()).toMatch(/^<ErrorResponse xmlns="[^"]+"><Error><Type>Receiver<\/Type><Code>InternalFailure<\/Code>/);
+    expect(query.body.toString()).toMatch(
+      /^<ErrorResponse xmlns="[^"]+"><Error><Type>Receiver<\/Type><Code>InternalFailure<\/Code>/,
+    );
   });
 });
 
@@ -216,7 +251,12 @@ describe('fault injection', () => {
   it.skipIf(!ec2Client)('throttles EC2 with RequestLimitExceeded (SDK)', async () => {
     const ec2 = await import(ec2Client as string);
     await putFaults({ rules: [{ service: 'ec2', throttleRate: 1 }] });
-    const client = new ec2.EC2Client({ endpoint: proxyUrl, region: REGION, credentials: BASE_CREDENTIALS, maxAttempts: 1 });
+    const client = new ec2.EC2Client({
+      endpoint: proxyUrl,
+      region: REGION,
+      credentials: BASE_CREDENTIALS,
+      maxAttempts: 1,
+    });
     const err = await caught(client.send(new ec2.DescribeImagesCommand({ Owners: ['self'] })));
     expect(err.name).toBe('RequestLimitExceeded');
     expect(err.$metadata.httpStatusCode).toBe(503);
@@ -234,7 +274,9 @@ describe('fault injection', () => {
     });
     expect(res.status).toBe(503);
     const body = await res.text();
-    expect(body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Errors><Error><Code>RequestLimitExceeded<\/Code><Message>Request limit exceeded.<\/Message><\/Error><\/Errors><RequestID>[^<]+<\/RequestID><\/Response>$/);
+    expect(body).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Errors><Error><Code>RequestLimitExceeded<\/Code><Message>Request limit exceeded.<\/Message><\/Error><\/Errors><RequestID>[^<]+<\/RequestID><\/Response>$/,
+    );
   });
 
   it('injects 5xx with serverErrorRate 1 (alternating 500 InternalFailure / 503 ServiceUnavailable)', async () => {
@@ -253,7 +295,9 @@ describe('fault injection', () => {
     const client = sts();
     let throttled = 0;
     for (let i = 0; i < 300; i += 10) {
-      const results = await Promise.allSettled(Array.from({ length: 10 }, () => client.send(new GetCallerIdentityCommand({}))));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => client.send(new GetCallerIdentityCommand({}))),
+      );
       for (const r of results) {
         if (r.status === 'rejected') {
           expect((r.reason as Error).name).toBe('Throttling');
@@ -276,7 +320,9 @@ describe('fault injection', () => {
     expect(err.name).toBe('Throttling');
     const cfnErr = await caught(cloudFormation(targetCreds).send(new ListStacksCommand({})));
     expect(cfnErr.name).toBe('Throttling');
-    await expect(sts(openCreds).send(new GetCallerIdentityCommand({}))).resolves.toMatchObject({ Account: OPEN_ACCOUNT });
+    await expect(sts(openCreds).send(new GetCallerIdentityCommand({}))).resolves.toMatchObject({
+      Account: OPEN_ACCOUNT,
+    });
     await expect(sts().send(new GetCallerIdentityCommand({}))).resolves.toMatchObject({ Account: '123456789012' });
     await expect(cloudFormation(openCreds).send(new ListStacksCommand({}))).resolves.toBeDefined();
   });
@@ -293,7 +339,13 @@ describe('fault injection', () => {
 
   it('rejects an invalid fault plan, naming each bad field, and keeps the old plan', async () => {
     await putFaults({ rules: [{ service: 'sts', latencyMs: 1 }] });
-    const res = await admin('PUT', 'faults', { rules: [{ service: 'sts', throttleRate: 1.5 }, { accounts: ['12345'], latencyRate: 0.5 }], seed: 'x' });
+    const res = await admin('PUT', 'faults', {
+      rules: [
+        { service: 'sts', throttleRate: 1.5 },
+        { accounts: ['12345'], latencyRate: 0.5 },
+      ],
+      seed: 'x',
+    });
     expect(res.status).toBe(400);
     expect(res.json.message).toContain('rules[0].throttleRate');
     expect(res.json.message).toContain('rules[1].accounts[0]');
@@ -333,7 +385,11 @@ describe('stats and admin', () => {
 
   it('forwards large bodies intact', async () => {
     // ~2 MB template: moto only validates it (and echoes the Description) if the JSON arrived whole
-    const templateBody = JSON.stringify({ Description: 'big template', Metadata: { Padding: 'x'.repeat(2 * 1024 * 1024) }, Resources: {} });
+    const templateBody = JSON.stringify({
+      Description: 'big template',
+      Metadata: { Padding: 'x'.repeat(2 * 1024 * 1024) },
+      Resources: {},
+    });
     const out = await cloudFormation().send(new ValidateTemplateCommand({ TemplateBody: templateBody }));
     expect(out.Description).toBe('big template');
     expect((await admin<ProxyStatsSnapshot>('GET', 'stats')).json.forwarded).toBe(1);

@@ -45,7 +45,11 @@ async function kill9(proc: ChildProcess): Promise<void> {
 
 /** The "worker started" log lines: the launcher re-executes node, so these name the worker process. */
 function workerStarts(): { pid: number; heapLimitMiB: number }[] {
-  return fs.readFileSync(workerLog, 'utf8').split('\n').filter((l) => l.includes('"worker started"')).map((l) => JSON.parse(l));
+  return fs
+    .readFileSync(workerLog, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"worker started"'))
+    .map((l) => JSON.parse(l));
 }
 
 /** Running, as opposed to gone or a zombie waiting for init to reap it. */
@@ -60,7 +64,12 @@ function running(pid: number): boolean {
 beforeAll(async () => {
   fs.mkdirSync(path.dirname(workerLog), { recursive: true });
   fs.writeFileSync(workerLog, '');
-  ({ file: fleetFile } = await runSimSeed({ accounts: 60, idBase: 400_000_000_000, out: path.join(cfg.stateDir, 'chaos-fleet.yaml'), quiet: true }));
+  ({ file: fleetFile } = await runSimSeed({
+    accounts: 60,
+    idBase: 400_000_000_000,
+    out: path.join(cfg.stateDir, 'chaos-fleet.yaml'),
+    quiet: true,
+  }));
   temporal = await testClient(cfg);
 });
 
@@ -78,7 +87,15 @@ describe('chaos', () => {
     const handle = await temporal.client.workflow.start('fleetCampaign', {
       taskQueue: TASK_QUEUE,
       workflowId: 'campaign-chaos',
-      args: [{ operation: 'upgrade', fleetFile, maxInFlight: 15, failureBudget: { maxFailurePercent: 50 }, upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 2, healthPollSeconds: 1 } } as FleetCampaignInput],
+      args: [
+        {
+          operation: 'upgrade',
+          fleetFile,
+          maxInFlight: 15,
+          failureBudget: { maxFailurePercent: 50 },
+          upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 2, healthPollSeconds: 1 },
+        } as FleetCampaignInput,
+      ],
     });
     for (const threshold of [10, 30]) {
       for (let i = 0; i < 600; i++) {
@@ -103,7 +120,11 @@ describe('chaos', () => {
     for (const l of launches) expect(l.heapLimitMiB).toBeLessThan(400);
 
     const accounts = loadFleetFile(fleetFile);
-    const inv: FleetInventoryReport = await temporal.client.workflow.execute('fleetInventory', { taskQueue: TASK_QUEUE, workflowId: 'campaign-chaos-inventory', args: [{ fleetFile }] });
+    const inv: FleetInventoryReport = await temporal.client.workflow.execute('fleetInventory', {
+      taskQueue: TASK_QUEUE,
+      workflowId: 'campaign-chaos-inventory',
+      args: [{ fleetFile }],
+    });
     expect(inv.byVersion).toEqual({ '1.1.0': accounts.reduce((n, a) => n + a.regions.length, 0) });
     const ledger = (await executions(cfg)).filter((e) => e.account.startsWith('4'));
     expect(ledger.length).toBe(accounts.reduce((n, a) => n + a.regions.length, 0));

@@ -14,14 +14,22 @@ let fleetFile: string;
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
 beforeAll(async () => {
-  ({ file: fleetFile } = await runSimSeed({ accounts: 20, idBase: 600_000_000_000, out: path.join(cfg.stateDir, 'cli-fleet.yaml'), quiet: true }));
+  ({ file: fleetFile } = await runSimSeed({
+    accounts: 20,
+    idBase: 600_000_000_000,
+    out: path.join(cfg.stateDir, 'cli-fleet.yaml'),
+    quiet: true,
+  }));
   worker = await startTestWorker(TASK_QUEUE);
 });
 afterAll(async () => worker?.stop());
 
 /** Runs `fleetops …` as an operator would; never throws, returns exit code and output. */
 async function fleetops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), ...args], { cwd: ROOT, env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE } }).then(
+  return promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE },
+  }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -36,13 +44,41 @@ async function statusOf(id: string): Promise<CampaignStatus> {
 describe('fleetops campaign (runbook CLI)', () => {
   it('start → approval gate → pause/resume → approve → watch to completion, with clear errors on bad requests', async () => {
     const id = 'cli-campaign-1';
-    const bad = await fleetops('campaign', 'start', '--operation', 'upgrade', '--version', '1.1', '--fleet', fleetFile, '--failure-budget', '12x');
+    const bad = await fleetops(
+      'campaign',
+      'start',
+      '--operation',
+      'upgrade',
+      '--version',
+      '1.1',
+      '--fleet',
+      fleetFile,
+      '--failure-budget',
+      '12x',
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--failure-budget "12x"');
     expect(bad.stderr).toContain('--version');
 
-    const started = await fleetops('campaign', 'start', '--operation', 'upgrade', '--version', '1.1.0', '--fleet', fleetFile, '--approve-before', 'early',
-      '--health-bake', '1', '--failure-budget', '50%', '--campaign-id', id, '--json');
+    const started = await fleetops(
+      'campaign',
+      'start',
+      '--operation',
+      'upgrade',
+      '--version',
+      '1.1.0',
+      '--fleet',
+      fleetFile,
+      '--approve-before',
+      'early',
+      '--health-bake',
+      '1',
+      '--failure-budget',
+      '50%',
+      '--campaign-id',
+      id,
+      '--json',
+    );
     expect(started.code, started.stderr).toBe(0);
     expect(JSON.parse(started.stdout)).toMatchObject({ campaignId: id });
 

@@ -9,7 +9,14 @@ import { cancelUpdate, statusQuery } from '../../workflows/campaign-messages';
 import type { CampaignReport } from '../../workflows/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { allWorkflowHistories, decodedHistoryText } from '../support/history-scan';
-import { executions, setFaultPlan, startTestWorker, testClient, testStack, workflowBundle } from '../support/test-stack';
+import {
+  executions,
+  setFaultPlan,
+  startTestWorker,
+  testClient,
+  testStack,
+  workflowBundle,
+} from '../support/test-stack';
 
 // Upgrade campaigns on the real local stack: Temporal dev server, moto behind the AWS proxy, OpenBao.
 const cfg = testStack();
@@ -21,7 +28,12 @@ let worker: Awaited<ReturnType<typeof startTestWorker>>;
 let temporal: Awaited<ReturnType<typeof testClient>>;
 
 beforeAll(async () => {
-  ({ file: fleetFile } = await runSimSeed({ accounts: 300, idBase: ID_BASE, out: path.join(cfg.stateDir, 'campaign-fleet.yaml'), quiet: true }));
+  ({ file: fleetFile } = await runSimSeed({
+    accounts: 300,
+    idBase: ID_BASE,
+    out: path.join(cfg.stateDir, 'campaign-fleet.yaml'),
+    quiet: true,
+  }));
   accounts = loadFleetFile(fleetFile);
   worker = await startTestWorker(TASK_QUEUE);
   temporal = await testClient(cfg);
@@ -37,11 +49,23 @@ const campaign = (workflowId: string, input: Partial<FleetCampaignInput>) =>
   temporal.client.workflow.start('fleetCampaign', {
     taskQueue: TASK_QUEUE,
     workflowId,
-    args: [{ operation: 'upgrade', fleetFile, maxInFlight: 40, upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 2, healthPollSeconds: 1 }, ...input } as FleetCampaignInput],
+    args: [
+      {
+        operation: 'upgrade',
+        fleetFile,
+        maxInFlight: 40,
+        upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 2, healthPollSeconds: 1 },
+        ...input,
+      } as FleetCampaignInput,
+    ],
   });
 
 async function inventory(workflowId: string, ids?: string[]): Promise<FleetInventoryReport> {
-  return temporal.client.workflow.execute('fleetInventory', { taskQueue: TASK_QUEUE, workflowId, args: [{ fleetFile, maxInFlight: 40, ...(ids ? { select: { ids } } : {}) }] });
+  return temporal.client.workflow.execute('fleetInventory', {
+    taskQueue: TASK_QUEUE,
+    workflowId,
+    args: [{ fleetFile, maxInFlight: 40, ...(ids ? { select: { ids } } : {}) }],
+  });
 }
 
 describe('upgrade campaigns on the local stack', () => {
@@ -71,7 +95,10 @@ describe('upgrade campaigns on the local stack', () => {
 
   it('a poisoned release stops inside the canary wave within the budget, failed accounts rolled back, later waves untouched', async () => {
     await setFaultPlan(cfg, { rules: [], cloudformation: { poisonedVersions: [{ version: '1.2.0' }] } });
-    const handle = await campaign('campaign-poisoned', { upgrade: { targetVersion: '1.2.0', healthBakeSeconds: 2, healthPollSeconds: 1 }, failureBudget: { maxFailures: 2 } });
+    const handle = await campaign('campaign-poisoned', {
+      upgrade: { targetVersion: '1.2.0', healthBakeSeconds: 2, healthPollSeconds: 1 },
+      failureBudget: { maxFailures: 2 },
+    });
     let status = await handle.query(statusQuery);
     for (let i = 0; i < 120 && status.phase !== 'paused'; i++) {
       await new Promise((r) => setTimeout(r, 500));
@@ -83,7 +110,10 @@ describe('upgrade campaigns on the local stack', () => {
     expect(failed).toHaveLength(2);
     expect(status.waves[0].failures).toBe(2);
     // every failed account is back at its old version
-    const inv = await inventory('campaign-poisoned-inventory', failed.map((f) => f.accountId));
+    const inv = await inventory(
+      'campaign-poisoned-inventory',
+      failed.map((f) => f.accountId),
+    );
     expect(inv.byVersion).toEqual({ '1.1.0': expect.any(Number) });
     // no account of a later wave was touched
     const canary = new Set(accounts.filter((a) => a.ring === 'canary').map((a) => a.id));
@@ -96,10 +126,15 @@ describe('upgrade campaigns on the local stack', () => {
   }, 300_000);
 
   it('histories replay without determinism errors, stay bounded, and carry no credential or ExternalId', async () => {
-    const histories = await allWorkflowHistories(temporal.client, "WorkflowType = 'fleetCampaign' OR WorkflowType = 'accountUpgrade'");
+    const histories = await allWorkflowHistories(
+      temporal.client,
+      "WorkflowType = 'fleetCampaign' OR WorkflowType = 'accountUpgrade'",
+    );
     expect(histories.length).toBeGreaterThan(300);
     expect(Math.max(...histories.map((h) => h.events))).toBeLessThan(10_240);
-    const sample = histories.filter((h, i) => h.workflowId.startsWith('campaign-') && (!h.workflowId.includes('/') || i % 25 === 0));
+    const sample = histories.filter(
+      (h, i) => h.workflowId.startsWith('campaign-') && (!h.workflowId.includes('/') || i % 25 === 0),
+    );
     const replay = await Worker.runReplayHistories(
       { workflowBundle: await workflowBundle() },
       sample.map((h) => ({ workflowId: h.workflowId, history: h.history })),
@@ -111,7 +146,9 @@ describe('upgrade campaigns on the local stack', () => {
     }
     expect(replayed).toBe(sample.length);
 
-    const credentials = worker.fleet.credentials as unknown as { cache: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }> };
+    const credentials = worker.fleet.credentials as unknown as {
+      cache: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
+    };
     const secrets = [...credentials.cache.values()].flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]);
     expect(secrets.length).toBeGreaterThan(300);
     const all = histories.map((h) => decodedHistoryText(h.json)).join('\n');

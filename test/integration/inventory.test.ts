@@ -21,7 +21,11 @@ let temporal: Awaited<ReturnType<typeof testClient>>;
 const BAD_ACCOUNT = '200000000007';
 
 beforeAll(async () => {
-  ({ file: fleetFile } = await runSimSeed({ accounts: 200, out: path.join(cfg.stateDir, 'inventory-fleet.yaml'), quiet: true }));
+  ({ file: fleetFile } = await runSimSeed({
+    accounts: 200,
+    out: path.join(cfg.stateDir, 'inventory-fleet.yaml'),
+    quiet: true,
+  }));
   accounts = loadFleetFile(fleetFile);
   // One account's ExternalId in Vault no longer matches its role's trust policy.
   await writeExternalId(cfg, externalIdRef(BAD_ACCOUNT), 'rotated-but-not-applied');
@@ -41,7 +45,13 @@ async function runInventory(workflowId: string, input: Record<string, unknown>):
 
 describe('fleetInventory on the local stack', () => {
   it('reads 200 accounts correctly with 10% throttling injected; a wrong ExternalId is AccountAccessDenied, not retried', async () => {
-    await setFaultPlan(cfg, { seed: 7, rules: [{ service: 'sts', throttleRate: 0.1 }, { service: 'cloudformation', throttleRate: 0.1 }] });
+    await setFaultPlan(cfg, {
+      seed: 7,
+      rules: [
+        { service: 'sts', throttleRate: 0.1 },
+        { service: 'cloudformation', throttleRate: 0.1 },
+      ],
+    });
     const before = await proxyStats(cfg);
     const report = await runInventory('inventory-200-throttled', { fleetFile, maxInFlight: 40 });
     const after = await proxyStats(cfg);
@@ -49,13 +59,19 @@ describe('fleetInventory on the local stack', () => {
     expect(after.injected.throttle - before.injected.throttle).toBeGreaterThan(20);
     expect(report.total).toBe(200);
     expect(report.succeeded).toBe(199);
-    expect(report.failures).toEqual([{ accountId: BAD_ACCOUNT, errorType: 'AccountAccessDenied', reason: expect.stringContaining('AccessDenied') }]);
+    expect(report.failures).toEqual([
+      { accountId: BAD_ACCOUNT, errorType: 'AccountAccessDenied', reason: expect.stringContaining('AccessDenied') },
+    ]);
     // Every other account: one entry per region of the account, stack found at 1.0.0.
     const byId = new Map(report.accounts.map((a) => [a.accountId, a]));
     for (const account of accounts.filter((a) => a.id !== BAD_ACCOUNT)) {
       const got = byId.get(account.id);
-      expect(got?.stacks.map((s) => s.region), account.id).toEqual(account.regions);
-      for (const s of got!.stacks) expect(s).toMatchObject({ found: true, status: 'CREATE_COMPLETE', version: '1.0.0' });
+      expect(
+        got?.stacks.map((s) => s.region),
+        account.id,
+      ).toEqual(account.regions);
+      for (const s of got!.stacks)
+        expect(s).toMatchObject({ found: true, status: 'CREATE_COMPLETE', version: '1.0.0' });
     }
     // Not retried forever: the denied account's AssumeRole went out once per activity attempt only.
     const denied = after.accessDenied - before.accessDenied;
@@ -64,7 +80,12 @@ describe('fleetInventory on the local stack', () => {
 
   it('continues as new with exact state: every account reported once across runs', async () => {
     await setFaultPlan(cfg, null);
-    const report = await runInventory('inventory-continue-as-new', { fleetFile, accountsPerRun: 45, maxInFlight: 20, select: { rings: ['general'] } });
+    const report = await runInventory('inventory-continue-as-new', {
+      fleetFile,
+      accountsPerRun: 45,
+      maxInFlight: 20,
+      select: { rings: ['general'] },
+    });
     const general = accounts.filter((a) => a.ring === 'general').map((a) => a.id);
     expect(report.runs).toBe(Math.ceil(general.length / 45));
     const reported = [...report.accounts.map((a) => a.accountId), ...report.failures.map((f) => f.accountId)];
@@ -72,13 +93,18 @@ describe('fleetInventory on the local stack', () => {
   });
 
   it('reports ids asked for that are not in the fleet', async () => {
-    const report = await runInventory('inventory-selection', { fleetFile, select: { ids: [accounts[0].id, '999999999999'] } });
+    const report = await runInventory('inventory-selection', {
+      fleetFile,
+      select: { ids: [accounts[0].id, '999999999999'] },
+    });
     expect(report.total).toBe(1);
     expect(report.unknownIds).toEqual(['999999999999']);
   });
 
   it('fails at once, non-retryably, on invalid input, naming each bad field', async () => {
-    const err = await runInventory('inventory-bad-input', { fleetFile: '', maxInFlight: 0, surprise: true }).catch((e) => e);
+    const err = await runInventory('inventory-bad-input', { fleetFile: '', maxInFlight: 0, surprise: true }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const message = (err as WorkflowFailedError).cause?.message ?? '';
     expect(message).toContain('fleetFile');
@@ -118,12 +144,16 @@ describe('fleetInventory on the local stack', () => {
   });
 
   it('no credential or ExternalId value appears in any workflow history or log line', async () => {
-    const credentials = worker.fleet.credentials as unknown as { cache: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }> };
+    const credentials = worker.fleet.credentials as unknown as {
+      cache: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
+    };
     const secrets: string[] = [];
     for (const c of credentials.cache.values()) secrets.push(c.accessKeyId, c.secretAccessKey, c.sessionToken);
     expect(secrets.length).toBeGreaterThan(100);
     for (const a of accounts.slice(0, 200)) {
-      const res = await fetch(`${cfg.vaultAddr}/v1/${a.externalIdRef}`, { headers: { 'X-Vault-Token': cfg.vaultDevToken } });
+      const res = await fetch(`${cfg.vaultAddr}/v1/${a.externalIdRef}`, {
+        headers: { 'X-Vault-Token': cfg.vaultDevToken },
+      });
       secrets.push(((await res.json()) as { data: { data: { externalId: string } } }).data.data.externalId);
     }
     const histories = await allWorkflowHistories(temporal.client);

@@ -19,14 +19,23 @@ async function withClient<T>(address: string, fn: (c: Client) => Promise<T>): Pr
 describe('local stack', () => {
   it('reports every part healthy (the run-wide stack)', async () => {
     const parts = await stackStatus(loadStackConfig());
-    expect(parts.map((p) => [p.name, p.healthy])).toEqual([['temporal', true], ['moto', true], ['aws-proxy', true], ['vault', true]]);
+    expect(parts.map((p) => [p.name, p.healthy])).toEqual([
+      ['temporal', true],
+      ['moto', true],
+      ['aws-proxy', true],
+      ['vault', true],
+    ]);
   });
 
   it('up is idempotent and down stops exactly what up started, by PID; workflows survive a Temporal restart', async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetops-stack-'));
     const cfg = loadStackConfig({
-      FLEETOPS_STATE_DIR: stateDir, FLEETOPS_TEMPORAL_PORT: '27233', FLEETOPS_TEMPORAL_UI_PORT: '28233',
-      FLEETOPS_MOTO_PORT: '25000', FLEETOPS_AWS_PORT: '24566', FLEETOPS_VAULT_PORT: '28200',
+      FLEETOPS_STATE_DIR: stateDir,
+      FLEETOPS_TEMPORAL_PORT: '27233',
+      FLEETOPS_TEMPORAL_UI_PORT: '28233',
+      FLEETOPS_MOTO_PORT: '25000',
+      FLEETOPS_AWS_PORT: '24566',
+      FLEETOPS_VAULT_PORT: '28200',
     });
     try {
       await stackUp(cfg, () => undefined);
@@ -37,7 +46,13 @@ describe('local stack', () => {
       expect(fs.existsSync(path.join(stateDir, 'temporal.sqlite'))).toBe(true);
 
       // A workflow started now (no worker polls this queue) must still be there after a restart.
-      await withClient(cfg.temporalAddress, (c) => c.workflow.start('fleetInventory', { taskQueue: 'nobody', workflowId: 'survives-restart', args: [{ fleetFile: 'x' }] }));
+      await withClient(cfg.temporalAddress, (c) =>
+        c.workflow.start('fleetInventory', {
+          taskQueue: 'nobody',
+          workflowId: 'survives-restart',
+          args: [{ fleetFile: 'x' }],
+        }),
+      );
 
       await stackDown(cfg, () => undefined);
       for (const pid of pids) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
@@ -45,7 +60,9 @@ describe('local stack', () => {
       expect(after.every((p) => !p.running && !p.healthy)).toBe(true);
 
       await stackUp(cfg, () => undefined);
-      const described = await withClient(cfg.temporalAddress, (c) => c.workflow.getHandle('survives-restart').describe());
+      const described = await withClient(cfg.temporalAddress, (c) =>
+        c.workflow.getHandle('survives-restart').describe(),
+      );
       expect(described.status.name).toBe('RUNNING');
     } finally {
       await stackDown(cfg, () => undefined);

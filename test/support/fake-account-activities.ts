@@ -7,13 +7,25 @@ export type FakeBehaviour = { outcome: AccountOutcome; durationMs: number; reaso
  * and tells each account how to behave.
  */
 export function createFakeAccountActivities(behave: (accountId: string, attempt: number) => FakeBehaviour) {
-  const log: Array<{ accountId: string; event: 'start' | 'finish'; at: number; attempt?: number; workflowId?: string }> = [];
+  const log: Array<{
+    accountId: string;
+    event: 'start' | 'finish';
+    at: number;
+    attempt?: number;
+    workflowId?: string;
+  }> = [];
   return {
     log,
     /** The events of one campaign's children. */
     eventsOf: (campaignId: string) => log.filter((e) => e.workflowId?.startsWith(`${campaignId}/`)),
     activities: {
-      async fakeAccountStarted(i: { accountId: string; attempt: number; at: number; workflowId: string; plan: boolean }): Promise<FakeBehaviour> {
+      async fakeAccountStarted(i: {
+        accountId: string;
+        attempt: number;
+        at: number;
+        workflowId: string;
+        plan: boolean;
+      }): Promise<FakeBehaviour> {
         log.push({ accountId: i.accountId, event: 'start', at: i.at, attempt: i.attempt, workflowId: i.workflowId });
         return behave(i.accountId, i.attempt);
       },

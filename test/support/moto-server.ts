@@ -22,7 +22,10 @@ export async function startMotoServer(): Promise<{ url: string; stop: () => Prom
   if (!fs.existsSync(MOTO_SERVER)) throw new Error(`${MOTO_SERVER} missing (run: node scripts/ensure-setup.js)`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const moto = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { env: { ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' }, stdio: 'ignore' });
+  const moto = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
+    env: { ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' },
+    stdio: 'ignore',
+  });
   const stop = async () => {
     if (moto.pid === undefined || moto.exitCode !== null || moto.signalCode !== null) return;
     const exited = new Promise((r) => moto.once('exit', r));

@@ -5,7 +5,9 @@
  */
 const offset = Number(process.env.FLEETOPS_TEST_PORT_OFFSET ?? 0);
 if (!Number.isInteger(offset) || offset < 0 || offset > 40_000) {
-  throw new Error(`FLEETOPS_TEST_PORT_OFFSET must be an integer from 0 to 40000, got "${process.env.FLEETOPS_TEST_PORT_OFFSET}"`);
+  throw new Error(
+    `FLEETOPS_TEST_PORT_OFFSET must be an integer from 0 to 40000, got "${process.env.FLEETOPS_TEST_PORT_OFFSET}"`,
+  );
 }
 const port = (p: number) => String(p + offset);
 

@@ -19,7 +19,10 @@ export function testStack(): StackConfig {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflows bundled once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows'), logger: silentBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../../workflows'),
+    logger: silentBundlerLogger,
+  });
   return bundle;
 }
 const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
@@ -49,16 +52,30 @@ export async function testClient(cfg: StackConfig): Promise<{ client: Client; cl
 }
 
 export async function setFaultPlan(cfg: StackConfig, plan: unknown): Promise<void> {
-  const res = plan ? await proxyAdmin(cfg.awsEndpoint, 'PUT', 'faults', plan) : await proxyAdmin(cfg.awsEndpoint, 'DELETE', 'faults');
+  const res = plan
+    ? await proxyAdmin(cfg.awsEndpoint, 'PUT', 'faults', plan)
+    : await proxyAdmin(cfg.awsEndpoint, 'DELETE', 'faults');
   if (res.status !== 200) throw new Error(`fault plan rejected: ${res.text}`);
 }
 
-export async function proxyStats(cfg: StackConfig): Promise<{ injected: { throttle: number; serverError: number }; accessDenied: number; byAction: Record<string, number> }> {
+export async function proxyStats(cfg: StackConfig): Promise<{
+  injected: { throttle: number; serverError: number };
+  accessDenied: number;
+  byAction: Record<string, number>;
+}> {
   return (await proxyAdmin<never>(cfg.awsEndpoint, 'GET', 'stats')).json;
 }
 
-export type ExecutionLedgerEntry = { account: string; region: string; stackName: string; changeSetName: string; version: string | null; count: number };
+export type ExecutionLedgerEntry = {
+  account: string;
+  region: string;
+  stackName: string;
+  changeSetName: string;
+  version: string | null;
+  count: number;
+};
 /** Change set executions the AWS proxy saw take effect (to prove none ran twice). */
 export async function executions(cfg: StackConfig): Promise<ExecutionLedgerEntry[]> {
-  return (await proxyAdmin<{ executions: ExecutionLedgerEntry[] }>(cfg.awsEndpoint, 'GET', 'cloudformation/executions')).json.executions;
+  return (await proxyAdmin<{ executions: ExecutionLedgerEntry[] }>(cfg.awsEndpoint, 'GET', 'cloudformation/executions'))
+    .json.executions;
 }

@@ -8,7 +8,12 @@ import { FLEET_SEARCH_ATTRIBUTES } from '../../stack/search-attributes';
  */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.tools/venv/bin/temporal-test-server') } },
+    server: {
+      executable: {
+        type: 'existing-path',
+        path: path.resolve(__dirname, '../../.tools/venv/bin/temporal-test-server'),
+      },
+    },
   });
   const keyword = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
   await env.connection.operatorService.addSearchAttributes({

@@ -8,8 +8,15 @@ import type { FleetAccount } from '../../fleet/fleet-schema';
 
 // Unit tests of the edge cases (concurrency, expiry) with a stand-in STS; the real path runs in test/integration.
 const account: FleetAccount = {
-  id: '111111111111', customer: 'c', ring: 'canary', regions: ['eu-west-1'], roleArn: 'arn:aws:iam::111111111111:role/R',
-  externalIdRef: 'secret/data/x', pipeline: { stackName: 's', version: '1.0.0' }, tags: {}, state: 'active',
+  id: '111111111111',
+  customer: 'c',
+  ring: 'canary',
+  regions: ['eu-west-1'],
+  roleArn: 'arn:aws:iam::111111111111:role/R',
+  externalIdRef: 'secret/data/x',
+  pipeline: { stackName: 's', version: '1.0.0' },
+  tags: {},
+  state: 'active',
 };
 
 function setup(opts: { fail?: Error } = {}) {
@@ -20,12 +27,25 @@ function setup(opts: { fail?: Error } = {}) {
       requests.push(cmd.input);
       await new Promise((r) => setTimeout(r, 20));
       if (opts.fail) throw opts.fail;
-      return { Credentials: { AccessKeyId: `AK${requests.length}`, SecretAccessKey: 'S', SessionToken: 'T', Expiration: new Date(now + 3600_000) } };
+      return {
+        Credentials: {
+          AccessKeyId: `AK${requests.length}`,
+          SecretAccessKey: 'S',
+          SessionToken: 'T',
+          Expiration: new Date(now + 3600_000),
+        },
+      };
     },
   } as unknown as STSClient;
   let vaultReads = 0;
   const externalIds = new ExternalIdCache({ readKv: async () => (vaultReads++, { externalId: 'ext-1' }) });
-  const creds = new AccountCredentials({ sts, stsRegion: 'us-east-1', externalIds, limits: new RateLimits(RateBudgetsSchema.parse({})), now: () => now });
+  const creds = new AccountCredentials({
+    sts,
+    stsRegion: 'us-east-1',
+    externalIds,
+    limits: new RateLimits(RateBudgetsSchema.parse({})),
+    now: () => now,
+  });
   return { creds, requests, advance: (ms: number) => void (now += ms), vaultReads: () => vaultReads };
 }
 
@@ -35,7 +55,11 @@ describe('AccountCredentials', () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => s.creds.get(account, 'run-1')));
     expect(s.requests).toHaveLength(1);
     expect(new Set(results.map((r) => r.accessKeyId)).size).toBe(1);
-    expect(s.requests[0]).toMatchObject({ RoleArn: account.roleArn, ExternalId: 'ext-1', RoleSessionName: 'fleetops-run-1-111111111111' });
+    expect(s.requests[0]).toMatchObject({
+      RoleArn: account.roleArn,
+      ExternalId: 'ext-1',
+      RoleSessionName: 'fleetops-run-1-111111111111',
+    });
     expect(s.vaultReads()).toBe(1);
   });
 
@@ -49,7 +73,9 @@ describe('AccountCredentials', () => {
   });
 
   it('access denied becomes a non-retryable AccountAccessDenied and is not cached', async () => {
-    const s = setup({ fail: Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }) });
+    const s = setup({
+      fail: Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
+    });
     await expect(s.creds.get(account, 'r')).rejects.toMatchObject({ name: 'AccountAccessDenied', retryable: false });
     expect(s.requests).toHaveLength(1); // not retried inside the activity either
     await expect(s.creds.get(account, 'r')).rejects.toMatchObject({ name: 'AccountAccessDenied' });
@@ -59,7 +85,10 @@ describe('AccountCredentials', () => {
 
 describe('roleSessionName', () => {
   it('is valid for STS: ≤ 64 chars of [\\w+=,.@-], ending in the account id', () => {
-    const name = roleSessionName('0199a3f2-7c1e-7d55-9a0b-1b2c3d4e5f60/with spaces and a long tail that goes on', '123456789012');
+    const name = roleSessionName(
+      '0199a3f2-7c1e-7d55-9a0b-1b2c3d4e5f60/with spaces and a long tail that goes on',
+      '123456789012',
+    );
     expect(name).toMatch(/^[\w+=,.@-]{2,64}$/);
     expect(name.endsWith('-123456789012')).toBe(true);
     expect(name.startsWith('fleetops-')).toBe(true);

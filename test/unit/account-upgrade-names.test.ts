@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CLOUDFORMATION_NAME_MAX, clientRequestToken, isValidCloudFormationName, nameSegment, stableHash, upgradeChangeSetName,
+  CLOUDFORMATION_NAME_MAX,
+  clientRequestToken,
+  isValidCloudFormationName,
+  nameSegment,
+  stableHash,
+  upgradeChangeSetName,
 } from '../../workflows/change-set-names';
 import { changeKind, reviewChangeSet } from '../../workflows/change-set-review';
 import { STATEFUL_RESOURCE_TYPES } from '../../workflows/account-operation';
@@ -26,7 +31,15 @@ describe('upgrade change-set names', () => {
   });
 
   it('stay valid and within 128 characters for any campaign id and semver', () => {
-    const ids = ['x'.repeat(300), '9-starts-with-digit', '---', '', 'émoji-🚀-campaign', 'a/b/c', 'UPPER.lower_mixed:01'];
+    const ids = [
+      'x'.repeat(300),
+      '9-starts-with-digit',
+      '---',
+      '',
+      'émoji-🚀-campaign',
+      'a/b/c',
+      'UPPER.lower_mixed:01',
+    ];
     const versions = ['1.0.0', '10.20.30-beta.1+build.2024.11.22', `1.0.0-${'rc'.repeat(80)}`];
     for (const id of ids) {
       for (const v of versions) {
@@ -83,7 +96,12 @@ describe('stableHash and nameSegment', () => {
 });
 
 describe('change-set review', () => {
-  const change = (action: string, logicalId: string, resourceType: string, replacement?: string) => ({ action, logicalId, resourceType, replacement });
+  const change = (action: string, logicalId: string, resourceType: string, replacement?: string) => ({
+    action,
+    logicalId,
+    resourceType,
+    replacement,
+  });
 
   it('counts adds, modifies, replacements and removals', () => {
     const plan = reviewChangeSet(
@@ -109,12 +127,18 @@ describe('change-set review', () => {
       ],
       STATEFUL_RESOURCE_TYPES,
     );
-    expect(plan.needsApproval).toEqual(['StateTable (AWS::DynamoDB::Table): replace', 'Archive (AWS::S3::Bucket): remove']);
+    expect(plan.needsApproval).toEqual([
+      'StateTable (AWS::DynamoDB::Table): replace',
+      'Archive (AWS::S3::Bucket): remove',
+    ]);
     expect(changeKind(change('Modify', 'X', 'AWS::S3::Bucket', 'Conditional'))).toBe('replaced');
   });
 
   it('uses the given stateful types only', () => {
-    const plan = reviewChangeSet([change('Modify', 'StateTable', 'AWS::DynamoDB::Table', 'True')], ['AWS::RDS::DBCluster']);
+    const plan = reviewChangeSet(
+      [change('Modify', 'StateTable', 'AWS::DynamoDB::Table', 'True')],
+      ['AWS::RDS::DBCluster'],
+    );
     expect(plan.needsApproval).toEqual([]);
     expect(plan.replaced).toBe(1);
   });

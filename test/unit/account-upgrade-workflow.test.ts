@@ -46,9 +46,20 @@ function stackOf(t: UpgradeTarget): Stack {
 }
 function enter(activity: string, t?: UpgradeTarget): void {
   calls.push({ activity, region: t?.region });
-  if (scenario.accessDenied && t) throw ApplicationFailure.create({ type: 'AccountAccessDenied', message: `sts:AssumeRole in account ${t.accountId}: access denied (AccessDenied)`, nonRetryable: true });
+  if (scenario.accessDenied && t)
+    throw ApplicationFailure.create({
+      type: 'AccountAccessDenied',
+      message: `sts:AssumeRole in account ${t.accountId}: access denied (AccessDenied)`,
+      nonRetryable: true,
+    });
 }
-const snapshot = (t: UpgradeTarget, s: Stack): StackSnapshot => ({ region: t.region, stackName: 'pipe', found: true, status: s.status, version: s.version });
+const snapshot = (t: UpgradeTarget, s: Stack): StackSnapshot => ({
+  region: t.region,
+  stackName: 'pipe',
+  found: true,
+  status: s.status,
+  version: s.version,
+});
 let busyReadsLeft = 0;
 
 const fakeActivities: UpgradeActivities = {
@@ -75,7 +86,14 @@ const fakeActivities: UpgradeActivities = {
     enter('describeChangeSet', i);
     const cs = stackOf(i).changeSets.get(i.changeSetName);
     if (!cs) return { name: i.changeSetName, found: false };
-    return { name: i.changeSetName, found: true, status: 'CREATE_COMPLETE', executionStatus: 'AVAILABLE', version: cs.version, changes: [{ action: 'Modify', logicalId: 'Param', resourceType: 'AWS::SSM::Parameter', replacement: 'False' }] };
+    return {
+      name: i.changeSetName,
+      found: true,
+      status: 'CREATE_COMPLETE',
+      executionStatus: 'AVAILABLE',
+      version: cs.version,
+      changes: [{ action: 'Modify', logicalId: 'Param', resourceType: 'AWS::SSM::Parameter', replacement: 'False' }],
+    };
   },
   async executeChangeSet(i) {
     enter('executeChangeSet', i);
@@ -114,7 +132,10 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'upgrade',
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows'), logger: quiet }),
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: path.resolve(__dirname, '../../workflows'),
+      logger: quiet,
+    }),
     activities: fakeActivities,
   });
   running = worker.run();
@@ -134,20 +155,39 @@ beforeEach(() => {
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
-async function upgrade(s: Scenario, upgradeParams: Partial<UpgradeParams> = {}, o: Partial<AccountOperationInput> = {}) {
+async function upgrade(
+  s: Scenario,
+  upgradeParams: Partial<UpgradeParams> = {},
+  o: Partial<AccountOperationInput> = {},
+) {
   scenario = s;
   busyReadsLeft = s.busyReads ?? 0;
   calls.length = 0;
   const accountId = String(300_000_000_000 + ++seq);
   const input: AccountOperationInput = {
-    campaignId: 'wf-test', operation: 'upgrade', fleetFile: '/nowhere/fleet.yaml', accountId, wave: 'canary-1', plan: false, attempt: 1,
+    campaignId: 'wf-test',
+    operation: 'upgrade',
+    fleetFile: '/nowhere/fleet.yaml',
+    accountId,
+    wave: 'canary-1',
+    plan: false,
+    attempt: 1,
     upgrade: {
-      targetVersion: '1.1.0', statefulResourceTypes: ['AWS::DynamoDB::Table'], onStatefulChange: 'skip',
-      healthBakeSeconds: 300, healthPollSeconds: 30, busyStackWaitSeconds: 1800, ...upgradeParams,
+      targetVersion: '1.1.0',
+      statefulResourceTypes: ['AWS::DynamoDB::Table'],
+      onStatefulChange: 'skip',
+      healthBakeSeconds: 300,
+      healthPollSeconds: 30,
+      busyStackWaitSeconds: 1800,
+      ...upgradeParams,
     },
     ...o,
   };
-  const handle = await env.client.workflow.start('accountUpgrade', { taskQueue: 'upgrade', workflowId: `wf-test/${accountId}`, args: [input] });
+  const handle = await env.client.workflow.start('accountUpgrade', {
+    taskQueue: 'upgrade',
+    workflowId: `wf-test/${accountId}`,
+    args: [input],
+  });
   const result = (await handle.result()) as AccountOperationResult;
   const stackIn = (region: string) => stacks.get(`${accountId}/${region}`);
   return { result, handle, stackIn, count: (activity: string) => calls.filter((c) => c.activity === activity).length };
@@ -165,14 +205,23 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     const { result, stackIn } = await upgrade({ regions: ['eu-west-1', 'us-east-1'], alarmIn: ['us-east-1'] });
     expect(result).toMatchObject({ outcome: 'rolled-back', errorType: 'HealthAlarm' });
     expect(result.reason).toContain('rolled back us-east-1, eu-west-1 to the previous version');
-    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([['eu-west-1', 'rolled-back'], ['us-east-1', 'rolled-back']]);
+    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([
+      ['eu-west-1', 'rolled-back'],
+      ['us-east-1', 'rolled-back'],
+    ]);
     expect(stackIn('eu-west-1')).toMatchObject({ version: '1.0.0', status: 'UPDATE_COMPLETE' });
     expect(stackIn('us-east-1')).toMatchObject({ version: '1.0.0', status: 'UPDATE_COMPLETE' });
-    expect(calls.filter((c) => c.activity === 'rollbackStack').map((c) => c.region)).toEqual(['us-east-1', 'eu-west-1']);
+    expect(calls.filter((c) => c.activity === 'rollbackStack').map((c) => c.region)).toEqual([
+      'us-east-1',
+      'eu-west-1',
+    ]);
   });
 
   it('CloudFormation rolling back the second region rolls back the first too; the second is left to CloudFormation', async () => {
-    const { result, stackIn } = await upgrade({ regions: ['eu-west-1', 'us-east-1'], poisoned: ['us-east-1'] }, { healthBakeSeconds: 0 });
+    const { result, stackIn } = await upgrade(
+      { regions: ['eu-west-1', 'us-east-1'], poisoned: ['us-east-1'] },
+      { healthBakeSeconds: 0 },
+    );
     expect(result).toMatchObject({ outcome: 'rolled-back', errorType: 'UpdateRolledBack' });
     expect(stackIn('eu-west-1')).toMatchObject({ version: '1.0.0' });
     expect(calls.filter((c) => c.activity === 'rollbackStack').map((c) => c.region)).toEqual(['eu-west-1']);
@@ -183,7 +232,11 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
       { regions: ['eu-west-1', 'us-east-1'], alarmIn: ['us-east-1'], rollbackFailsIn: ['eu-west-1'] },
       { healthBakeSeconds: 60, healthPollSeconds: 30 },
     );
-    expect(result).toMatchObject({ outcome: 'quarantined', errorType: 'StackInRollbackFailed', runbook: 'docs/runbooks/update-rollback-failed.md' });
+    expect(result).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'StackInRollbackFailed',
+      runbook: 'docs/runbooks/update-rollback-failed.md',
+    });
     expect(result.reason).toContain('rolling eu-west-1 back to 1.0.0 failed');
     expect(result.regions.map((r) => r.outcome)).toEqual(['quarantined', 'rolled-back']);
   });
@@ -193,15 +246,26 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     expect(waited.result.outcome).toBe('upgraded');
 
     const stuck = await upgrade({ regions: ['eu-west-1'], busyReads: 1_000 }, { healthBakeSeconds: 0 });
-    expect(stuck.result).toMatchObject({ outcome: 'quarantined', errorType: 'StackBusy', runbook: 'docs/runbooks/stack-busy.md' });
+    expect(stuck.result).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'StackBusy',
+      runbook: 'docs/runbooks/stack-busy.md',
+    });
     expect(stuck.count('readPipelineStack')).toBe(1800 / 30 + 1);
     expect(stuck.count('createChangeSet')).toBe(0);
   });
 
-  it('a stop in the second region before anything ran deletes the first region\'s change set and runs nothing', async () => {
+  it("a stop in the second region before anything ran deletes the first region's change set and runs nothing", async () => {
     const { result, count, stackIn } = await upgrade({ regions: ['eu-west-1', 'us-east-1'], missingIn: ['us-east-1'] });
-    expect(result).toMatchObject({ outcome: 'quarantined', errorType: 'StackMissing', runbook: 'docs/runbooks/stack-missing.md' });
-    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([['eu-west-1', 'skipped'], ['us-east-1', 'quarantined']]);
+    expect(result).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'StackMissing',
+      runbook: 'docs/runbooks/stack-missing.md',
+    });
+    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([
+      ['eu-west-1', 'skipped'],
+      ['us-east-1', 'quarantined'],
+    ]);
     expect(result.regions[0].reason).toBe('not executed: the account stopped in us-east-1');
     expect(count('executeChangeSet')).toBe(0);
     expect(calls.filter((c) => c.activity === 'deleteChangeSet').map((c) => c.region)).toEqual(['eu-west-1']);
@@ -210,7 +274,11 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
 
   it('access denied is quarantined with its runbook, before anything is created', async () => {
     const { result, count } = await upgrade({ regions: ['eu-west-1', 'us-east-1'], accessDenied: true });
-    expect(result).toMatchObject({ outcome: 'quarantined', errorType: 'AccountAccessDenied', runbook: 'docs/runbooks/account-access-denied.md' });
+    expect(result).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'AccountAccessDenied',
+      runbook: 'docs/runbooks/account-access-denied.md',
+    });
     expect(result.reason).toContain('AccessDenied');
     expect(count('createChangeSet')).toBe(0);
   });
@@ -219,16 +287,22 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     const { result, count } = await upgrade({ regions: ['eu-west-1', 'us-east-1'] }, {}, { plan: true });
     expect(result.outcome).toBe('planned');
     expect(result.regions.map((r) => [r.region, r.outcome, r.plan])).toEqual(
-      ['eu-west-1', 'us-east-1'].map((r) => [r, 'planned', { added: 0, modified: 1, replaced: 0, removed: 0, needsApproval: [] }]),
+      ['eu-west-1', 'us-east-1'].map((r) => [
+        r,
+        'planned',
+        { added: 0, modified: 1, replaced: 0, removed: 0, needsApproval: [] },
+      ]),
     );
     expect(count('executeChangeSet')).toBe(0);
     expect(count('deleteChangeSet')).toBe(2);
   });
 
-  it('the waiting activities run with a heartbeat timeout (a dead worker\'s wait is retried elsewhere)', async () => {
+  it("the waiting activities run with a heartbeat timeout (a dead worker's wait is retried elsewhere)", async () => {
     const { handle } = await upgrade({ regions: ['eu-west-1'] }, { healthBakeSeconds: 0 });
     const history = await handle.fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
+    );
     const byType = new Map(scheduled.map((a) => [a.activityType?.name, a]));
     for (const name of ['waitForStackStatus', 'describeChangeSet']) {
       expect(Number(byType.get(name)?.heartbeatTimeout?.seconds ?? 0), name).toBe(30);

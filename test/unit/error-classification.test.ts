@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAwsError } from '../../activities/errors';
 
-const awsError = (name: string, status: number, message = 'msg') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const awsError = (name: string, status: number, message = 'msg') =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
 describe('classifyAwsError', () => {
   const ctx = { accountId: '111111111111', region: 'eu-west-1', api: 'sts:AssumeRole' };
@@ -20,7 +21,10 @@ describe('classifyAwsError', () => {
   });
 
   it('access denied while assuming the role is AccountAccessDenied, never retried, naming the account', () => {
-    const e = classifyAwsError(awsError('AccessDenied', 403, 'not authorized to perform: sts:AssumeRole'), { ...ctx, assumingRole: true });
+    const e = classifyAwsError(awsError('AccessDenied', 403, 'not authorized to perform: sts:AssumeRole'), {
+      ...ctx,
+      assumingRole: true,
+    });
     expect(e.name).toBe('AccountAccessDenied');
     expect(e.retryable).toBe(false);
     expect(e.message).toContain('account 111111111111');

@@ -4,11 +4,21 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RINGS, type FleetAccount, type MaintenanceWindow, type Ring } from '../../fleet';
 import {
-  clearFleetFileCache, InvalidFleetFile, loadFleetFileCached, parseFleetYaml, stringifyFleet, UnreadableFleetFile,
+  clearFleetFileCache,
+  InvalidFleetFile,
+  loadFleetFileCached,
+  parseFleetYaml,
+  stringifyFleet,
+  UnreadableFleetFile,
 } from '../../fleet/load-fleet';
 
 const RING_SIZES: Record<Ring, number> = { canary: 40, early: 400, general: 3000, late: 560 };
-const LONDON: MaintenanceWindow = { days: ['tue', 'wed'], start: '02:00', durationMinutes: 240, timezone: 'Europe/London' };
+const LONDON: MaintenanceWindow = {
+  days: ['tue', 'wed'],
+  start: '02:00',
+  durationMinutes: 240,
+  timezone: 'Europe/London',
+};
 
 /** A deterministic, varied fleet of 4,000 accounts (as a simulator would write). */
 function simulatedFleet(): FleetAccount[] {
@@ -17,17 +27,33 @@ function simulatedFleet(): FleetAccount[] {
   for (const ring of RINGS) {
     for (let i = 0; i < RING_SIZES[ring]; i++, n++) {
       const id = String(100_000_000 + n * 7919).padStart(12, '0');
-      const regions = n % 97 === 0 ? ['cn-north-1'] : n % 89 === 0 ? ['us-gov-west-1'] : n % 5 === 0 ? ['eu-west-1', 'us-east-1'] : ['eu-west-1'];
-      const partition = regions[0].startsWith('cn-') ? 'aws-cn' : regions[0].startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+      const regions =
+        n % 97 === 0
+          ? ['cn-north-1']
+          : n % 89 === 0
+            ? ['us-gov-west-1']
+            : n % 5 === 0
+              ? ['eu-west-1', 'us-east-1']
+              : ['eu-west-1'];
+      const partition = regions[0].startsWith('cn-')
+        ? 'aws-cn'
+        : regions[0].startsWith('us-gov-')
+          ? 'aws-us-gov'
+          : 'aws';
       const account: FleetAccount = {
         id,
         customer: `customer-${n}`,
         ring,
         regions,
-        roleArn: n % 50 === 0 ? `arn:${partition}:iam::${id}:role/custom/FleetOps` : `arn:${partition}:iam::${id}:role/FleetOpsExecutionRole`,
+        roleArn:
+          n % 50 === 0
+            ? `arn:${partition}:iam::${id}:role/custom/FleetOps`
+            : `arn:${partition}:iam::${id}:role/FleetOpsExecutionRole`,
         externalIdRef: `secret/data/fleetops/external-ids/${id}`,
         pipeline: { stackName: 'data-pipeline', version: n % 10 === 0 ? '1.5.0-rc.1' : '1.4.2' },
-        ...(n % 3 === 0 ? { maintenanceWindow: n % 6 === 0 ? LONDON : { ...LONDON, timezone: 'America/New_York' } } : {}),
+        ...(n % 3 === 0
+          ? { maintenanceWindow: n % 6 === 0 ? LONDON : { ...LONDON, timezone: 'America/New_York' } }
+          : {}),
         tags: { 'managed-by': 'fleetops', ...(n % 4 === 0 ? { tier: 'enterprise' } : {}) },
         state: n % 401 === 0 ? 'quarantined' : n % 333 === 0 ? 'paused' : 'active',
       };
@@ -45,7 +71,9 @@ describe('stringifyFleet / parseFleetYaml', () => {
     const started = performance.now();
     const result = parseFleetYaml(text, 'fleet.yaml');
     const parseMs = performance.now() - started;
-    console.log(`parseFleetYaml: 4000 accounts, ${(text.length / 1024).toFixed(0)} KiB, ${text.split('\n').length} lines, ${parseMs.toFixed(0)} ms`);
+    console.log(
+      `parseFleetYaml: 4000 accounts, ${(text.length / 1024).toFixed(0)} KiB, ${text.split('\n').length} lines, ${parseMs.toFixed(0)} ms`,
+    );
     if (!result.ok) throw new Error(JSON.stringify(result.problems.slice(0, 5)));
     expect(result.accounts).toEqual(accounts);
     // Shared values went to defaults; the common tag too.
@@ -56,7 +84,12 @@ describe('stringifyFleet / parseFleetYaml', () => {
 
   it('uses given defaults, writing maintenanceWindow: null to opt an account out', () => {
     const accounts = simulatedFleet().slice(0, 12);
-    const text = stringifyFleet(accounts, { roleName: 'FleetOpsExecutionRole', regions: ['eu-west-1'], maintenanceWindow: LONDON, pipeline: { stackName: 'data-pipeline' } });
+    const text = stringifyFleet(accounts, {
+      roleName: 'FleetOpsExecutionRole',
+      regions: ['eu-west-1'],
+      maintenanceWindow: LONDON,
+      pipeline: { stackName: 'data-pipeline' },
+    });
     expect(text).toContain('maintenanceWindow: null');
     const result = parseFleetYaml(text, 'fleet.yaml');
     expect(result.ok && result.accounts).toEqual(accounts);

@@ -6,7 +6,9 @@ const at = (iso: string) => new Date(iso);
 describe('isInMaintenanceWindow', () => {
   it('no window means always', () => {
     expect(isInMaintenanceWindow(undefined, at('2025-01-01T12:00:00Z'))).toBe(true);
-    expect(nextMaintenanceWindowStart(undefined, at('2025-01-01T12:00:00Z')).toISOString()).toBe('2025-01-01T12:00:00.000Z');
+    expect(nextMaintenanceWindowStart(undefined, at('2025-01-01T12:00:00Z')).toISOString()).toBe(
+      '2025-01-01T12:00:00.000Z',
+    );
   });
 
   const utcTue: MaintenanceWindow = { days: ['tue'], start: '02:00', durationMinutes: 120, timezone: 'UTC' };
@@ -29,7 +31,12 @@ describe('isInMaintenanceWindow', () => {
   });
 
   it('uses local time in a DST-observing zone (Europe/London, summer and winter)', () => {
-    const london: MaintenanceWindow = { days: ['tue', 'wed'], start: '02:00', durationMinutes: 240, timezone: 'Europe/London' };
+    const london: MaintenanceWindow = {
+      days: ['tue', 'wed'],
+      start: '02:00',
+      durationMinutes: 240,
+      timezone: 'Europe/London',
+    };
     // Winter (GMT, +0): Tuesday 2025-01-07 02:00 local = 02:00Z.
     expect(isInMaintenanceWindow(london, at('2025-01-07T01:30:00Z'))).toBe(false);
     expect(isInMaintenanceWindow(london, at('2025-01-07T02:00:00Z'))).toBe(true);
@@ -42,7 +49,12 @@ describe('isInMaintenanceWindow', () => {
   });
 
   it('a window of a whole week is always open', () => {
-    const week: MaintenanceWindow = { days: ['mon'], start: '00:00', durationMinutes: 10080, timezone: 'America/New_York' };
+    const week: MaintenanceWindow = {
+      days: ['mon'],
+      start: '00:00',
+      durationMinutes: 10080,
+      timezone: 'America/New_York',
+    };
     for (let d = 0; d < 14; d++) {
       expect(isInMaintenanceWindow(week, new Date(Date.UTC(2025, 2, 1 + d, 7)))).toBe(true);
     }
@@ -79,7 +91,12 @@ describe('nextMaintenanceWindowStart', () => {
   });
 
   it('the result is always in a window and no start is skipped (hourly sweep over a year)', () => {
-    const w: MaintenanceWindow = { days: ['tue', 'fri'], start: '23:30', durationMinutes: 90, timezone: 'Australia/Sydney' };
+    const w: MaintenanceWindow = {
+      days: ['tue', 'fri'],
+      start: '23:30',
+      durationMinutes: 90,
+      timezone: 'Australia/Sydney',
+    };
     for (let h = 0; h < 24 * 365; h += 7) {
       const t = new Date(Date.UTC(2025, 0, 1) + h * 3_600_000);
       const next = nextMaintenanceWindowStart(w, t);

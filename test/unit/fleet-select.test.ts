@@ -62,7 +62,13 @@ describe('selectAccounts', () => {
 
   it('schema: strict, non-empty lists, valid ids and regions, default includeStates', () => {
     expect(AccountSelectorSchema.parse({})).toEqual({ includeStates: ['active'] });
-    for (const bad of [{ ring: ['canary'] }, { rings: [] }, { ids: ['123'] }, { regions: ['eu-west-9'] }, { rings: ['beta'] }]) {
+    for (const bad of [
+      { ring: ['canary'] },
+      { rings: [] },
+      { ids: ['123'] },
+      { regions: ['eu-west-9'] },
+      { rings: ['beta'] },
+    ]) {
       expect(AccountSelectorSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
   });

@@ -80,28 +80,152 @@ accounts:
 type Expected = { index?: number; id?: string; path: string; at: string; message: RegExp };
 
 const EXPECTED: Expected[] = [
-  { path: 'defaults.externalIdRef', at: 'externalIdRef: secret/data/shared', message: /"externalIdRef" is not allowed in defaults/ },
-  { index: 0, id: '12345678901X', path: 'accounts[0].id', at: '"12345678901X"', message: /expected 12 digits like "123456789012", got "12345678901X"/ },
-  { index: 1, id: '123456789012', path: 'accounts[1].id', at: 'id: 123456789012', message: /must be a quoted string: write id: "123456789012".*leading zeros/ },
+  {
+    path: 'defaults.externalIdRef',
+    at: 'externalIdRef: secret/data/shared',
+    message: /"externalIdRef" is not allowed in defaults/,
+  },
+  {
+    index: 0,
+    id: '12345678901X',
+    path: 'accounts[0].id',
+    at: '"12345678901X"',
+    message: /expected 12 digits like "123456789012", got "12345678901X"/,
+  },
+  {
+    index: 1,
+    id: '123456789012',
+    path: 'accounts[1].id',
+    at: 'id: 123456789012',
+    message: /must be a quoted string: write id: "123456789012".*leading zeros/,
+  },
   { index: 2, id: '111111111111', path: 'accounts[2].colour', at: 'colour: blue', message: /unknown field "colour"/ },
-  { index: 3, id: '111111111111', path: 'accounts[3].id', at: 'second time', message: /duplicate id 111111111111: also used by accounts\[2\] \(line 15\), accounts\[8\] \(line 57\)/ },
-  { index: 3, id: '111111111111', path: 'accounts[3].pipeline.version', at: 'bad semver', message: /expected semver like 1\.4\.2, got "1\.4"/ },
-  { index: 3, id: '111111111111', path: 'accounts[3].regions[1]', at: 'eu-west-9', message: /expected an AWS region name like eu-west-1, got "eu-west-9"/ },
-  { index: 3, id: '111111111111', path: 'accounts[3].roleArn', at: '222222222222', message: /role ARN is in account 222222222222, not in this account \(111111111111\)/ },
-  { index: 4, id: '333333333333', path: 'accounts[4].reason', at: 'quarantined without reason', message: /required when state is quarantined/ },
-  { index: 4, id: '333333333333', path: 'accounts[4].maintenanceWindow.days[1]', at: 'tues', message: /expected a day .*got "tues"/ },
-  { index: 4, id: '333333333333', path: 'accounts[4].maintenanceWindow.start', at: '"25:00"', message: /expected a 24h time "HH:MM".*got "25:00"/ },
-  { index: 4, id: '333333333333', path: 'accounts[4].maintenanceWindow.timezone', at: 'Europe/Londn', message: /expected an IANA time zone.*got "Europe\/Londn"/ },
-  { index: 5, id: '444444444444', path: 'accounts[5].tags.tier', at: 'tier: 1', message: /expected a string tag value.*got 1 \(a number\)/ },
-  { index: 5, id: '444444444444', path: 'accounts[5].reason', at: 'reason: because', message: /only allowed when state is quarantined \(state is active\)/ },
-  { index: 6, id: '555555555555', path: 'accounts[6].roleArn', at: 'role/Role ', message: /either roleName or roleArn, not both/ },
-  { index: 6, id: '555555555555', path: 'accounts[6].regions', at: 'cn-north-1', message: /regions span partitions aws, aws-cn/ },
-  { index: 6, id: '555555555555', path: 'accounts[6].maintenanceWindow.durationMinutes', at: 'durationMinutes: 0', message: /whole number of minutes from 1 to 10080.*got 0/ },
-  { index: 7, id: '666666666666', path: 'accounts[7].customer', at: 'customer: ""', message: /customer must not be empty/ },
-  { index: 7, id: '666666666666', path: 'accounts[7].ring', at: 'ring: beta', message: /expected one of canary, early, general, late, got "beta"/ },
-  { index: 7, id: '666666666666', path: 'accounts[7].externalIdRef', at: 'fleetops/external-ids/666', message: /expected a Vault KV v2 path/ },
-  { index: 7, id: '666666666666', path: 'accounts[7].pipeline.stackName', at: '9lives', message: /CloudFormation stack name.*got "9lives"/ },
-  { index: 8, id: '111111111111', path: 'accounts[8].id', at: 'third time', message: /duplicate id 111111111111: also used by accounts\[2\] \(line 15\), accounts\[3\] \(line 20\)$/ },
+  {
+    index: 3,
+    id: '111111111111',
+    path: 'accounts[3].id',
+    at: 'second time',
+    message: /duplicate id 111111111111: also used by accounts\[2\] \(line 15\), accounts\[8\] \(line 57\)/,
+  },
+  {
+    index: 3,
+    id: '111111111111',
+    path: 'accounts[3].pipeline.version',
+    at: 'bad semver',
+    message: /expected semver like 1\.4\.2, got "1\.4"/,
+  },
+  {
+    index: 3,
+    id: '111111111111',
+    path: 'accounts[3].regions[1]',
+    at: 'eu-west-9',
+    message: /expected an AWS region name like eu-west-1, got "eu-west-9"/,
+  },
+  {
+    index: 3,
+    id: '111111111111',
+    path: 'accounts[3].roleArn',
+    at: '222222222222',
+    message: /role ARN is in account 222222222222, not in this account \(111111111111\)/,
+  },
+  {
+    index: 4,
+    id: '333333333333',
+    path: 'accounts[4].reason',
+    at: 'quarantined without reason',
+    message: /required when state is quarantined/,
+  },
+  {
+    index: 4,
+    id: '333333333333',
+    path: 'accounts[4].maintenanceWindow.days[1]',
+    at: 'tues',
+    message: /expected a day .*got "tues"/,
+  },
+  {
+    index: 4,
+    id: '333333333333',
+    path: 'accounts[4].maintenanceWindow.start',
+    at: '"25:00"',
+    message: /expected a 24h time "HH:MM".*got "25:00"/,
+  },
+  {
+    index: 4,
+    id: '333333333333',
+    path: 'accounts[4].maintenanceWindow.timezone',
+    at: 'Europe/Londn',
+    message: /expected an IANA time zone.*got "Europe\/Londn"/,
+  },
+  {
+    index: 5,
+    id: '444444444444',
+    path: 'accounts[5].tags.tier',
+    at: 'tier: 1',
+    message: /expected a string tag value.*got 1 \(a number\)/,
+  },
+  {
+    index: 5,
+    id: '444444444444',
+    path: 'accounts[5].reason',
+    at: 'reason: because',
+    message: /only allowed when state is quarantined \(state is active\)/,
+  },
+  {
+    index: 6,
+    id: '555555555555',
+    path: 'accounts[6].roleArn',
+    at: 'role/Role ',
+    message: /either roleName or roleArn, not both/,
+  },
+  {
+    index: 6,
+    id: '555555555555',
+    path: 'accounts[6].regions',
+    at: 'cn-north-1',
+    message: /regions span partitions aws, aws-cn/,
+  },
+  {
+    index: 6,
+    id: '555555555555',
+    path: 'accounts[6].maintenanceWindow.durationMinutes',
+    at: 'durationMinutes: 0',
+    message: /whole number of minutes from 1 to 10080.*got 0/,
+  },
+  {
+    index: 7,
+    id: '666666666666',
+    path: 'accounts[7].customer',
+    at: 'customer: ""',
+    message: /customer must not be empty/,
+  },
+  {
+    index: 7,
+    id: '666666666666',
+    path: 'accounts[7].ring',
+    at: 'ring: beta',
+    message: /expected one of canary, early, general, late, got "beta"/,
+  },
+  {
+    index: 7,
+    id: '666666666666',
+    path: 'accounts[7].externalIdRef',
+    at: 'fleetops/external-ids/666',
+    message: /expected a Vault KV v2 path/,
+  },
+  {
+    index: 7,
+    id: '666666666666',
+    path: 'accounts[7].pipeline.stackName',
+    at: '9lives',
+    message: /CloudFormation stack name.*got "9lives"/,
+  },
+  {
+    index: 8,
+    id: '111111111111',
+    path: 'accounts[8].id',
+    at: 'third time',
+    message: /duplicate id 111111111111: also used by accounts\[2\] \(line 15\), accounts\[3\] \(line 20\)$/,
+  },
 ];
 
 describe('validateFleet / parseFleetYaml: a file planted with many errors', () => {
@@ -142,12 +266,20 @@ describe('validateFleet / parseFleetYaml: a file planted with many errors', () =
   });
 
   it('works without line information (validateFleet on plain data)', () => {
-    const plain = validateFleet({ accounts: [{ id: 5, customer: 'x', ring: 'canary', externalIdRef: 'a/data/b', extra: 1 }] });
+    const plain = validateFleet({
+      accounts: [{ id: 5, customer: 'x', ring: 'canary', externalIdRef: 'a/data/b', extra: 1 }],
+    });
     expect(plain.ok).toBe(false);
     const paths = plain.ok ? [] : plain.problems.map((p) => `${p.path}|${p.line}`);
     expect(paths.sort()).toEqual(
-      ['accounts[0].extra', 'accounts[0].id', 'accounts[0].pipeline.stackName', 'accounts[0].pipeline.version', 'accounts[0].regions', 'accounts[0].roleName']
-        .map((p) => `${p}|undefined`),
+      [
+        'accounts[0].extra',
+        'accounts[0].id',
+        'accounts[0].pipeline.stackName',
+        'accounts[0].pipeline.version',
+        'accounts[0].regions',
+        'accounts[0].roleName',
+      ].map((p) => `${p}|undefined`),
     );
   });
 });
@@ -231,7 +363,15 @@ accounts:
     for (const version of ['1.4', 'v1.4.2', '01.4.2', '1.4.2-', '1.4.2+']) {
       const result = validateFleet({
         defaults: { roleName: 'R', regions: ['eu-west-1'] },
-        accounts: [{ id: '123456789012', customer: 'c', ring: 'early', externalIdRef: 's/data/x', pipeline: { stackName: 's', version } }],
+        accounts: [
+          {
+            id: '123456789012',
+            customer: 'c',
+            ring: 'early',
+            externalIdRef: 's/data/x',
+            pipeline: { stackName: 's', version },
+          },
+        ],
       });
       expect(result.ok, version).toBe(false);
     }

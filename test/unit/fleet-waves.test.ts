@@ -6,7 +6,12 @@ const accounts = (ring: Ring, n: number, from = 0) =>
 
 describe('planWaves', () => {
   it('orders rings canary → early → general → late regardless of input order', () => {
-    const input = [...accounts('late', 1, 0), ...accounts('general', 1, 1), ...accounts('canary', 1, 2), ...accounts('early', 1, 3)];
+    const input = [
+      ...accounts('late', 1, 0),
+      ...accounts('general', 1, 1),
+      ...accounts('canary', 1, 2),
+      ...accounts('early', 1, 3),
+    ];
     const waves = planWaves(input);
     expect(waves.map((w) => [w.index, w.name, w.ring])).toEqual([
       [0, 'canary-1', 'canary'],
@@ -27,8 +32,13 @@ describe('planWaves', () => {
     const input = [...accounts('canary', 40, 0), ...accounts('general', 3000, 1000), ...accounts('late', 560, 5000)];
     const waves = planWaves(input, { maxWaveSize: { canary: 10, general: 1000 } });
     expect(waves.map((w) => `${w.name}:${w.accountIds.length}`)).toEqual([
-      'canary-1:10', 'canary-2:10', 'canary-3:10', 'canary-4:10',
-      'general-1:1000', 'general-2:1000', 'general-3:1000',
+      'canary-1:10',
+      'canary-2:10',
+      'canary-3:10',
+      'canary-4:10',
+      'general-1:1000',
+      'general-2:1000',
+      'general-3:1000',
       'late-1:560',
     ]);
     expect(waves.map((w) => w.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);

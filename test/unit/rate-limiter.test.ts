@@ -87,13 +87,21 @@ describe('RateLimits', () => {
   it('feeds throttling back into both budgets of a call', () => {
     const limits = new RateLimits(RateBudgetsSchema.parse({}), fakeClock());
     limits.throttled('cloudformation', 'eu-west-1', '111111111111');
-    expect(limits.familyBucket('cloudformation', 'eu-west-1').currentRate).toBeLessThan(limits.familyBucket('cloudformation', 'eu-west-1').budget.perSecond);
-    expect(limits.accountBucket('111111111111').currentRate).toBeLessThan(limits.accountBucket('111111111111').budget.perSecond);
-    expect(limits.familyBucket('cloudformation', 'us-east-1').currentRate).toBe(limits.familyBucket('cloudformation', 'us-east-1').budget.perSecond);
+    expect(limits.familyBucket('cloudformation', 'eu-west-1').currentRate).toBeLessThan(
+      limits.familyBucket('cloudformation', 'eu-west-1').budget.perSecond,
+    );
+    expect(limits.accountBucket('111111111111').currentRate).toBeLessThan(
+      limits.accountBucket('111111111111').budget.perSecond,
+    );
+    expect(limits.familyBucket('cloudformation', 'us-east-1').currentRate).toBe(
+      limits.familyBucket('cloudformation', 'us-east-1').budget.perSecond,
+    );
   });
 
   it('rejects a bad budget file naming the field', async () => {
     const { parseRateBudgets } = await import('../../fleet/rate-budgets');
-    expect(() => parseRateBudgets({ families: { sts: { perSecond: -1 } } }, 'budgets.json')).toThrow(/budgets\.json[\s\S]*families\.sts\.perSecond/);
+    expect(() => parseRateBudgets({ families: { sts: { perSecond: -1 } } }, 'budgets.json')).toThrow(
+      /budgets\.json[\s\S]*families\.sts\.perSecond/,
+    );
   });
 });

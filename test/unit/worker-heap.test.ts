@@ -17,10 +17,12 @@ describe('worker heap limit (FLEETOPS_WORKER_HEAP_MB)', () => {
   });
 
   it.each(['abc', '64', '-1', '300.5'])('rejects %j naming the variable and what it expects', (v) => {
-    expect(() => workerHeapMb({ FLEETOPS_WORKER_HEAP_MB: v })).toThrow(`FLEETOPS_WORKER_HEAP_MB: expected 0 (V8's default heap limit) or a whole number of MiB ≥ 128, got "${v}"`);
+    expect(() => workerHeapMb({ FLEETOPS_WORKER_HEAP_MB: v })).toThrow(
+      `FLEETOPS_WORKER_HEAP_MB: expected 0 (V8's default heap limit) or a whole number of MiB ≥ 128, got "${v}"`,
+    );
   });
 
-  it("respects a limit the operator already gave in NODE_OPTIONS", () => {
+  it('respects a limit the operator already gave in NODE_OPTIONS', () => {
     expect(heapLimitGiven({ NODE_OPTIONS: '--enable-source-maps --max-old-space-size=1024' })).toBe(true);
     expect(heapLimitGiven({ NODE_OPTIONS: '--enable-source-maps' })).toBe(false);
     expect(heapLimitGiven({ NODE_OPTIONS: '--max_old_space_size=512' })).toBe(true);
@@ -29,8 +31,14 @@ describe('worker heap limit (FLEETOPS_WORKER_HEAP_MB)', () => {
   });
 
   it('`fleetops worker` with a bad value exits 2 before connecting to anything', async () => {
-    const run = promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker'], { cwd: ROOT, env: { ...process.env, FLEETOPS_WORKER_HEAP_MB: '64' } });
-    const err = await run.then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const run = promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker'], {
+      cwd: ROOT,
+      env: { ...process.env, FLEETOPS_WORKER_HEAP_MB: '64' },
+    });
+    const err = await run.then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(err?.code).toBe(2);
     expect(err?.stderr).toContain('FLEETOPS_WORKER_HEAP_MB: expected 0');
   });

@@ -10,7 +10,9 @@ describe('lint keeps workflows deterministic', () => {
       "import { createInventoryActivities } from '../activities/inventory-activities';",
       'export async function wf(): Promise<void> { setTimeout(() => undefined, 1); Promise.resolve(fs); void createInventoryActivities; }',
     ].join('\n');
-    const [result] = await eslint.lintText(code, { filePath: path.resolve(__dirname, '../../workflows/fleet-inventory.ts') });
+    const [result] = await eslint.lintText(code, {
+      filePath: path.resolve(__dirname, '../../workflows/fleet-inventory.ts'),
+    });
     const rules = result.messages.map((m) => m.ruleId);
     expect(rules.filter((r) => r === 'no-restricted-imports')).toHaveLength(2);
     expect(rules).toContain('no-restricted-globals');

@@ -10,7 +10,16 @@ import { simulatedFleet } from '../../cli/sim/simulated-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import { stringifyFleet } from '../../fleet/load-fleet';
 import type { FleetCampaignInput } from '../../workflows/campaign-input';
-import { approveUpdate, cancelUpdate, pauseUpdate, resumeUpdate, retryAccountUpdate, skipAccountUpdate, statusQuery, type CampaignStatus } from '../../workflows/campaign-messages';
+import {
+  approveUpdate,
+  cancelUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  retryAccountUpdate,
+  skipAccountUpdate,
+  statusQuery,
+  type CampaignStatus,
+} from '../../workflows/campaign-messages';
 import type { CampaignReport } from '../../workflows/fleet-campaign';
 import { createFakeAccountActivities, maxConcurrent, type FakeBehaviour } from '../support/fake-account-activities';
 import { timeSkippingEnv } from '../support/time-skipping';
@@ -34,7 +43,10 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'engine',
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../support/fake-workflows'), logger: quiet }),
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: path.resolve(__dirname, '../support/fake-workflows'),
+      logger: quiet,
+    }),
     activities: { ...createCampaignActivities(), ...fake.activities },
   });
   running = worker.run();
@@ -53,9 +65,20 @@ beforeEach(() => {
 });
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-const base = (o: Partial<FleetCampaignInput> = {}): FleetCampaignInput => ({ operation: 'upgrade', fleetFile, upgrade: { targetVersion: '1.1.0' }, maxInFlight: 5, maxWaveSize: 10, ...o });
+const base = (o: Partial<FleetCampaignInput> = {}): FleetCampaignInput => ({
+  operation: 'upgrade',
+  fleetFile,
+  upgrade: { targetVersion: '1.1.0' },
+  maxInFlight: 5,
+  maxWaveSize: 10,
+  ...o,
+});
 const start = (o: Partial<FleetCampaignInput> = {}) =>
-  env.client.workflow.start('fleetCampaign', { taskQueue: 'engine', workflowId: `campaign-${++seq}`, args: [base(o)] }) as Promise<WorkflowHandle<(i: FleetCampaignInput) => Promise<CampaignReport>>>;
+  env.client.workflow.start('fleetCampaign', {
+    taskQueue: 'engine',
+    workflowId: `campaign-${++seq}`,
+    args: [base(o)],
+  }) as Promise<WorkflowHandle<(i: FleetCampaignInput) => Promise<CampaignReport>>>;
 const run = async (o: Partial<FleetCampaignInput> = {}) => {
   const h = await start(o);
   return { report: await h.result(), ev: fake.eventsOf(h.workflowId) };
@@ -63,13 +86,20 @@ const run = async (o: Partial<FleetCampaignInput> = {}) => {
 
 /** An update the workflow's validator must reject, with a message matching `why`. */
 async function rejected(p: Promise<unknown>, why: RegExp): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
   expect((err as WorkflowUpdateFailedError).cause?.message).toMatch(why);
 }
 
 /** Advances test-server time until the campaign's status satisfies `ok`. */
-async function waitFor(handle: WorkflowHandle, ok: (s: CampaignStatus) => boolean, what: string): Promise<CampaignStatus> {
+async function waitFor(
+  handle: WorkflowHandle,
+  ok: (s: CampaignStatus) => boolean,
+  what: string,
+): Promise<CampaignStatus> {
   for (let i = 0; i < 400; i++) {
     const s = await handle.query(statusQuery);
     if (ok(s)) return s;
@@ -91,7 +121,14 @@ describe('fleetCampaign engine (time-skipping)', () => {
     const { report, ev } = await run(roomy);
     expect(report.phase).toBe('completed');
     expect(report.counts.upgraded).toBe(30);
-    expect(report.waves.map((w) => w.name)).toEqual(['canary-1', 'early-1', 'general-1', 'general-2', 'general-3', 'late-1']);
+    expect(report.waves.map((w) => w.name)).toEqual([
+      'canary-1',
+      'early-1',
+      'general-1',
+      'general-2',
+      'general-3',
+      'late-1',
+    ]);
     const rings = ['canary', 'early', 'general', 'late'] as const;
     for (let r = 1; r < rings.length; r++) {
       const lastFinish = Math.max(...finishesOf(ev, ring(rings[r - 1])).map((e) => e.at));
@@ -109,7 +146,10 @@ describe('fleetCampaign engine (time-skipping)', () => {
   it('failure budget: the window shrinks as failures accumulate, the campaign pauses at the budget, resume continues', async () => {
     const general = ring('general');
     const bad = new Set(general.slice(0, 6));
-    behave = (id) => (bad.has(id) ? { outcome: 'rolled-back', durationMs: 60_000, reason: 'alarm pipeline-health' } : { outcome: 'upgraded', durationMs: 60_000 });
+    behave = (id) =>
+      bad.has(id)
+        ? { outcome: 'rolled-back', durationMs: 60_000, reason: 'alarm pipeline-health' }
+        : { outcome: 'upgraded', durationMs: 60_000 };
     const handle = await start({ maxWaveSize: 30, failureBudget: { maxFailures: 3, onExceeded: 'pause' } });
     const paused = await waitFor(handle, (s) => s.phase === 'paused', 'paused by the budget');
     expect(paused.phaseReason).toMatch(/failure budget of wave general-1 used up \(3 of 3/);
@@ -123,7 +163,11 @@ describe('fleetCampaign engine (time-skipping)', () => {
     await env.sleep('30 minutes');
     expect(startsOf(evOf(handle), general).length).toBe(startedBeforeResume); // paused: nothing new starts
     await handle.executeUpdate(resumeUpdate);
-    const paused2 = await waitFor(handle, (s) => s.phase === 'paused' || s.phase === 'completed', 'resumed and paused again');
+    const paused2 = await waitFor(
+      handle,
+      (s) => s.phase === 'paused' || s.phase === 'completed',
+      'resumed and paused again',
+    );
     expect(paused2.phase).toBe('paused'); // the other 3 bad accounts use up a fresh budget
     await handle.executeUpdate(resumeUpdate);
     const report = await handle.result();
@@ -134,7 +178,10 @@ describe('fleetCampaign engine (time-skipping)', () => {
 
   it('budget with onExceeded cancel: the campaign ends cancelled and later waves are never touched', async () => {
     const canaryAndEarly = [...ring('canary'), ...ring('early')];
-    behave = (id) => (canaryAndEarly.includes(id) ? { outcome: 'quarantined', durationMs: 1000, reason: 'UPDATE_ROLLBACK_FAILED' } : { outcome: 'upgraded', durationMs: 1000 });
+    behave = (id) =>
+      canaryAndEarly.includes(id)
+        ? { outcome: 'quarantined', durationMs: 1000, reason: 'UPDATE_ROLLBACK_FAILED' }
+        : { outcome: 'upgraded', durationMs: 1000 };
     const { report, ev } = await run({ failureBudget: { maxFailures: 1, onExceeded: 'cancel' } });
     expect(report.phase).toBe('cancelled');
     expect(report.phaseReason).toMatch(/failure budget of wave canary-1/);
@@ -154,7 +201,10 @@ describe('fleetCampaign engine (time-skipping)', () => {
     expect(waiting.currentWave).toBe('early-1');
     await env.sleep('2 hours');
     expect(startsOf(evOf(handle), ring('early'))).toHaveLength(0);
-    await rejected(handle.executeUpdate(approveUpdate, { args: [{ wave: 'general-1' }] }), /not the wave waiting for approval \(early-1\)/);
+    await rejected(
+      handle.executeUpdate(approveUpdate, { args: [{ wave: 'general-1' }] }),
+      /not the wave waiting for approval \(early-1\)/,
+    );
     await handle.executeUpdate(approveUpdate, { args: [{ wave: 'early-1' }] });
     const report = await handle.result();
     expect(report.counts.upgraded).toBe(4);
@@ -164,8 +214,20 @@ describe('fleetCampaign engine (time-skipping)', () => {
     const now = new Date(await env.currentTimeMs());
     const opens = new Date(now.getTime() + 3 * 3600_000);
     const hhmm = `${String(opens.getUTCHours()).padStart(2, '0')}:${String(opens.getUTCMinutes()).padStart(2, '0')}`;
-    const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as FleetAccount['maintenanceWindow'] extends infer W ? W extends { days: infer D } ? D : never : never;
-    const windowed: FleetAccount[] = fleet.map((a) => (a.ring === 'early' ? { ...a, maintenanceWindow: { days: everyDay, start: hhmm, durationMinutes: 120, timezone: 'UTC' } } : a));
+    const everyDay = [
+      'mon',
+      'tue',
+      'wed',
+      'thu',
+      'fri',
+      'sat',
+      'sun',
+    ] as FleetAccount['maintenanceWindow'] extends infer W ? (W extends { days: infer D } ? D : never) : never;
+    const windowed: FleetAccount[] = fleet.map((a) =>
+      a.ring === 'early'
+        ? { ...a, maintenanceWindow: { days: everyDay, start: hhmm, durationMinutes: 120, timezone: 'UTC' } }
+        : a,
+    );
     const file = path.join(dir, 'windows.yaml');
     fs.writeFileSync(file, stringifyFleet(windowed));
     const { report, ev } = await run({ ...roomy, fleetFile: file, select: { rings: ['canary', 'early'] } });
@@ -201,22 +263,40 @@ describe('fleetCampaign engine (time-skipping)', () => {
   it('retry re-runs a failed account as a new child; skip leaves a pending account untouched; bad requests are rejected', async () => {
     const [canary] = ring('canary');
     const early = ring('early');
-    behave = (id, attempt) => (id === canary && attempt === 1 ? { outcome: 'rolled-back', durationMs: 60_000, reason: 'poisoned' } : { outcome: 'upgraded', durationMs: 60_000 });
-    const handle = await start({ approvalBefore: ['early'], select: { rings: ['canary', 'early'] }, failureBudget: { maxFailures: 5 } });
+    behave = (id, attempt) =>
+      id === canary && attempt === 1
+        ? { outcome: 'rolled-back', durationMs: 60_000, reason: 'poisoned' }
+        : { outcome: 'upgraded', durationMs: 60_000 };
+    const handle = await start({
+      approvalBefore: ['early'],
+      select: { rings: ['canary', 'early'] },
+      failureBudget: { maxFailures: 5 },
+    });
     await waitFor(handle, (s) => s.phase === 'awaiting-approval', 'gate');
-    await rejected(handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: '999999999999' }] }), /account 999999999999 is not in campaign/);
-    await rejected(handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: early[0] }] }), /only failed, rolled-back, quarantined or skipped/);
+    await rejected(
+      handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: '999999999999' }] }),
+      /account 999999999999 is not in campaign/,
+    );
+    await rejected(
+      handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: early[0] }] }),
+      /only failed, rolled-back, quarantined or skipped/,
+    );
     await handle.executeUpdate(skipAccountUpdate, { args: [{ accountId: early[1] }] });
     const retried = await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: canary }] });
     expect(retried.counts.pending).toBeGreaterThan(0);
     await handle.executeUpdate(approveUpdate, { args: [{}] });
     const report = await handle.result();
     const ev = evOf(handle);
-    expect(startsOf(ev, [canary]).map((e) => e.workflowId)).toEqual([`${handle.workflowId}/${canary}`, `${handle.workflowId}/${canary}/retry-1`]);
+    expect(startsOf(ev, [canary]).map((e) => e.workflowId)).toEqual([
+      `${handle.workflowId}/${canary}`,
+      `${handle.workflowId}/${canary}/retry-1`,
+    ]);
     expect(startsOf(ev, [early[1]])).toHaveLength(0);
     expect(report.counts.upgraded).toBe(3);
     expect(report.counts.skipped).toBe(1);
-    expect(report.problems).toEqual([expect.objectContaining({ accountId: early[1], state: 'skipped', reason: 'skipped by operator' })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ accountId: early[1], state: 'skipped', reason: 'skipped by operator' }),
+    ]);
   });
 
   it('continues as new with exact state: every account run exactly once across runs', async () => {
@@ -238,11 +318,25 @@ describe('fleetCampaign engine (time-skipping)', () => {
   it('invalid input (one JSON object, as the Temporal UI sends it) fails at once naming each bad field', async () => {
     const workflowId = `campaign-bad-${++seq}`;
     const err = await env.client.workflow
-      .execute('fleetCampaign', { taskQueue: 'engine', workflowId, args: [{ operation: 'upgrade', fleetFile, maxInFlight: 0, upgrade: { targetVersion: '1.1' }, failureBudget: { maxFailurePercent: 150 }, extra: 1 }] })
+      .execute('fleetCampaign', {
+        taskQueue: 'engine',
+        workflowId,
+        args: [
+          {
+            operation: 'upgrade',
+            fleetFile,
+            maxInFlight: 0,
+            upgrade: { targetVersion: '1.1' },
+            failureBudget: { maxFailurePercent: 150 },
+            extra: 1,
+          },
+        ],
+      })
       .catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const message = (err as WorkflowFailedError).cause?.message ?? '';
-    for (const field of ['maxInFlight', 'upgrade.targetVersion', 'failureBudget.maxFailurePercent', 'extra']) expect(message).toContain(field);
+    for (const field of ['maxInFlight', 'upgrade.targetVersion', 'failureBudget.maxFailurePercent', 'extra'])
+      expect(message).toContain(field);
     expect(fake.eventsOf(workflowId)).toHaveLength(0);
   });
 

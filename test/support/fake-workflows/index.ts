@@ -9,12 +9,20 @@ import type { FakeAccountActivities } from '../fake-account-activities';
 
 export { fleetCampaign } from '../../../workflows/fleet-campaign';
 
-const { fakeAccountStarted, fakeAccountFinished } = proxyActivities<FakeAccountActivities>({ startToCloseTimeout: '10 seconds' });
+const { fakeAccountStarted, fakeAccountFinished } = proxyActivities<FakeAccountActivities>({
+  startToCloseTimeout: '10 seconds',
+});
 
 export async function accountUpgrade(input: AccountOperationInput): Promise<AccountOperationResult> {
   let approved = false;
   setHandler(defineSignal('approveAccount'), () => void (approved = true));
-  const behaviour = await fakeAccountStarted({ accountId: input.accountId, attempt: input.attempt, at: Date.now(), workflowId: workflowInfo().workflowId, plan: input.plan });
+  const behaviour = await fakeAccountStarted({
+    accountId: input.accountId,
+    attempt: input.attempt,
+    at: Date.now(),
+    workflowId: workflowInfo().workflowId,
+    plan: input.plan,
+  });
   if (behaviour.waitForApproval) await condition(() => approved);
   await sleep(behaviour.durationMs);
   await fakeAccountFinished({ accountId: input.accountId, at: Date.now(), workflowId: workflowInfo().workflowId });
