@@ -24,7 +24,7 @@ import { stackUp } from '../stack/local-stack';
 import { loadStackConfig } from '../stack/stack-config';
 import { createFleetActivities } from '../worker/fleet-activities';
 import { loadWorkerConfig } from '../worker/worker-config';
-import type { CampaignReport } from '../workflows/fleet-campaign';
+import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
 
 const ROOT = path.resolve(__dirname, '..');
 

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import { AccountCredentials } from '../activities/account-credentials';
-import { AwsClients } from '../activities/aws-clients';
-import { createCampaignActivities } from '../activities/campaign-activities';
-import { createInventoryActivities } from '../activities/inventory-activities';
-import { RateLimits } from '../activities/rate-limiter';
-import { createUpgradeActivities } from '../activities/upgrade-activities';
-import { createVaultReader, ExternalIdCache } from '../activities/vault-secrets';
+import { AccountCredentials } from '../activities/aws/account-credentials';
+import { AwsClients } from '../activities/aws/aws-clients';
+import { createCampaignActivities } from '../activities/campaign/campaign-activities';
+import { createInventoryActivities } from '../activities/inventory/inventory-activities';
+import { RateLimits } from '../activities/aws/rate-limiter';
+import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
+import { createVaultReader, ExternalIdCache } from '../activities/aws/vault-secrets';
 import type { WorkerConfig } from './worker-config';
 
 /** Wires every activity with its dependencies (one set per worker process). */

@@ -10,7 +10,11 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { AccountSelectorSchema } from '../fleet/select-accounts';
-import type { AccountInventory, InventoryActivities, InventorySelection } from '../activities/inventory-activities';
+import type {
+  AccountInventory,
+  InventoryActivities,
+  InventorySelection,
+} from '../activities/inventory/inventory-activities';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from './retry-policies';
 import { parseWorkflowInput } from './workflow-input';
 

@@ -7,7 +7,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { statusQuery } from '../../workflows/campaign-messages';
+import { statusQuery } from '../../workflows/campaign/campaign-messages';
 import { TASK_QUEUE } from '../temporal-client';
 import type { CampaignResult } from './campaign-status-view';
 

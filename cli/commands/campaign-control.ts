@@ -14,7 +14,7 @@ import {
   retryAccountUpdate,
   skipAccountUpdate,
   type CampaignStatus,
-} from '../../workflows/campaign-messages';
+} from '../../workflows/campaign/campaign-messages';
 import { connectTemporalClient, TASK_QUEUE } from '../temporal-client';
 import { closedAs, findCampaign, type CampaignHandle } from './campaign-client';
 import { formatCampaignHeader, formatNextSteps, formatProblems } from './campaign-status-view';

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import { RINGS } from '../../fleet/fleet-schema';
-import { FleetCampaignInputSchema, type FleetCampaignInput } from '../../workflows/campaign-input';
+import { FleetCampaignInputSchema, type FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import { selectorFromFlags } from './inventory';
 
 /** Flags as commander hands them over: lists already split on commas, everything else a string. */

@@ -1,6 +1,11 @@
 /** Text rendering of a campaign's status (the `status` query or the final result). Pure. */
-import { ACCOUNT_OUTCOMES, type AccountOutcome, type RegionResult } from '../../workflows/account-operation';
-import type { AccountState, CampaignPhase, CampaignStatus, WaveStatus } from '../../workflows/campaign-messages';
+import { ACCOUNT_OUTCOMES, type AccountOutcome, type RegionResult } from '../../workflows/operation/account-operation';
+import type {
+  AccountState,
+  CampaignPhase,
+  CampaignStatus,
+  WaveStatus,
+} from '../../workflows/campaign/campaign-messages';
 
 /** The workflow result: the final status, with a per-account preview in plan mode. */
 export type CampaignResult = CampaignStatus & { planReport?: PlanReport };

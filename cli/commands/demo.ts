@@ -9,7 +9,7 @@ import { installRuntimeLogging } from '../../worker/runtime-logging';
 import { loadWorkerConfig } from '../../worker/worker-config';
 import { useLocalStackEnv } from '../local-env';
 import { loadFleetFile } from '../../fleet/load-fleet';
-import type { CampaignReport } from '../../workflows/fleet-campaign';
+import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { connectTemporalClient } from '../temporal-client';
 import { runCampaignStart } from './campaign-start';
 import { runInventory } from './inventory';

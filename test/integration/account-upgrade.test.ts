@@ -23,8 +23,8 @@ import {
   type AccountOperationResult,
   type AccountProgress,
   type UpgradeParams,
-} from '../../workflows/account-operation';
-import { upgradeChangeSetName } from '../../workflows/change-set-names';
+} from '../../workflows/operation/account-operation';
+import { upgradeChangeSetName } from '../../workflows/upgrade/change-set-names';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 
 const cfg = testStack();

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { loadFleetFile } from '../../fleet/load-fleet';
-import type { FleetCampaignInput } from '../../workflows/campaign-input';
-import { statusQuery } from '../../workflows/campaign-messages';
-import type { CampaignReport } from '../../workflows/fleet-campaign';
+import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
+import { statusQuery } from '../../workflows/campaign/campaign-messages';
+import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { executions, setFaultPlan, testClient, testStack } from '../support/test-stack';
 

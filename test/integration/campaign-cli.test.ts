@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import type { CampaignStatus } from '../../workflows/campaign-messages';
+import type { CampaignStatus } from '../../workflows/campaign/campaign-messages';
 import { startTestWorker, testStack } from '../support/test-stack';
 
 // The runbook CLI (`fleetops campaign …`) against the real engine on the local stack.

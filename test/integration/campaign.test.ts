@@ -4,9 +4,9 @@ import { Worker } from '@temporalio/worker';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { loadFleetFile } from '../../fleet/load-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
-import type { FleetCampaignInput } from '../../workflows/campaign-input';
-import { cancelUpdate, statusQuery } from '../../workflows/campaign-messages';
-import type { CampaignReport } from '../../workflows/fleet-campaign';
+import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
+import { cancelUpdate, statusQuery } from '../../workflows/campaign/campaign-messages';
+import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { allWorkflowHistories, decodedHistoryText } from '../support/history-scan';
 import {

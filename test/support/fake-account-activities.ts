@@ -1,4 +1,4 @@
-import type { AccountOutcome } from '../../workflows/account-operation';
+import type { AccountOutcome } from '../../workflows/operation/account-operation';
 
 export type FakeBehaviour = { outcome: AccountOutcome; durationMs: number; reason?: string; waitForApproval?: boolean };
 

@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { callAws } from '../../activities/aws-call';
-import { RateLimits } from '../../activities/rate-limiter';
+import { callAws } from '../../activities/aws/aws-call';
+import { RateLimits } from '../../activities/aws/rate-limiter';
 import { RateBudgetsSchema } from '../../fleet/rate-budgets';
 
 export type RateMeasurement = {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { AccountCredentials, roleSessionName } from '../../activities/account-credentials';
-import { RateLimits } from '../../activities/rate-limiter';
-import { ExternalIdCache } from '../../activities/vault-secrets';
+import { AccountCredentials, roleSessionName } from '../../activities/aws/account-credentials';
+import { RateLimits } from '../../activities/aws/rate-limiter';
+import { ExternalIdCache } from '../../activities/aws/vault-secrets';
 import { RateBudgetsSchema } from '../../fleet/rate-budgets';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 

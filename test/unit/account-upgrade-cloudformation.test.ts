@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AccountCredentials } from '../../activities/account-credentials';
-import type { AwsClients } from '../../activities/aws-clients';
+import type { AccountCredentials } from '../../activities/aws/account-credentials';
+import type { AwsClients } from '../../activities/aws/aws-clients';
 import {
   createChangeSet,
   deleteChangeSet,
@@ -9,9 +9,9 @@ import {
   waitForChangeSet,
   waitForStackStatus,
   type CloudFormationDeps,
-} from '../../activities/cloudformation';
-import { describeAlarmStates } from '../../activities/cloudwatch';
-import { RateLimits } from '../../activities/rate-limiter';
+} from '../../activities/aws/cloudformation';
+import { describeAlarmStates } from '../../activities/aws/cloudwatch';
+import { RateLimits } from '../../activities/aws/rate-limiter';
 import { RateBudgetsSchema } from '../../fleet/rate-budgets';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 

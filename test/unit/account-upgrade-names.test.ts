@@ -6,9 +6,9 @@ import {
   nameSegment,
   stableHash,
   upgradeChangeSetName,
-} from '../../workflows/change-set-names';
-import { changeKind, reviewChangeSet } from '../../workflows/change-set-review';
-import { STATEFUL_RESOURCE_TYPES } from '../../workflows/account-operation';
+} from '../../workflows/upgrade/change-set-names';
+import { changeKind, reviewChangeSet } from '../../workflows/upgrade/change-set-review';
+import { STATEFUL_RESOURCE_TYPES } from '../../workflows/operation/account-operation';
 
 describe('upgrade change-set names', () => {
   it('are deterministic, readable and valid CloudFormation names', () => {

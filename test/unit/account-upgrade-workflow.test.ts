@@ -3,9 +3,13 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import type { ChangeSetState, StackSnapshot } from '../../activities/cloudformation';
-import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade-activities';
-import type { AccountOperationInput, AccountOperationResult, UpgradeParams } from '../../workflows/account-operation';
+import type { ChangeSetState, StackSnapshot } from '../../activities/aws/cloudformation';
+import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
+import type {
+  AccountOperationInput,
+  AccountOperationResult,
+  UpgradeParams,
+} from '../../workflows/operation/account-operation';
 import { timeSkippingEnv } from '../support/time-skipping';
 
 // The real accountUpgrade on Temporal's time-skipping test server, against an in-memory stand-in of

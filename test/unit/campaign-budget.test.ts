@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveWindow, estimateSecondsLeft, failureBudgetFor } from '../../workflows/campaign-budget';
+import { effectiveWindow, estimateSecondsLeft, failureBudgetFor } from '../../workflows/campaign/campaign-budget';
 
 describe('failure budget', () => {
   it('takes the tighter of count and percent; percent rounds up to at least one account', () => {

@@ -24,7 +24,7 @@ import {
   tally,
   type CampaignResult,
 } from '../../cli/commands/campaign-status-view';
-import type { CampaignStatus } from '../../workflows/campaign-messages';
+import type { CampaignStatus } from '../../workflows/campaign/campaign-messages';
 
 const NOW = new Date('2025-03-04T13:05:59Z');
 const start = (over: Partial<CampaignStartFlags> = {}) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError } from '../../activities/errors';
+import { classifyAwsError } from '../../activities/aws/errors';
 
 const awsError = (name: string, status: number, message = 'msg') =>
   Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveTokenBucket, RateLimits, type Clock } from '../../activities/rate-limiter';
+import { AdaptiveTokenBucket, RateLimits, type Clock } from '../../activities/aws/rate-limiter';
 import { RateBudgetsSchema } from '../../fleet/rate-budgets';
 
 /** A manual clock: sleeping advances time, so a test drives thousands of calls instantly. */

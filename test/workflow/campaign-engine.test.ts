@@ -5,11 +5,11 @@ import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createCampaignActivities } from '../../activities/campaign-activities';
+import { createCampaignActivities } from '../../activities/campaign/campaign-activities';
 import { simulatedFleet } from '../../cli/sim/simulated-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import { stringifyFleet } from '../../fleet/load-fleet';
-import type { FleetCampaignInput } from '../../workflows/campaign-input';
+import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import {
   approveUpdate,
   cancelUpdate,
@@ -19,8 +19,8 @@ import {
   skipAccountUpdate,
   statusQuery,
   type CampaignStatus,
-} from '../../workflows/campaign-messages';
-import type { CampaignReport } from '../../workflows/fleet-campaign';
+} from '../../workflows/campaign/campaign-messages';
+import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { createFakeAccountActivities, maxConcurrent, type FakeBehaviour } from '../support/fake-account-activities';
 import { timeSkippingEnv } from '../support/time-skipping';
 

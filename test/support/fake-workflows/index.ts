@@ -4,10 +4,10 @@
  * window size, budgets and timing can be asserted without AWS. The real child is tested on the local stack.
  */
 import { proxyActivities, sleep, workflowInfo, condition, setHandler, defineSignal } from '@temporalio/workflow';
-import type { AccountOperationInput, AccountOperationResult } from '../../../workflows/account-operation';
+import type { AccountOperationInput, AccountOperationResult } from '../../../workflows/operation/account-operation';
 import type { FakeAccountActivities } from '../fake-account-activities';
 
-export { fleetCampaign } from '../../../workflows/fleet-campaign';
+export { fleetCampaign } from '../../../workflows/campaign/fleet-campaign';
 
 const { fakeAccountStarted, fakeAccountFinished } = proxyActivities<FakeAccountActivities>({
   startToCloseTimeout: '10 seconds',

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountOutcome, Operation } from './account-operation';
+import type { AccountOutcome, Operation } from '../operation/account-operation';
 
 /**
  * Operator control of a running fleetCampaign. Each action is an **update** (validated: a wrong

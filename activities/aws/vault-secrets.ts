@@ -1,5 +1,5 @@
 import NodeVault from 'node-vault';
-import { ErrorType } from '../fleet/error-types';
+import { ErrorType } from '../../fleet/error-types';
 import { FleetOpsError } from './errors';
 
 export type VaultConfig = { endpoint: string; token: string; namespace?: string };

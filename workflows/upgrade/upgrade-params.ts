@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AccountIdSchema, SemverSchema } from '../fleet/fleet-schema';
-import { STATEFUL_RESOURCE_TYPES } from './account-operation';
+import { AccountIdSchema, SemverSchema } from '../../fleet/fleet-schema';
+import { STATEFUL_RESOURCE_TYPES } from '../operation/account-operation';
 
 /** The upgrade parameters as accountUpgrade accepts them (defaults as in a campaign's input). */
 export const AccountUpgradeParamsSchema = z.strictObject({

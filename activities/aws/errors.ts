@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../fleet/error-types';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../fleet/error-types';
 
 /** Context attached to a classified error: which account, region and API. Never a credential. */
 export type ErrorContext = { accountId?: string; region?: string; api?: string; awsCode?: string; httpStatus?: number };

@@ -1,4 +1,4 @@
-import type { Budget, RateBudgets } from '../fleet/rate-budgets';
+import type { Budget, RateBudgets } from '../../fleet/rate-budgets';
 
 export type Clock = { now: () => number; sleep: (ms: number) => Promise<void> };
 export const realClock: Clock = { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };

@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
-import { ErrorType } from '../fleet/error-types';
-import { loadFleetFileCached } from '../fleet/load-fleet';
-import { selectAccounts, type AccountSelector } from '../fleet/select-accounts';
-import type { FleetAccount } from '../fleet/fleet-schema';
-import { describePipelineStack, type CloudFormationDeps, type PipelineStackState } from './cloudformation';
-import { FleetOpsError } from './errors';
+import { ErrorType } from '../../fleet/error-types';
+import { loadFleetFileCached } from '../../fleet/load-fleet';
+import { selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
+import type { FleetAccount } from '../../fleet/fleet-schema';
+import { describePipelineStack, type CloudFormationDeps, type PipelineStackState } from '../aws/cloudformation';
+import { FleetOpsError } from '../aws/errors';
 
 export type InventorySelection = {
   accountIds: string[];

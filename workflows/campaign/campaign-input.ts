@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { RingSchema, SemverSchema } from '../fleet/fleet-schema';
-import { AccountSelectorSchema } from '../fleet/select-accounts';
-import { OPERATIONS, STATEFUL_RESOURCE_TYPES } from './account-operation';
+import { RingSchema, SemverSchema } from '../../fleet/fleet-schema';
+import { AccountSelectorSchema } from '../../fleet/select-accounts';
+import { OPERATIONS, STATEFUL_RESOURCE_TYPES } from '../operation/account-operation';
 
 const UpgradeParamsSchema = z.strictObject({
   targetVersion: SemverSchema,

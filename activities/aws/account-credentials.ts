@@ -1,6 +1,6 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import type { FleetAccount } from '../fleet/fleet-schema';
+import type { FleetAccount } from '../../fleet/fleet-schema';
 import { callAws } from './aws-call';
 import { FleetOpsError } from './errors';
 import type { RateLimits } from './rate-limiter';

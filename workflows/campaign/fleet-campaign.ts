@@ -14,8 +14,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CampaignActivities, CampaignPlan } from '../activities/campaign-activities';
-import { isInMaintenanceWindow, nextMaintenanceWindowStart } from '../fleet/maintenance-window';
+import type { CampaignActivities, CampaignPlan } from '../../activities/campaign/campaign-activities';
+import { isInMaintenanceWindow, nextMaintenanceWindowStart } from '../../fleet/maintenance-window';
 import {
   ACCOUNT_OUTCOMES,
   APPROVE_ACCOUNT_SIGNAL,
@@ -24,7 +24,7 @@ import {
   type AccountOperationResult,
   type AccountOutcome,
   type RegionResult,
-} from './account-operation';
+} from '../operation/account-operation';
 import { effectiveWindow, estimateSecondsLeft, failureBudgetFor } from './campaign-budget';
 import { FleetCampaignInputSchema, type FleetCampaignInput, type FleetCampaignOptions } from './campaign-input';
 import {
@@ -51,8 +51,8 @@ import {
   type CampaignStatus,
   type WaveStatus,
 } from './campaign-messages';
-import { LOCAL_CALL_RETRY } from './retry-policies';
-import { parseWorkflowInput } from './workflow-input';
+import { LOCAL_CALL_RETRY } from '../retry-policies';
+import { parseWorkflowInput } from '../workflow-input';
 
 const { planCampaign } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',

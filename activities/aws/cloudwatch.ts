@@ -1,5 +1,5 @@
 import { DescribeAlarmsCommand, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
-import type { FleetAccount } from '../fleet/fleet-schema';
+import type { FleetAccount } from '../../fleet/fleet-schema';
 import { callAws } from './aws-call';
 import type { CloudFormationDeps } from './cloudformation';
 

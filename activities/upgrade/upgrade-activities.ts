@@ -11,9 +11,9 @@ import {
   type CloudFormationDeps,
   type PollHooks,
   type StackSnapshot,
-} from './cloudformation';
-import { describeAlarmStates, type AlarmState } from './cloudwatch';
-import { asFailure, fleetAccount } from './inventory-activities';
+} from '../aws/cloudformation';
+import { describeAlarmStates, type AlarmState } from '../aws/cloudwatch';
+import { asFailure, fleetAccount } from '../inventory/inventory-activities';
 
 /**
  * Where an upgrade step acts: the account (looked up in the fleet file by the activity, so no

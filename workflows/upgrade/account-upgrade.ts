@@ -15,9 +15,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { StackSnapshot } from '../activities/cloudformation';
-import type { UpgradeActivities, UpgradeTarget } from '../activities/upgrade-activities';
-import { ErrorType } from '../fleet/error-types';
+import type { StackSnapshot } from '../../activities/aws/cloudformation';
+import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
+import { ErrorType } from '../../fleet/error-types';
 import {
   ACCOUNT_PROGRESS_QUERY,
   APPROVE_ACCOUNT_SIGNAL,
@@ -27,13 +27,13 @@ import {
   type AccountProgress,
   type RegionPlan,
   type RegionResult,
-} from './account-operation';
-import { AccountUpgradeInputSchema, type AccountUpgradeOptions } from './account-upgrade-input';
-import { accountAwaitingApprovalSignal } from './campaign-messages';
+} from '../operation/account-operation';
+import { AccountUpgradeInputSchema, type AccountUpgradeOptions } from './upgrade-params';
+import { accountAwaitingApprovalSignal } from '../campaign/campaign-messages';
 import { clientRequestToken, upgradeChangeSetName, type TokenStep } from './change-set-names';
 import { reviewChangeSet } from './change-set-review';
-import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from './retry-policies';
-import { parseWorkflowInput } from './workflow-input';
+import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
+import { parseWorkflowInput } from '../workflow-input';
 
 // ---- messages ----
 /** An operator approves this account's stateful change (the campaign forwards its `approve` with accountId). */

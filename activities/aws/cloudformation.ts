@@ -10,8 +10,8 @@ import {
   type Parameter,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
-import { ErrorType } from '../fleet/error-types';
-import type { FleetAccount } from '../fleet/fleet-schema';
+import { ErrorType } from '../../fleet/error-types';
+import type { FleetAccount } from '../../fleet/fleet-schema';
 import type { AccountCredentials } from './account-credentials';
 import { callAws, DEFAULT_AWS_CALL_OPTIONS } from './aws-call';
 import type { AwsClients } from './aws-clients';

@@ -1,9 +1,9 @@
-import { ErrorType } from '../fleet/error-types';
-import type { MaintenanceWindow } from '../fleet/fleet-schema';
-import { planWaves, type WavePlanOptions } from '../fleet/plan-waves';
-import { selectAccounts, type AccountSelector } from '../fleet/select-accounts';
-import { FleetOpsError } from './errors';
-import { asFailure, loadFleetForActivity } from './inventory-activities';
+import { ErrorType } from '../../fleet/error-types';
+import type { MaintenanceWindow } from '../../fleet/fleet-schema';
+import { planWaves, type WavePlanOptions } from '../../fleet/plan-waves';
+import { selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
+import { FleetOpsError } from '../aws/errors';
+import { asFailure, loadFleetForActivity } from '../inventory/inventory-activities';
 
 export type CampaignPlan = {
   waves: Array<{ name: string; ring: string; accountIds: string[] }>;

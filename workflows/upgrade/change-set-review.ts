@@ -1,5 +1,5 @@
-import type { ChangeSetChange } from '../activities/cloudformation';
-import type { RegionPlan } from './account-operation';
+import type { ChangeSetChange } from '../../activities/aws/cloudformation';
+import type { RegionPlan } from '../operation/account-operation';
 
 /** Replacement values of a Modify that (may) replace the resource. */
 const REPLACING = new Set(['True', 'Conditional']);
