@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { httpOk, isOurProcessAlive, readProcessRecord, startProcess, stopProcess, waitUntil } from './processes';
-import { FLEET_SEARCH_ATTRIBUTES } from './search-attributes';
+import { FLEET_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadStackConfig, PROJECT_ROOT, type StackConfig } from './stack-config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -39,7 +39,7 @@ const PARTS: StackPart[] = [
       '--log-level',
       'warn',
       '--ui-disable-news-fetch',
-      ...Object.entries(FLEET_SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
+      ...FLEET_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
     ],
     healthy: temporalHealthy,
     startTimeoutMs: 60_000,
@@ -96,7 +96,7 @@ async function temporalHealthy(c: StackConfig): Promise<boolean> {
   try {
     await connection.workflowService.describeNamespace({ namespace: 'default' });
     const sa = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    return Object.keys(FLEET_SEARCH_ATTRIBUTES).every((k) => k in (sa.customAttributes ?? {}));
+    return FLEET_SEARCH_ATTRIBUTES.every((k) => k.name in (sa.customAttributes ?? {}));
   } finally {
     await connection.close();
   }

@@ -1,4 +1,4 @@
 // Every workflow the worker registers. Workflow code is bundled by webpack: keep it deterministic.
 export { fleetInventory } from './fleet-inventory';
 export { fleetCampaign } from './campaign/fleet-campaign';
-export { accountUpgrade } from './upgrade/account-upgrade';
+export * from './operations';

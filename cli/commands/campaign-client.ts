@@ -6,15 +6,12 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { FLEET_STATE } from '../../workflows/search-attributes';
 import { statusQuery } from '../../workflows/campaign/campaign-messages';
 import { TASK_QUEUE } from '../temporal-client';
 import type { CampaignResult } from './campaign-status-view';
 
 export const CAMPAIGN_WORKFLOW_TYPE = 'fleetCampaign';
-export const FLEET_STATE = defineSearchAttributeKey('FleetState', SearchAttributeType.KEYWORD);
-export const FLEET_WAVE = defineSearchAttributeKey('FleetWave', SearchAttributeType.KEYWORD);
-export const FLEET_OPERATION = defineSearchAttributeKey('FleetOperation', SearchAttributeType.KEYWORD);
 
 /** How long a query waits for a worker to answer. */
 const QUERY_TIMEOUT_MS = 15_000;

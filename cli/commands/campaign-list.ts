@@ -1,7 +1,8 @@
 /** `fleetops campaign list [--all]`: campaigns from Temporal's visibility store. */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { connectTemporalClient } from '../temporal-client';
-import { CAMPAIGN_WORKFLOW_TYPE, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from './campaign-client';
+import { FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../../workflows/search-attributes';
+import { CAMPAIGN_WORKFLOW_TYPE } from './campaign-client';
 
 export type CampaignListEntry = {
   campaignId: string;

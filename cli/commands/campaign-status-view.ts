@@ -1,5 +1,6 @@
 /** Text rendering of a campaign's status (the `status` query or the final result). Pure. */
-import { ACCOUNT_OUTCOMES, type AccountOutcome, type RegionResult } from '../../workflows/operation/account-operation';
+import { COMMON_OUTCOMES, outcomeKind, type RegionResult } from '../../workflows/operation/account-operation';
+import { operations } from '../../workflows/operations';
 import type {
   AccountState,
   CampaignPhase,
@@ -12,20 +13,15 @@ export type CampaignResult = CampaignStatus & { planReport?: PlanReport };
 export type PlanReport = Array<{ accountId: string; regions: RegionResult[] }>;
 
 export const TERMINAL_PHASES: readonly CampaignPhase[] = ['completed', 'cancelled', 'failed'];
+/** Done outcomes of every operation first, then the common ones, then running and pending. */
 const STATE_ORDER: AccountState[] = [
-  'upgraded',
-  'already-current',
-  'planned',
-  'skipped',
-  'rolled-back',
-  'quarantined',
-  'failed',
+  ...operations.all().map((op) => op.doneOutcome),
+  ...(Object.keys(COMMON_OUTCOMES) as AccountState[]),
   'running',
   'pending',
 ];
 
-const isOutcome = (s: string): s is AccountOutcome => Object.prototype.hasOwnProperty.call(ACCOUNT_OUTCOMES, s);
-const kindOf = (s: string) => (isOutcome(s) ? ACCOUNT_OUTCOMES[s] : undefined);
+const kindOf = (s: string) => (s === 'running' || s === 'pending' ? undefined : outcomeKind(s));
 const sum = (counts: Partial<Record<string, number>>, pick: (state: string) => boolean) =>
   Object.entries(counts ?? {}).reduce((n, [state, c]) => n + (pick(state) ? (c ?? 0) : 0), 0);
 
@@ -39,7 +35,7 @@ export function tally(counts: Partial<Record<AccountState, number>>): {
   pending: number;
 } {
   return {
-    done: sum(counts, (s) => isOutcome(s)),
+    done: sum(counts, (s) => kindOf(s) !== undefined),
     ok: sum(counts, (s) => kindOf(s) === 'ok'),
     failed: sum(counts, (s) => kindOf(s) === 'failed'),
     skipped: sum(counts, (s) => kindOf(s) === 'neutral'),
@@ -106,7 +102,7 @@ export function formatCampaignHeader(s: CampaignStatus, now = new Date()): strin
   const counts = STATE_ORDER.filter((st) => (s.counts?.[st] ?? 0) > 0).map((st) => `${st} ${s.counts[st]}`);
   const eta = s.etaSeconds != null && !TERMINAL_PHASES.includes(s.phase) ? `  eta ${formatDuration(s.etaSeconds)}` : '';
   return [
-    `campaign ${s.campaignId} — ${s.operation}${s.targetVersion ? ` to ${s.targetVersion}` : ''}${s.plan ? ' (plan: preview only, nothing changes)' : ''}, started ${utc(s.startedAt)}${elapsed}${s.run > 1 ? `, run ${s.run}` : ''}`,
+    `campaign ${s.campaignId} — ${s.operation}${s.target ? ` to ${s.target}` : ''}${s.plan ? ' (plan: preview only, nothing changes)' : ''}, started ${utc(s.startedAt)}${elapsed}${s.run > 1 ? `, run ${s.run}` : ''}`,
     `  phase     ${s.phase}${s.phaseReason ? ` — ${s.phaseReason}` : ''}`,
     ...(s.currentWave
       ? [`  wave      ${s.currentWave}${waveIndex >= 0 ? ` (${waveIndex + 1} of ${s.waves.length})` : ''}`]

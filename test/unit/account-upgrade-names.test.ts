@@ -8,7 +8,7 @@ import {
   upgradeChangeSetName,
 } from '../../workflows/upgrade/change-set-names';
 import { changeKind, reviewChangeSet } from '../../workflows/upgrade/change-set-review';
-import { STATEFUL_RESOURCE_TYPES } from '../../workflows/operation/account-operation';
+import { STATEFUL_RESOURCE_TYPES } from '../../workflows/upgrade/upgrade-params';
 
 describe('upgrade change-set names', () => {
   it('are deterministic, readable and valid CloudFormation names', () => {

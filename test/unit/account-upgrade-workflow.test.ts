@@ -5,11 +5,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { ChangeSetState, StackSnapshot } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
-import type {
-  AccountOperationInput,
-  AccountOperationResult,
-  UpgradeParams,
-} from '../../workflows/operation/account-operation';
+import type { AccountOperationInput, AccountOperationResult } from '../../workflows/operation/account-operation';
+import type { UpgradeParams } from '../../workflows/upgrade/upgrade-params';
 import { timeSkippingEnv } from '../support/time-skipping';
 
 // The real accountUpgrade on Temporal's time-skipping test server, against an in-memory stand-in of

@@ -1,22 +1,8 @@
 import { z } from 'zod';
-import { RingSchema, SemverSchema } from '../../fleet/fleet-schema';
+import { RingSchema } from '../../fleet/fleet-schema';
 import { AccountSelectorSchema } from '../../fleet/select-accounts';
-import { OPERATIONS, STATEFUL_RESOURCE_TYPES } from '../operation/account-operation';
-
-const UpgradeParamsSchema = z.strictObject({
-  targetVersion: SemverSchema,
-  statefulResourceTypes: z
-    .array(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'expected a CloudFormation type like AWS::S3::Bucket'),
-    )
-    .default(STATEFUL_RESOURCE_TYPES),
-  onStatefulChange: z.enum(['approve', 'skip']).default('skip'),
-  healthBakeSeconds: z.number().int().min(0).max(86_400).default(300),
-  healthPollSeconds: z.number().int().min(1).max(3600).default(30),
-  busyStackWaitSeconds: z.number().int().min(0).max(86_400).default(1800),
-});
+import type { AnyOperation, OperationRegistry } from '../operation/operation-registry';
+import { operations, type BuiltInOperation } from '../operations';
 
 const FailureBudgetSchema = z
   .strictObject({
@@ -32,51 +18,81 @@ const FailureBudgetSchema = z
 /** Compact state carried across continue-as-new (set by the engine only). */
 const CarrySchema = z.object({}).passthrough();
 
-export const FleetCampaignInputSchema = z
-  .strictObject({
-    /** Campaign id (defaults to the workflow id); child workflows are `${campaignId}/${accountId}`. */
-    campaignId: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
-        'expected letters, digits, . _ : - (max 100), starting with a letter or digit',
-      )
-      .optional(),
-    operation: z.enum(OPERATIONS),
-    /** Path of the fleet file, as the workers see it. */
-    fleetFile: z.string().min(1),
-    select: AccountSelectorSchema.optional(),
-    upgrade: UpgradeParamsSchema.optional(),
-    /** Plan mode: preview every account (change sets created, described, deleted), change nothing. */
-    plan: z.boolean().default(false),
-    maxInFlight: z.number().int().min(1).max(500).default(20),
-    /** Largest wave, overall or per ring; rings run canary → early → general → late. */
-    maxWaveSize: z.union([z.number().int().min(1), z.partialRecord(RingSchema, z.number().int().min(1))]).optional(),
-    failureBudget: FailureBudgetSchema,
-    /** Wait between waves (seconds). */
-    waveBakeSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(7 * 86_400)
-      .default(0),
-    /** Rings whose first wave waits for an `approve` (e.g. ["early", "general"]); "all" = before every wave. */
-    approvalBefore: z.union([z.literal('all'), z.array(RingSchema)]).default([]),
-    /** Start accounts only inside their maintenance window (from the fleet file). */
-    respectMaintenanceWindows: z.boolean().default(true),
-    /** Accounts started per workflow run before continue-as-new (bounds history). */
-    accountsPerRun: z.number().int().min(1).max(1000).default(400),
-    carry: CarrySchema.optional(),
-  })
-  .superRefine((v, ctx) => {
-    if (v.operation === 'upgrade' && !v.upgrade) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['upgrade'],
-        message: 'operation "upgrade" needs upgrade: { targetVersion: "x.y.z" }',
-      });
-    }
-  });
+/** The fields of every campaign, whatever the operation. */
+const CampaignFields = {
+  /** Campaign id (defaults to the workflow id); child workflows are `${campaignId}/${accountId}`. */
+  campaignId: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
+      'expected letters, digits, . _ : - (max 100), starting with a letter or digit',
+    )
+    .optional(),
+  /** Path of the fleet file, as the workers see it. */
+  fleetFile: z.string().min(1),
+  select: AccountSelectorSchema.optional(),
+  /** Plan mode: preview every account (e.g. change sets created, described, deleted), change nothing. */
+  plan: z.boolean().default(false),
+  maxInFlight: z.number().int().min(1).max(500).default(20),
+  /** Largest wave, overall or per ring; rings run canary → early → general → late. */
+  maxWaveSize: z.union([z.number().int().min(1), z.partialRecord(RingSchema, z.number().int().min(1))]).optional(),
+  failureBudget: FailureBudgetSchema,
+  /** Wait between waves (seconds). */
+  waveBakeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(0),
+  /** Rings whose first wave waits for an `approve` (e.g. ["early", "general"]); "all" = before every wave. */
+  approvalBefore: z.union([z.literal('all'), z.array(RingSchema)]).default([]),
+  /** Start accounts only inside their maintenance window (from the fleet file). */
+  respectMaintenanceWindows: z.boolean().default(true),
+  /** Accounts started per workflow run before continue-as-new (bounds history). */
+  accountsPerRun: z.number().int().min(1).max(1000).default(400),
+  carry: CarrySchema.optional(),
+};
+/** The common fields alone (the types below derive from it). */
+export const CampaignCommonSchema = z.strictObject({ ...CampaignFields, operation: z.string() });
 
-export type FleetCampaignInput = z.input<typeof FleetCampaignInputSchema>;
-export type FleetCampaignOptions = z.output<typeof FleetCampaignInputSchema>;
+/**
+ * The campaign input schema for the registered operations: the common fields, `operation` (one of
+ * the registered names) and one optional parameters field per operation, of which the chosen
+ * operation's is required and every other one refused.
+ */
+export function campaignInputSchema(registry: OperationRegistry = operations) {
+  const ops = registry.all();
+  const paramsFields = Object.fromEntries(ops.map((op) => [op.paramsField, op.params.optional()]));
+  return z
+    .strictObject({ ...CampaignFields, operation: z.enum(registry.names()), ...paramsFields })
+    .superRefine((v, ctx) => {
+      const input = v as Record<string, unknown>;
+      for (const op of ops) {
+        const given = input[op.paramsField] !== undefined;
+        if (op.name === v.operation && !given) {
+          ctx.addIssue({ code: 'custom', path: [op.paramsField], message: needsMessage(op) });
+        } else if (op.name !== v.operation && given) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [op.paramsField],
+            message: `applies to operation "${op.name}" only, not "${v.operation}"`,
+          });
+        }
+      }
+    });
+}
+
+function needsMessage(op: AnyOperation): string {
+  const required = op.cliFlags.filter((f) => f.required).map((f) => `${f.param}: …`);
+  return `operation "${op.name}" needs ${op.paramsField}: { ${required.join(', ') || '…'} }`;
+}
+
+/** The schema for the built-in operations (the CLI and tests use it; the engine builds it from its registry). */
+export const FleetCampaignInputSchema = campaignInputSchema();
+
+/** Each built-in operation's parameters field, e.g. `upgrade?: { targetVersion, … }`. */
+type OperationParams<Dir extends 'in' | 'out'> = {
+  [O in BuiltInOperation as O['paramsField']]?: Dir extends 'in' ? z.input<O['params']> : z.output<O['params']>;
+};
+export type FleetCampaignInput = z.input<typeof CampaignCommonSchema> & OperationParams<'in'>;
+export type FleetCampaignOptions = z.output<typeof CampaignCommonSchema> & OperationParams<'out'>;

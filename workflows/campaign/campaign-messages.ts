@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountOutcome, Operation } from '../operation/account-operation';
+import type { AccountOutcome } from '../operation/account-operation';
 
 /**
  * Operator control of a running fleetCampaign. Each action is an **update** (validated: a wrong
@@ -71,9 +71,10 @@ export type AccountProblem = {
 
 export type CampaignStatus = {
   campaignId: string;
-  operation: Operation;
-  /** Upgrade campaigns: the pipeline version accounts move to. */
-  targetVersion?: string;
+  /** A registered operation's name (upgrade, …). */
+  operation: string;
+  /** What the accounts move to, as the operation states it (an upgrade: the target version). */
+  target?: string;
   plan: boolean;
   phase: CampaignPhase;
   /** Why the campaign is paused/cancelled (operator reason or "failure budget of wave X used up"). */

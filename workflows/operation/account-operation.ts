@@ -1,57 +1,50 @@
 /**
- * The contract between the campaign engine and its per-account child workflows (one per operation:
- * accountUpgrade today; accountSecretRotation and accountAmiRollout later). Pure types and
- * constants: imported by workflows, activities' callers and the CLI alike.
+ * The contract between the campaign engine and its per-account child workflows (one per registered
+ * operation). Pure types, schemas and constants: imported by workflows, the worker and the CLI alike.
+ * Nothing here names an operation: each operation's parameters live in its own folder.
  */
+import { z } from 'zod';
+import { AccountIdSchema } from '../../fleet/fleet-schema';
 
-export const OPERATIONS = ['upgrade'] as const;
-export type Operation = (typeof OPERATIONS)[number];
-
-/** The child workflow type that carries out each operation for one account. */
-export const CHILD_WORKFLOW_OF: Record<Operation, string> = { upgrade: 'accountUpgrade' };
-
-/** Parameters of an upgrade campaign (validated by the engine's input schema). */
-export type UpgradeParams = {
-  /** Pipeline version to move every selected account's stack to (semver). */
-  targetVersion: string;
-  /** CloudFormation types whose replacement or removal needs approval (default STATEFUL_RESOURCE_TYPES). */
-  statefulResourceTypes: string[];
-  /** What to do when a change set would replace/remove a stateful resource: wait for an approve, or skip the account. */
-  onStatefulChange: 'approve' | 'skip';
-  /** Health gate: how long to watch the pipeline's alarms after an update, and how often. */
-  healthBakeSeconds: number;
-  healthPollSeconds: number;
-  /** How long to wait for a stack busy with someone else's update before quarantining the account. */
-  busyStackWaitSeconds: number;
-};
-
-export const STATEFUL_RESOURCE_TYPES = [
-  'AWS::RDS::DBInstance',
-  'AWS::RDS::DBCluster',
-  'AWS::DynamoDB::Table',
-  'AWS::S3::Bucket',
-  'AWS::Kinesis::Stream',
-  'AWS::EFS::FileSystem',
-];
-
-/** Input of every per-account child workflow. */
-export type AccountOperationInput = {
-  campaignId: string;
-  operation: Operation;
-  fleetFile: string;
-  accountId: string;
+/** The fields every per-account child gets, whatever the operation. */
+export const AccountOperationBaseSchema = z.strictObject({
+  campaignId: z.string().min(1).max(200),
+  /** Path of the fleet file, as the workers see it (inside the workers' fleet locations). */
+  fleetFile: z.string().min(1),
+  accountId: AccountIdSchema,
   /** Wave name (e.g. canary-1), for search attributes and reports. */
-  wave: string;
+  wave: z.string().default(''),
   /** Plan mode: preview only, change nothing. */
-  plan: boolean;
+  plan: z.boolean().default(false),
   /** Attempt number: 1, then 2… when an operator retries the account. */
-  attempt: number;
-  upgrade?: UpgradeParams;
+  attempt: z.number().int().min(1).default(1),
+});
+
+/**
+ * A child's input schema: the base fields, `operation` and the operation's parameters under its
+ * parameters field (e.g. `upgrade: {...}`), exactly as the campaign input carries them.
+ */
+export function accountOperationInputSchema<N extends string, F extends string, P extends z.ZodType>(
+  name: N,
+  paramsField: F,
+  params: P,
+) {
+  return AccountOperationBaseSchema.extend({ operation: z.literal(name) }).extend({ [paramsField]: params } as {
+    [K in F]: P;
+  });
+}
+
+/** Input of every per-account child workflow (the parameters field depends on the operation). */
+export type AccountOperationInput = z.output<typeof AccountOperationBaseSchema> & {
+  operation: string;
+  [paramsField: string]: unknown;
 };
 
-/** How an account ended. `failed` outcomes count against the wave's failure budget. */
-export const ACCOUNT_OUTCOMES = {
-  upgraded: 'ok',
+/**
+ * How an account ended, for every operation. `failed` outcomes count against the wave's failure
+ * budget. Each operation adds one outcome of its own for "did its work" (e.g. `upgraded`), which counts as ok.
+ */
+export const COMMON_OUTCOMES = {
   'already-current': 'ok',
   planned: 'ok',
   skipped: 'neutral',
@@ -59,7 +52,17 @@ export const ACCOUNT_OUTCOMES = {
   quarantined: 'failed',
   failed: 'failed',
 } as const;
-export type AccountOutcome = keyof typeof ACCOUNT_OUTCOMES;
+export type CommonOutcome = keyof typeof COMMON_OUTCOMES;
+/** A common outcome, or an operation's own "done" outcome (any other string). */
+export type AccountOutcome = CommonOutcome | (string & {});
+export type OutcomeKind = 'ok' | 'neutral' | 'failed';
+
+/** ok / neutral / failed for an outcome; an operation's own done outcome is ok. */
+export function outcomeKind(outcome: AccountOutcome): OutcomeKind {
+  return Object.prototype.hasOwnProperty.call(COMMON_OUTCOMES, outcome)
+    ? COMMON_OUTCOMES[outcome as CommonOutcome]
+    : 'ok';
+}
 
 /** What a plan-mode run found for one region. */
 export type RegionPlan = {

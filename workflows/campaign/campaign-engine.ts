@@ -1,0 +1,319 @@
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  executeChild,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CampaignActivities } from '../../activities/campaign/campaign-activities';
+import { isInMaintenanceWindow, nextMaintenanceWindowStart } from '../../fleet/maintenance-window';
+import type { AccountOperationInput } from '../operation/account-operation';
+import type { AnyOperation } from '../operation/operation-registry';
+import { LOCAL_CALL_RETRY } from '../retry-policies';
+import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
+import { effectiveWindow, failureBudgetFor } from './campaign-budget';
+import type { FleetCampaignInput, FleetCampaignOptions } from './campaign-input';
+import type { CampaignPhase, CampaignStatus } from './campaign-messages';
+import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
+import { buildStatus, type CampaignReport } from './campaign-status';
+
+const { planCampaign } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: LOCAL_CALL_RETRY,
+});
+
+type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
+
+/**
+ * The campaign engine: runs the operation's per-account child workflow over the selected accounts,
+ * wave by wave (canary → early → general → late), in a sliding window of at most `maxInFlight`,
+ * within a failure budget per wave, with approval gates, bake time between waves and maintenance
+ * windows. History stays bounded: after `accountsPerRun` accounts the run drains and continues as new
+ * with compact state. Operators act on it through CampaignControls; `status()` answers the query.
+ */
+export class CampaignEngine {
+  readonly st: CampaignState;
+  /** wave index of every account */
+  readonly waveOf = new Map<string, number>();
+  readonly inFlight = new Set<string>();
+  private dirty = false;
+  private startedThisRun = 0;
+
+  constructor(
+    readonly input: FleetCampaignOptions,
+    private readonly rawInput: FleetCampaignInput,
+    private readonly op: AnyOperation,
+  ) {
+    this.st = (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? workflowInfo().workflowId);
+  }
+
+  /** Wakes the run loop after a control action or an account finishing. */
+  touch(): void {
+    this.dirty = true;
+  }
+
+  waveFailures(w: number): number {
+    return this.st.waves[w].accountIds.filter((id) => isFailure(this.st.accounts[id]?.s)).length;
+  }
+
+  /** The window now: maxInFlight, shrunk so that it never exceeds the failures the wave still allows. */
+  window(): number {
+    const w = this.st.waves[this.st.waveIndex];
+    return w ? effectiveWindow(this.input.maxInFlight, w.budget, this.waveFailures(this.st.waveIndex) - w.forgiven) : 0;
+  }
+
+  status(): CampaignStatus {
+    const params = (this.input as Record<string, unknown>)[this.op.paramsField];
+    return buildStatus(this.st, this.input, this.op.target(params), this.inFlight.size, this.window());
+  }
+
+  setPhase(phase: CampaignPhase, reason?: string): void {
+    if (this.st.phase === phase && this.st.phaseReason === reason) return;
+    const changed = this.st.phase !== phase;
+    this.st.phase = phase;
+    this.st.phaseReason = reason;
+    if (changed) upsertSearchAttributes([{ key: FLEET_STATE, value: phase }]);
+  }
+
+  closed(): boolean {
+    return CLOSED_PHASES.includes(this.st.phase);
+  }
+
+  async run(): Promise<CampaignReport> {
+    const { st, input } = this;
+    if (!input.carry) await this.plan();
+    st.waves.forEach((w, i) => w.accountIds.forEach((id) => this.waveOf.set(id, i)));
+    const outcome = await this.runWaves();
+    if (outcome === 'continue-as-new') {
+      await condition(allHandlersFinished);
+      return continueAsNew<(i: FleetCampaignInput) => Promise<CampaignReport>>({
+        ...this.rawInput,
+        campaignId: st.campaignId,
+        carry: { ...st, run: st.run + 1 },
+      });
+    }
+    await condition(allHandlersFinished);
+    this.setPhase(
+      outcome === 'cancelled' ? 'cancelled' : 'completed',
+      outcome === 'cancelled' ? st.phaseReason : undefined,
+    );
+    const report: CampaignReport = this.status();
+    if (input.plan) {
+      report.planReport = Object.entries(st.accounts)
+        .filter(([, r]) => r.p)
+        .map(([accountId, r]) => ({ accountId, regions: r.p! }));
+    }
+    return report;
+  }
+
+  /** Resolves the selection into waves (an activity: it reads the fleet file) and records it in the state. */
+  private async plan(): Promise<void> {
+    const { st, input } = this;
+    upsertSearchAttributes([
+      { key: FLEET_CAMPAIGN_ID, value: st.campaignId },
+      { key: FLEET_OPERATION, value: input.operation },
+      { key: FLEET_STATE, value: 'planning' },
+    ]);
+    const plan = await planCampaign({
+      fleetFile: input.fleetFile,
+      select: input.select,
+      maxWaveSize: input.maxWaveSize,
+    });
+    st.waves = plan.waves.map((w) => ({
+      ...w,
+      budget: failureBudgetFor(w.accountIds.length, input.failureBudget),
+      forgiven: 0,
+    }));
+    st.windows = plan.windows;
+    st.notSelected = plan.notSelected;
+  }
+
+  /** Every wave in turn: approval gate, the wave itself, then bake. */
+  private async runWaves(): Promise<RunOutcome> {
+    const { st, input } = this;
+    while (st.waveIndex < st.waves.length) {
+      const wave = st.waves[st.waveIndex];
+      if (st.waveState === 'pending') {
+        upsertSearchAttributes([{ key: FLEET_WAVE, value: wave.name }]);
+        if (this.needsApproval(st.waveIndex)) {
+          st.waveState = 'awaiting-approval';
+          const size = wave.accountIds.length;
+          this.setPhase('awaiting-approval', `wave ${wave.name} (${wave.ring}, ${size} accounts) waits for approve`);
+          await condition(() => st.approvedWaves.includes(wave.name) || st.cancelRequested);
+        }
+        if (st.cancelRequested) return 'cancelled';
+        st.waveState = 'running';
+        if (!st.paused) this.setPhase('running');
+      }
+      if (st.waveState === 'running') {
+        const outcome = await this.runWave();
+        if (outcome !== 'done') return outcome;
+        const last = st.waveIndex === st.waves.length - 1;
+        st.waveState = !last && input.waveBakeSeconds > 0 ? 'baking' : 'done';
+        st.bakeUntil = Date.now() + input.waveBakeSeconds * 1000;
+      }
+      if (st.waveState === 'baking') {
+        this.setPhase('baking', `after wave ${wave.name}, until ${new Date(st.bakeUntil ?? Date.now()).toISOString()}`);
+        await condition(() => st.cancelRequested, Math.max(1, (st.bakeUntil ?? 0) - Date.now()));
+        if (st.cancelRequested) return 'cancelled';
+      }
+      st.waveIndex++;
+      st.waveState = 'pending';
+      st.cursor = 0;
+      st.deferred = [];
+    }
+    return 'done';
+  }
+
+  private needsApproval(w: number): boolean {
+    const { approvalBefore } = this.input;
+    if (approvalBefore === 'all') return true;
+    const wave = this.st.waves[w];
+    const firstOfRing = w === 0 || this.st.waves[w - 1].ring !== wave.ring;
+    return firstOfRing && approvalBefore.includes(wave.ring as (typeof approvalBefore)[number]);
+  }
+
+  private needContinueAsNew(): boolean {
+    return this.startedThisRun >= this.input.accountsPerRun || workflowInfo().continueAsNewSuggested;
+  }
+
+  /** Runs the current wave until it is done, the campaign is cancelled, or it is time to continue as new. */
+  private async runWave(): Promise<RunOutcome> {
+    const { st } = this;
+    const wave = st.waves[st.waveIndex];
+    for (;;) {
+      if (st.cancelRequested) {
+        if (this.inFlight.size === 0) return 'cancelled';
+      } else if (!st.paused && !this.needContinueAsNew()) {
+        while (this.inFlight.size < this.window() && !this.needContinueAsNew()) {
+          const id = this.nextAccount();
+          if (!id) break;
+          void this.runAccount(id);
+        }
+      }
+      const waveIdle = this.inFlight.size === 0 && st.retryQueue.length === 0;
+      if (waveIdle && !st.paused && !st.cancelRequested) {
+        const allLookedAt = st.cursor >= wave.accountIds.length;
+        if (allLookedAt && st.deferred.length === 0) return 'done';
+        if (this.needContinueAsNew()) return 'continue-as-new';
+        if (st.deferred.length > 0 && allLookedAt) {
+          this.setPhase('waiting-for-window', `${st.deferred.length} account(s) wait for their maintenance window`);
+          this.dirty = false;
+          await condition(() => this.dirty, this.msUntilAWindowOpens());
+          if (st.phase === 'waiting-for-window') this.setPhase('running');
+          continue;
+        }
+      }
+      if (waveIdle && this.needContinueAsNew() && !st.cancelRequested) return 'continue-as-new';
+      this.dirty = false;
+      await condition(() => this.dirty);
+    }
+  }
+
+  /** The next account of the current wave to start: retries first, then accounts inside their maintenance window. */
+  private nextAccount(): string | undefined {
+    const { st } = this;
+    const retry = st.retryQueue.shift();
+    if (retry) return retry;
+    const now = new Date(Date.now());
+    const inWindow = (id: string) =>
+      !this.input.respectMaintenanceWindows || isInMaintenanceWindow(st.windows[id], now);
+    const ready = st.deferred.findIndex(inWindow);
+    if (ready >= 0) return st.deferred.splice(ready, 1)[0];
+    const ids = st.waves[st.waveIndex].accountIds;
+    while (st.cursor < ids.length) {
+      const id = ids[st.cursor++];
+      if (st.accounts[id]) continue; // skipped by an operator before it started
+      if (inWindow(id)) return id;
+      st.deferred.push(id);
+    }
+    return undefined;
+  }
+
+  private msUntilAWindowOpens(): number {
+    const now = new Date(Date.now());
+    const starts = this.st.deferred.map(
+      (id) => nextMaintenanceWindowStart(this.st.windows[id], now).getTime() - now.getTime(),
+    );
+    return Math.max(1000, Math.min(...starts));
+  }
+
+  /** Runs one attempt of the operation's child workflow for the account and records how it ended. */
+  private async runAccount(accountId: string): Promise<void> {
+    const { st, input, op } = this;
+    const rec = st.accounts[accountId] ?? { s: 'pending', a: 0 };
+    rec.a += 1;
+    rec.s = 'running';
+    delete rec.r;
+    st.accounts[accountId] = rec;
+    this.inFlight.add(accountId);
+    this.startedThisRun++;
+    const wave = st.waves[this.waveOf.get(accountId) ?? st.waveIndex];
+    const started = Date.now();
+    const childInput: AccountOperationInput = {
+      campaignId: st.campaignId,
+      operation: input.operation,
+      fleetFile: input.fleetFile,
+      accountId,
+      wave: wave.name,
+      plan: input.plan,
+      attempt: rec.a,
+      [op.paramsField]: (input as Record<string, unknown>)[op.paramsField],
+    };
+    try {
+      const result = await executeChild(op.childWorkflow, {
+        workflowId: childId(st.campaignId, accountId, rec.a),
+        args: [childInput],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: FLEET_CAMPAIGN_ID, value: st.campaignId },
+          { key: FLEET_OPERATION, value: input.operation },
+          { key: FLEET_ACCOUNT_ID, value: accountId },
+          { key: FLEET_WAVE, value: wave.name },
+          { key: FLEET_STATE, value: 'running' },
+        ],
+      });
+      rec.s = result.outcome;
+      if (result.reason) rec.r = result.reason;
+      if (result.errorType) rec.e = result.errorType;
+      if (result.runbook) rec.rb = result.runbook;
+      if (input.plan) rec.p = result.regions;
+    } catch (err) {
+      rec.s = 'failed';
+      const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+      rec.r = (cause as Error)?.message ?? String(cause);
+      rec.e = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : (cause as Error)?.name;
+    } finally {
+      this.inFlight.delete(accountId);
+      st.awaitingApproval = st.awaitingApproval.filter((id) => id !== accountId);
+      st.durations.totalMs += Date.now() - started;
+      st.durations.count++;
+      this.checkBudget(this.waveOf.get(accountId) ?? st.waveIndex);
+      this.touch();
+    }
+  }
+
+  /** Pauses (or cancels) the campaign once a wave's failures reach its budget. */
+  private checkBudget(w: number): void {
+    const { st } = this;
+    const wave = st.waves[w];
+    if (!wave || st.cancelRequested) return;
+    const counted = this.waveFailures(w) - wave.forgiven;
+    if (counted < wave.budget) return;
+    const reason = `failure budget of wave ${wave.name} used up (${counted} of ${wave.budget} failed)`;
+    if (this.input.failureBudget.onExceeded === 'cancel') {
+      st.cancelRequested = true;
+      this.setPhase('cancelling', reason);
+    } else if (!st.paused) {
+      st.paused = true;
+      this.setPhase('paused', reason);
+    }
+  }
+}

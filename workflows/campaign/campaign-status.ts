@@ -1,0 +1,64 @@
+import type { RegionResult } from '../operation/account-operation';
+import { estimateSecondsLeft } from './campaign-budget';
+import type { FleetCampaignOptions } from './campaign-input';
+import type { AccountProblem, AccountState, CampaignStatus, WaveStatus } from './campaign-messages';
+import { isFailure, type CampaignState } from './campaign-state';
+
+export type CampaignReport = CampaignStatus & {
+  /** Plan mode: what would change, per account and region. */
+  planReport?: Array<{ accountId: string; regions: RegionResult[] }>;
+};
+
+/** What the `status` query and every update return: counts, waves, problems and an ETA. */
+export function buildStatus(
+  st: CampaignState,
+  input: FleetCampaignOptions,
+  target: string | undefined,
+  inFlight: number,
+  window: number,
+): CampaignStatus {
+  const counts: Partial<Record<AccountState, number>> = {};
+  const problems: AccountProblem[] = [];
+  const waves: WaveStatus[] = st.waves.map((w, index) => {
+    const wc: Partial<Record<AccountState, number>> = {};
+    let failures = 0;
+    for (const id of w.accountIds) {
+      const rec = st.accounts[id];
+      const s: AccountState = rec?.s ?? 'pending';
+      wc[s] = (wc[s] ?? 0) + 1;
+      counts[s] = (counts[s] ?? 0) + 1;
+      if (isFailure(s)) failures++;
+      if (rec && (isFailure(s) || s === 'skipped'))
+        problems.push({ accountId: id, wave: w.name, state: s, reason: rec.r ?? s, errorType: rec.e, runbook: rec.rb });
+    }
+    const state: WaveStatus['state'] = index < st.waveIndex ? 'done' : index > st.waveIndex ? 'pending' : st.waveState;
+    const size = w.accountIds.length;
+    return { index, name: w.name, ring: w.ring, size, counts: wc, failures, failureBudget: w.budget, state };
+  });
+  const total = st.waves.reduce((n, w) => n + w.accountIds.length, 0);
+  const remaining = (counts.pending ?? 0) + (counts.running ?? 0);
+  const avg = st.durations.count ? st.durations.totalMs / st.durations.count / 1000 : null;
+  const bakesLeft =
+    Math.max(0, st.waves.length - 1 - st.waveIndex) * input.waveBakeSeconds +
+    (st.waveState === 'baking' ? Math.max(0, ((st.bakeUntil ?? 0) - Date.now()) / 1000) : 0);
+  return {
+    campaignId: st.campaignId,
+    operation: input.operation,
+    target,
+    plan: input.plan,
+    phase: st.phase,
+    phaseReason: st.phaseReason,
+    currentWave: st.waves[st.waveIndex]?.name,
+    total,
+    counts,
+    inFlight,
+    window,
+    waves,
+    problems,
+    notSelected: st.notSelected,
+    awaitingApproval: st.awaitingApproval,
+    startedAt: st.startedAt,
+    etaSeconds: remaining === 0 ? 0 : estimateSecondsLeft(remaining, Math.max(1, window), avg, bakesLeft),
+    run: st.run,
+  };
+}

@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import type { AccountOperationInput, AccountOperationResult } from './account-operation';
+
+/** A `campaign start` flag of an operation: its value becomes `params[param]`. */
+export type OperationFlag = {
+  /** commander syntax: `--version <semver>` */
+  flag: string;
+  description: string;
+  /** the field of the operation's parameters it sets */
+  param: string;
+  /** how the typed text becomes a value: as typed, seconds (300, 90s, 15m, 2h, 1d), or a whole number */
+  kind: 'text' | 'seconds' | 'number';
+  /** the operation cannot run without it (the first required flag also names the default campaign id) */
+  required?: boolean;
+};
+
+/**
+ * Everything the engine, the worker and the CLI need to know about one fleet operation. Declared once
+ * in the operation's folder (`workflows/<operation>/<operation>-operation.ts`) and registered in
+ * `workflows/operations.ts`; its activities are registered in `worker/operation-activities.ts`.
+ */
+export type OperationDefinition<
+  Name extends string = string,
+  Field extends string = string,
+  Params extends z.ZodType = z.ZodType,
+> = {
+  /** `operation` in campaign input, the FleetOperation search attribute, `--operation` */
+  name: Name;
+  /** the field of the campaign input (and of the child's input) that holds the parameters */
+  paramsField: Field;
+  /** the one definition of the parameters: campaign input, child input and CLI types derive from it */
+  params: Params;
+  /** the child workflow run once per account (typed reference; its name is the workflow type) */
+  childWorkflow: (input: AccountOperationInput) => Promise<AccountOperationResult>;
+  /** the outcome of an account where the operation did its work (counts as ok), e.g. `upgraded` */
+  doneOutcome: string;
+  /** what the accounts move to, for status headers (e.g. the target version) */
+  target: (params: z.output<Params>) => string | undefined;
+  /** `campaign start` flags for the parameters */
+  cliFlags: OperationFlag[];
+  /** runbook (docs/runbooks/…) per error type that quarantines an account */
+  runbooks: Partial<Record<string, string>>;
+};
+
+/** Keeps the literal types of a definition (name, parameters field, parameters schema). */
+export function defineOperation<N extends string, F extends string, P extends z.ZodType>(
+  def: OperationDefinition<N, F, P>,
+): OperationDefinition<N, F, P> {
+  return def;
+}

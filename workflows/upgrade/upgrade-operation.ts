@@ -1,0 +1,43 @@
+import { defineOperation } from '../operation/operation-definition';
+import { accountUpgrade } from './account-upgrade';
+import { UPGRADE_OPERATION, UPGRADE_PARAMS_FIELD, UpgradeParamsSchema } from './upgrade-params';
+import { UPGRADE_RUNBOOKS } from './upgrade-runbooks';
+
+/** Upgrade campaigns: every selected account's pipeline stack moves to `upgrade.targetVersion`. */
+export const upgradeOperation = defineOperation({
+  name: UPGRADE_OPERATION,
+  paramsField: UPGRADE_PARAMS_FIELD,
+  params: UpgradeParamsSchema,
+  childWorkflow: accountUpgrade,
+  doneOutcome: 'upgraded',
+  target: (p) => p.targetVersion,
+  cliFlags: [
+    {
+      flag: '--version <semver>',
+      param: 'targetVersion',
+      kind: 'text',
+      required: true,
+      description: 'upgrade: the pipeline version to move every stack to (semver)',
+    },
+    {
+      flag: '--stateful <approve|skip>',
+      param: 'onStatefulChange',
+      kind: 'text',
+      description:
+        'upgrade: when a change would replace/remove a stateful resource: wait for approval or skip the account (default skip)',
+    },
+    {
+      flag: '--health-bake <seconds>',
+      param: 'healthBakeSeconds',
+      kind: 'seconds',
+      description: "upgrade: how long to watch the pipeline's alarms after an update (default 300)",
+    },
+    {
+      flag: '--busy-stack-wait <seconds>',
+      param: 'busyStackWaitSeconds',
+      kind: 'seconds',
+      description: "upgrade: how long to wait for a stack busy with someone else's update (default 1800)",
+    },
+  ],
+  runbooks: UPGRADE_RUNBOOKS,
+});
