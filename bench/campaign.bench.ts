@@ -23,8 +23,9 @@ import type { FleetAccount } from '../fleet/fleet-schema';
 import { stackUp } from '../stack/local-stack';
 import { loadStackConfig } from '../stack/stack-config';
 import { createFleetActivities } from '../worker/fleet-activities';
+import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
 import { loadWorkerConfig } from '../worker/worker-config';
-import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
+import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   try {
     const workflowId = `bench-campaign-${n}-${Date.now()}`;
     const startedAt = Date.now();
-    const report: CampaignReport = await client.workflow.execute('fleetCampaign', {
+    const report: CampaignReport = await client.workflow.execute(fleetCampaign, {
       taskQueue: 'bench',
       workflowId,
       args: [
@@ -133,7 +134,8 @@ async function runPlainScript(o: {
   stamp: string;
   plainVersion: string;
 }): Promise<number> {
-  const { activities: a, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
+  const { shared, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
+  const a = createUpgradeActivities(shared);
   const plainStarted = Date.now();
   await mapPool(o.accounts, o.maxInFlight, async (account) => {
     for (const region of account.regions) {
@@ -147,7 +149,7 @@ async function runPlainScript(o: {
         clientToken: `plain-create-${o.stamp}-${account.id}-${region}`,
         targetVersion: o.plainVersion,
       });
-      await a.describeChangeSet({ ...t, changeSetName });
+      await a.waitForChangeSet({ ...t, changeSetName });
       await a.executeChangeSet({
         ...t,
         changeSetName,

@@ -12,7 +12,7 @@ import { stackUp } from '../stack/local-stack';
 import { loadStackConfig } from '../stack/stack-config';
 import { createFleetWorker } from '../worker/run-worker';
 import { loadWorkerConfig } from '../worker/worker-config';
-import type { FleetInventoryReport } from '../workflows/fleet-inventory';
+import { fleetInventory, type FleetInventoryReport } from '../workflows/fleet-inventory';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 1000);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   try {
     const workflowId = `bench-inventory-${n}-${Date.now()}`;
     const started = Date.now();
-    const report: FleetInventoryReport = await client.workflow.execute('fleetInventory', {
+    const report: FleetInventoryReport = await client.workflow.execute(fleetInventory, {
       taskQueue: process.env.FLEETOPS_TASK_QUEUE ?? 'fleetops',
       workflowId,
       args: [{ fleetFile: seed.file, maxInFlight }],

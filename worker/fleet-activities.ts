@@ -1,23 +1,32 @@
 import type { Logger } from 'pino';
 import { AccountCredentials } from '../activities/aws/account-credentials';
 import { AwsClients } from '../activities/aws/aws-clients';
+import { RateLimits } from '../activities/aws/rate-limiter';
+import { createVaultReader, ExternalIdCache } from '../activities/aws/vault-secrets';
 import { createCampaignActivities } from '../activities/campaign/campaign-activities';
 import { createInventoryActivities } from '../activities/inventory/inventory-activities';
-import { RateLimits } from '../activities/aws/rate-limiter';
-import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
-import { createVaultReader, ExternalIdCache } from '../activities/aws/vault-secrets';
+import { operations } from '../workflows/operations';
+import { operationActivities } from './operation-activities';
 import type { WorkerConfig } from './worker-config';
 
-/** Wires every activity with its dependencies (one set per worker process). */
+/** Wires every activity with its dependencies (one set per worker process): inventory, engine, each operation. */
 export function createFleetActivities(config: WorkerConfig, _logger: Logger) {
   const clients = new AwsClients({ endpoint: config.awsEndpoint, homeRegion: config.awsRegion });
   const limits = new RateLimits(config.rateBudgets);
   const externalIds = new ExternalIdCache(createVaultReader(config.vault));
   const credentials = new AccountCredentials({ sts: clients.sts(), stsRegion: config.awsRegion, externalIds, limits });
-  const activities = {
-    ...createInventoryActivities({ clients, credentials, limits }),
+  const shared = { clients, credentials, limits };
+  const activities: Record<string, (...args: never[]) => Promise<unknown>> = {
+    ...createInventoryActivities(shared),
     ...createCampaignActivities(),
-    ...createUpgradeActivities({ clients, credentials, limits }),
   };
-  return { activities, close: () => clients.destroy(), credentials, limits };
+  for (const op of operations.all()) {
+    const factory = operationActivities.get(op.name);
+    if (!factory) throw new Error(`operation "${op.name}" has no activities in worker/operation-activities.ts`);
+    for (const [name, fn] of Object.entries(factory(shared))) {
+      if (activities[name]) throw new Error(`operation "${op.name}": activity ${name} is already registered`);
+      activities[name] = fn;
+    }
+  }
+  return { activities, shared, close: () => clients.destroy(), credentials, limits };
 }

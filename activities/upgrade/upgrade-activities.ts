@@ -71,7 +71,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
     },
 
     /** Waits (heartbeating) until the change set is created or failed, then describes it with its changes. */
-    async describeChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<ChangeSetState> {
+    async waitForChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<ChangeSetState> {
       return asFailure(async () =>
         waitForChangeSet(
           deps,
@@ -85,6 +85,15 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
           },
         ),
       );
+    },
+
+    /**
+     * The same wait under its first name: workflows that started before the rename (and replays of
+     * their histories) still schedule it. Remove once no such workflow runs.
+     * @deprecated use waitForChangeSet
+     */
+    async describeChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<ChangeSetState> {
+      return this.waitForChangeSet(input);
     },
 
     /** Executes the change set; "already executed" (a retry) is success. */

@@ -8,10 +8,12 @@ import {
 } from '@temporalio/client';
 import { FLEET_STATE } from '../../workflows/search-attributes';
 import { statusQuery } from '../../workflows/campaign/campaign-messages';
+import { fleetCampaign } from '../../workflows/campaign/fleet-campaign';
 import { TASK_QUEUE } from '../temporal-client';
 import type { CampaignResult } from './campaign-status-view';
 
-export const CAMPAIGN_WORKFLOW_TYPE = 'fleetCampaign';
+/** The campaign workflow's type, from the workflow itself. */
+export const CAMPAIGN_WORKFLOW_TYPE = fleetCampaign.name;
 
 /** How long a query waits for a worker to answer. */
 const QUERY_TIMEOUT_MS = 15_000;

@@ -5,13 +5,23 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import { RINGS } from '../../fleet/fleet-schema';
-import { FleetCampaignInputSchema, type FleetCampaignInput } from '../../workflows/campaign/campaign-input';
+import {
+  CampaignCommonSchema,
+  FleetCampaignInputSchema,
+  type FleetCampaignInput,
+} from '../../workflows/campaign/campaign-input';
+import type { OperationFlag } from '../../workflows/operation/operation-definition';
+import type { AnyOperation } from '../../workflows/operation/operation-registry';
+import { operations } from '../../workflows/operations';
 import { selectorFromFlags } from './inventory';
 
-/** Flags as commander hands them over: lists already split on commas, everything else a string. */
+/**
+ * Flags as commander hands them over: lists already split on commas, everything else a string. The
+ * operations' own flags (`--version`, `--stateful`, …, from the registry) come under their commander
+ * attribute names (`version`, `stateful`).
+ */
 export type CampaignStartFlags = {
   operation: string;
-  version?: string;
   fleet: string;
   rings?: string[];
   accounts?: string[];
@@ -24,11 +34,18 @@ export type CampaignStartFlags = {
   maxWaveSize?: string;
   waveBake?: string;
   approveBefore?: string;
-  stateful?: string;
-  healthBake?: string;
   ignoreMaintenanceWindows?: boolean;
   campaignId?: string;
+  [operationFlag: string]: string | string[] | boolean | undefined;
 };
+
+/** `--health-bake <seconds>` → `--health-bake` */
+export const flagName = (f: OperationFlag): string => f.flag.split(/[ =]/)[0];
+/** `--health-bake <seconds>` → `healthBake` (commander's attribute name) */
+export const flagAttribute = (f: OperationFlag): string =>
+  flagName(f)
+    .replace(/^--/, '')
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** One or more flags were wrong; `problems` has one line per flag. */
 export class InvalidCampaignFlags extends Error {
@@ -114,15 +131,18 @@ export function parseApproveBefore(raw: string): Parsed<'all' | string[]> {
   return ok(rings);
 }
 
-/** Default campaign id: `upgrade-<version>-<yyyymmddHHMM>` (UTC), `-plan` appended in plan mode. */
+/**
+ * Default campaign id: `<operation>-<target>-<yyyymmddHHMM>` (UTC; the target is the operation's first
+ * required flag, e.g. an upgrade's version), `-plan` appended in plan mode.
+ */
 export function defaultCampaignId(operation: string, version: string | undefined, now: Date, plan = false): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 12);
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-');
   return [safe(operation), ...(version ? [safe(version)] : []), stamp, ...(plan ? ['plan'] : [])].join('-');
 }
 
-/** Input schema paths → the flag that sets them (longest prefix wins). */
-const FLAG_OF_PATH: Array<[string, string]> = [
+/** Input schema paths → the flag that sets them (longest prefix wins); operations add their own. */
+const COMMON_FLAG_OF_PATH: Array<[string, string]> = [
   ['campaignId', '--campaign-id'],
   ['operation', '--operation'],
   ['fleetFile', '--fleet'],
@@ -134,18 +154,25 @@ const FLAG_OF_PATH: Array<[string, string]> = [
   ['waveBakeSeconds', '--wave-bake'],
   ['approvalBefore', '--approve-before'],
   ['respectMaintenanceWindows', '--ignore-maintenance-windows'],
-  ['upgrade.onStatefulChange', '--stateful'],
-  ['upgrade.healthBakeSeconds', '--health-bake'],
-  ['upgrade.targetVersion', '--version'],
-  ['upgrade', '--version'],
   ['select', '--accounts/--rings/--tag/--regions'],
 ];
 
+function flagOfPath(): Array<[string, string]> {
+  const ofOperations = operations.all().flatMap((op): Array<[string, string]> => {
+    const required = op.cliFlags.find((f) => f.required);
+    return [
+      ...op.cliFlags.map((f): [string, string] => [`${op.paramsField}.${f.param}`, flagName(f)]),
+      ...(required ? [[op.paramsField, flagName(required)] as [string, string]] : []),
+    ];
+  });
+  return [...COMMON_FLAG_OF_PATH, ...ofOperations];
+}
+
 export function flagOfInputPath(issuePath: readonly PropertyKey[]): string {
   const dotted = issuePath.filter((p) => typeof p === 'string').join('.');
-  const hit = FLAG_OF_PATH.filter(([p]) => dotted === p || dotted.startsWith(`${p}.`)).sort(
-    (a, b) => b[0].length - a[0].length,
-  )[0];
+  const hit = flagOfPath()
+    .filter(([p]) => dotted === p || dotted.startsWith(`${p}.`))
+    .sort((a, b) => b[0].length - a[0].length)[0];
   return hit?.[1] ?? (dotted || 'input');
 }
 
@@ -167,16 +194,16 @@ export function campaignInputFromFlags(
   const given: Record<string, string | undefined> = {
     '--campaign-id': flags.campaignId,
     '--operation': flags.operation,
-    '--version': flags.version,
     '--max-in-flight': flags.maxInFlight,
     '--failure-budget': flags.failureBudget,
     '--on-budget': flags.onBudget,
     '--max-wave-size': flags.maxWaveSize,
     '--wave-bake': flags.waveBake,
     '--approve-before': flags.approveBefore,
-    '--stateful': flags.stateful,
-    '--health-bake': flags.healthBake,
   };
+  for (const op of operations.all()) {
+    for (const f of op.cliFlags) given[flagName(f)] = textOf(flags[flagAttribute(f)]);
+  }
 
   let select: FleetCampaignInput['select'];
   try {
@@ -192,13 +219,13 @@ export function campaignInputFromFlags(
   }
 
   const operation = flags.operation.trim();
-  if (operation === 'upgrade' && !flags.version)
-    problems.push(
-      '--version: required with --operation upgrade (the pipeline version to move every stack to, e.g. 1.4.2)',
-    );
-
+  const op = operations.has(operation) ? operations.get(operation) : undefined;
   const input: Record<string, unknown> = { operation, fleetFile: path.resolve(flags.fleet) };
-  const campaignId = flags.campaignId ?? defaultCampaignId(operation, flags.version, now, flags.plan);
+  if (op) input[op.paramsField] = operationParams(op, flags, problems);
+  problems.push(...flagsOfOtherOperations(op, flags));
+  const required = op?.cliFlags.find((f) => f.required);
+  const target = required ? textOf(flags[flagAttribute(required)])?.trim() : undefined;
+  const campaignId = flags.campaignId ?? defaultCampaignId(operation, target, now, flags.plan);
   input.campaignId = campaignId;
   if (select) input.select = select;
   if (flags.plan) input.plan = true;
@@ -215,18 +242,6 @@ export function campaignInputFromFlags(
     input.failureBudget = { ...limit, ...(flags.onBudget !== undefined ? { onExceeded: flags.onBudget.trim() } : {}) };
   }
 
-  if (flags.version !== undefined) {
-    const upgrade: Record<string, unknown> = { targetVersion: flags.version.trim() };
-    if (flags.stateful !== undefined) upgrade.onStatefulChange = flags.stateful.trim();
-    if (flags.healthBake !== undefined)
-      upgrade.healthBakeSeconds = take(parseSeconds('--health-bake', flags.healthBake));
-    input.upgrade = upgrade;
-  } else if (flags.stateful !== undefined || flags.healthBake !== undefined) {
-    problems.push(
-      `${flags.stateful !== undefined ? '--stateful' : '--health-bake'}: applies to --operation upgrade with --version`,
-    );
-  }
-
   // The schema checks the rest (ranges, choices); flags already reported above are not reported twice.
   const parsed = FleetCampaignInputSchema.safeParse(dropUndefined(input));
   if (!parsed.success) {
@@ -236,6 +251,48 @@ export function campaignInputFromFlags(
   if (problems.length || !parsed.success) throw new InvalidCampaignFlags([...new Set(problems)]);
   // The resolved input (defaults filled in): the campaign's history records exactly what it runs with.
   return { campaignId, input: parsed.data };
+}
+
+/** The operation's parameters from its flags; a missing required flag or a bad value is a problem. */
+function operationParams(op: AnyOperation, flags: CampaignStartFlags, problems: string[]): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const f of op.cliFlags) {
+    const raw = textOf(flags[flagAttribute(f)]);
+    if (raw === undefined) {
+      if (f.required) {
+        const what = f.description.replace(new RegExp(`^${op.name}: `), '');
+        problems.push(`${flagName(f)}: required with --operation ${op.name} (${what})`);
+      }
+      continue;
+    }
+    const parsed =
+      f.kind === 'seconds'
+        ? parseSeconds(flagName(f), raw)
+        : f.kind === 'number'
+          ? parseWholeNumber(flagName(f), raw)
+          : ok(raw.trim());
+    if (parsed.ok) params[f.param] = parsed.value;
+    else problems.push(parsed.problem);
+  }
+  return params;
+}
+
+/** Flags given that belong only to operations other than the chosen one. */
+function flagsOfOtherOperations(op: AnyOperation | undefined, flags: CampaignStartFlags): string[] {
+  const mine = new Set((op?.cliFlags ?? []).map(flagName));
+  const owners = new Map<string, string[]>();
+  for (const other of operations.all()) {
+    if (other === op) continue;
+    for (const f of other.cliFlags) {
+      if (mine.has(flagName(f)) || textOf(flags[flagAttribute(f)]) === undefined) continue;
+      owners.set(flagName(f), [...(owners.get(flagName(f)) ?? []), other.name]);
+    }
+  }
+  return [...owners].map(([flag, ops]) => `${flag}: applies to --operation ${ops.join(' or ')}`);
+}
+
+function textOf(v: string | string[] | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
@@ -259,11 +316,7 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], given: Record<strin
 
 /** The engine's default failure limit (from the input schema, so the two cannot drift apart). */
 function defaultFailureLimit(): { maxFailures?: number; maxFailurePercent?: number } {
-  const parsed = FleetCampaignInputSchema.safeParse({
-    operation: 'upgrade',
-    fleetFile: 'x',
-    upgrade: { targetVersion: '1.0.0' },
-  });
+  const parsed = CampaignCommonSchema.safeParse({ operation: 'any', fleetFile: 'x' });
   if (!parsed.success) return { maxFailurePercent: 10 };
   const { maxFailures, maxFailurePercent } = parsed.data.failureBudget;
   return {

@@ -7,6 +7,9 @@ import { connectTemporalClient, TASK_QUEUE, workflowUiUrl } from '../temporal-cl
 import { CAMPAIGN_WORKFLOW_TYPE, closedAs, workflowPollers } from './campaign-client';
 import { campaignInputFromFlags, type CampaignStartFlags } from './campaign-flags';
 import { showCampaignStatus } from './campaign-status';
+import { fleetCampaign } from '../../workflows/campaign/fleet-campaign';
+import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
+import { operations } from '../../workflows/operations';
 
 export type CampaignStartOptions = CampaignStartFlags & { watch?: boolean; json?: boolean };
 
@@ -32,7 +35,9 @@ export async function runCampaignStart(o: CampaignStartOptions): Promise<number>
         .slice(0, 8)
         .map((w) => `${w.name} ${w.accountIds.length}`)
         .join(', ') + (waves.length > 8 ? `, … (${waves.length - 8} more)` : '');
-    const what = input.operation === 'upgrade' ? `upgrade to ${input.upgrade?.targetVersion}` : input.operation;
+    const op = operations.get(input.operation);
+    const target = op.target((input as Record<string, unknown>)[op.paramsField]);
+    const what = target ? `${op.name} to ${target}` : op.name;
     say(
       `started ${input.plan ? 'plan (preview only, nothing changes) ' : ''}campaign ${campaignId}: ${what} over ${preview.selected.length} accounts in ${waves.length} wave${waves.length === 1 ? '' : 's'} (${waveList})`,
     );
@@ -76,9 +81,9 @@ export async function runCampaignStart(o: CampaignStartOptions): Promise<number>
   }
 }
 
-async function startCampaign(client: Client, namespace: string, campaignId: string, input: unknown) {
+async function startCampaign(client: Client, namespace: string, campaignId: string, input: FleetCampaignInput) {
   try {
-    return await client.workflow.start(CAMPAIGN_WORKFLOW_TYPE, {
+    return await client.workflow.start(fleetCampaign, {
       taskQueue: TASK_QUEUE(),
       workflowId: campaignId,
       args: [input],

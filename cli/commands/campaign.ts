@@ -5,6 +5,8 @@ import { useLocalStackEnv } from '../local-env';
 import { runCampaignControl, type CampaignAction } from './campaign-control';
 import { runCampaignList } from './campaign-list';
 import { runCampaignStart } from './campaign-start';
+import { flagName } from './campaign-flags';
+import { operations } from '../../workflows/operations';
 import { runCampaignStatus } from './campaign-status';
 
 const list = (v: string) =>
@@ -27,6 +29,16 @@ const run =
     process.exitCode = await fn(o);
   };
 
+/** Every registered operation's own flags (a flag two operations share is added once). */
+function addOperationFlags(start: Command): void {
+  const added = new Set<string>();
+  for (const f of operations.all().flatMap((op) => op.cliFlags)) {
+    if (added.has(flagName(f))) continue;
+    added.add(flagName(f));
+    start.option(f.flag, f.description);
+  }
+}
+
 export function registerCampaignCommands(program: Command): Command {
   const campaign = program
     .command('campaign')
@@ -34,11 +46,10 @@ export function registerCampaignCommands(program: Command): Command {
       'fleet campaigns (fleetCampaign workflow): start, watch, pause/resume/cancel, approve, retry/skip accounts',
     );
 
-  campaign
+  const start = campaign
     .command('start')
     .description('validate the selection and options here, then start a campaign (workflow id = campaign id)')
-    .requiredOption('--operation <operation>', 'what to do in every account: upgrade')
-    .option('--version <version>', 'upgrade: the pipeline version to move every stack to (semver)')
+    .requiredOption('--operation <operation>', `what to do in every account: ${operations.names().join(', ')}`)
     .option(
       '--fleet <file>',
       'fleet file, a path the workers can read too',
@@ -64,23 +75,19 @@ export function registerCampaignCommands(program: Command): Command {
       '--approve-before <rings|all>',
       'rings whose first wave waits for `campaign approve` (early,general), or all',
     )
-    .option(
-      '--stateful <approve|skip>',
-      'upgrade: when a change would replace/remove a stateful resource: wait for approval or skip the account (default skip)',
-    )
-    .option('--health-bake <seconds>', "upgrade: how long to watch the pipeline's alarms after an update (default 300)")
     .option('--ignore-maintenance-windows', 'start accounts outside their maintenance windows too')
     .option(
       '--campaign-id <id>',
-      'campaign id (default <operation>-<version>-<yyyymmddHHMM> UTC, -plan appended with --plan)',
+      'campaign id (default <operation>-<target>-<yyyymmddHHMM> UTC, e.g. upgrade-1.4.2-…, -plan appended with --plan)',
     )
     .option(
       '--watch',
       'then follow it as `campaign status --watch` (exit 0 only if it completes with no failed account)',
     )
     .option('--local', 'use the local stack for every setting not set in the environment')
-    .option('--json', 'machine-readable output only on stdout')
-    .action(run(runCampaignStart));
+    .option('--json', 'machine-readable output only on stdout');
+  addOperationFlags(start);
+  start.action(run(runCampaignStart));
 
   campaign
     .command('status <id>')

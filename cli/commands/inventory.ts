@@ -2,7 +2,12 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { loadFleetFile } from '../../fleet/load-fleet';
 import { AccountSelectorSchema, selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
-import type { FleetInventoryInput, FleetInventoryReport, InventoryProgress } from '../../workflows/fleet-inventory';
+import {
+  fleetInventory,
+  inventoryProgressQuery,
+  type FleetInventoryInput,
+  type FleetInventoryReport,
+} from '../../workflows/fleet-inventory';
 import { ProgressBar, formatSeconds } from '../progress-bar';
 import { connectTemporalClient, TASK_QUEUE, workflowUiUrl } from '../temporal-client';
 
@@ -74,7 +79,7 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
         .replace(/[-:.TZ]/g, '')
         .slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
     const input: FleetInventoryInput = { fleetFile, select, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) };
-    const handle = await client.workflow.start('fleetInventory', {
+    const handle = await client.workflow.start(fleetInventory, {
       taskQueue: TASK_QUEUE(),
       workflowId,
       args: [input],
@@ -89,7 +94,7 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
     const bar = o.quiet ? undefined : new ProgressBar('inventory');
     const poll = setInterval(() => {
       handle
-        .query<InventoryProgress>('progress')
+        .query(inventoryProgressQuery)
         .then((p) => bar?.update(p.done, p.total, `ok ${p.succeeded} failed ${p.failed} in flight ${p.inFlight}`))
         .catch(() => undefined); // between runs (continue-as-new) a query can miss; the next one answers
     }, 500);

@@ -24,6 +24,7 @@ import {
   type AccountProgress,
 } from '../../workflows/operation/account-operation';
 import type { UpgradeParams } from '../../workflows/upgrade/upgrade-params';
+import { createUpgradeActivities } from '../../activities/upgrade/upgrade-activities';
 import { upgradeChangeSetName } from '../../workflows/upgrade/change-set-names';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 
@@ -123,7 +124,12 @@ async function runUpgrade(input: AccountOperationInput): Promise<AccountOperatio
 }
 
 async function stackOf(accountId: string, region = 'eu-west-1') {
-  return worker.fleet.activities.readPipelineStack({ fleetFile, accountId, region, runId: 'upgrade-test' });
+  return createUpgradeActivities(worker.fleet.shared).readPipelineStack({
+    fleetFile,
+    accountId,
+    region,
+    runId: 'upgrade-test',
+  });
 }
 
 async function executionsOf(
@@ -145,7 +151,7 @@ async function executionsOf(
 }
 
 async function changeSetExists(accountId: string, changeSetName: string, region = 'eu-west-1'): Promise<boolean> {
-  const cs = await worker.fleet.activities.describeChangeSet({
+  const cs = await createUpgradeActivities(worker.fleet.shared).waitForChangeSet({
     fleetFile,
     accountId,
     region,

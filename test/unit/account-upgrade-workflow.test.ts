@@ -83,8 +83,12 @@ const fakeActivities: UpgradeActivities = {
     stackOf(i).changeSets.set(i.changeSetName, { version: i.targetVersion, executed: false });
     return { changeSetName: i.changeSetName, reused: false };
   },
-  async describeChangeSet(i): Promise<ChangeSetState> {
-    enter('describeChangeSet', i);
+  async describeChangeSet(i) {
+    enter('describeChangeSet (old name)', i);
+    throw new Error('new workflows call waitForChangeSet (patched)');
+  },
+  async waitForChangeSet(i): Promise<ChangeSetState> {
+    enter('waitForChangeSet', i);
     const cs = stackOf(i).changeSets.get(i.changeSetName);
     if (!cs) return { name: i.changeSetName, found: false };
     return {
@@ -305,7 +309,7 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
       e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
     );
     const byType = new Map(scheduled.map((a) => [a.activityType?.name, a]));
-    for (const name of ['waitForStackStatus', 'describeChangeSet']) {
+    for (const name of ['waitForStackStatus', 'waitForChangeSet']) {
       expect(Number(byType.get(name)?.heartbeatTimeout?.seconds ?? 0), name).toBe(30);
     }
     expect(Number(byType.get('executeChangeSet')?.heartbeatTimeout?.seconds ?? 0)).toBe(0);

@@ -9,6 +9,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -83,7 +84,7 @@ const { upgradeAccountInfo } = proxyActivities<UpgradeActivities>({
 });
 const aws = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '2 minutes', retry: ACCOUNT_CALL_RETRY });
 /** Waiting activities poll every 2 s and heartbeat each poll: a dead worker's wait is retried on another within 30 s. */
-const { describeChangeSet } = proxyActivities<UpgradeActivities>({
+const { waitForChangeSet, describeChangeSet } = proxyActivities<UpgradeActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '30 seconds',
   retry: ACCOUNT_CALL_RETRY,
@@ -93,6 +94,9 @@ const { waitForStackStatus } = proxyActivities<UpgradeActivities>({
   heartbeatTimeout: '30 seconds',
   retry: ACCOUNT_CALL_RETRY,
 });
+
+/** Patch id: the change-set wait activity is called waitForChangeSet (was describeChangeSet). */
+export const RENAMED_WAIT_FOR_CHANGE_SET = 'activity-renamed-wait-for-change-set';
 
 /** Why an account stopped before it was upgraded (becomes the result's outcome, reason, errorType and runbook). */
 type Stop = {
@@ -274,7 +278,10 @@ class AccountUpgradeRun {
         description: `fleetops campaign ${this.input.campaignId}: ${this.stackName} ${stack.version ?? '?'} -> ${this.target}`,
       }),
     );
-    const cs = await step(region, describeChangeSet({ ...this.where(region), changeSetName }));
+    // The activity that waits for the change set was first registered as describeChangeSet: histories
+    // recorded before the rename replay with that name (see README "Deploying new workflow code").
+    const awaitChangeSet = patched(RENAMED_WAIT_FOR_CHANGE_SET) ? waitForChangeSet : describeChangeSet;
+    const cs = await step(region, awaitChangeSet({ ...this.where(region), changeSetName }));
     if (!cs.found)
       throw stopWith(
         ErrorType.ChangeSetFailed,

@@ -1,0 +1,18 @@
+/**
+ * The activities of each registered operation (the worker side of workflows/operations.ts): a new
+ * operation adds its activities factory here. Kept apart from the workflow registry because workflow
+ * code is bundled into Temporal's sandbox and must not import activity implementations.
+ */
+import type { AccountCredentials } from '../activities/aws/account-credentials';
+import type { AwsClients } from '../activities/aws/aws-clients';
+import type { RateLimits } from '../activities/aws/rate-limiter';
+import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
+
+/** What every operation's activities share: AWS clients, cross-account credentials, rate limits. */
+export type SharedAwsAccess = { clients: AwsClients; credentials: AccountCredentials; limits: RateLimits };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ActivitiesFactory = (deps: SharedAwsAccess) => Record<string, (...args: any[]) => Promise<unknown>>;
+
+/** Operation name → its activities factory. */
+export const operationActivities = new Map<string, ActivitiesFactory>([['upgrade', createUpgradeActivities]]);
