@@ -3,7 +3,8 @@ import type { MaintenanceWindow } from '../fleet/fleet-schema';
 import { planWaves, type WavePlanOptions } from '../fleet/plan-waves';
 import { selectAccounts, type AccountSelector } from '../fleet/select-accounts';
 import { FleetOpsError } from './errors';
-import { asFailure, loadFleetForActivity } from './inventory-activities';
+import { loadFleetForActivity, type FleetFileDeps } from './fleet-file-access';
+import { asFailure } from './inventory-activities';
 
 export type CampaignPlan = {
   waves: Array<{ name: string; ring: string; accountIds: string[] }>;
@@ -14,7 +15,7 @@ export type CampaignPlan = {
 };
 
 /** Activities of the campaign engine itself (no AWS calls). */
-export function createCampaignActivities() {
+export function createCampaignActivities(deps: FleetFileDeps) {
   return {
     /**
      * Resolves the campaign's selection against the fleet file and orders it into waves by ring.
@@ -26,7 +27,7 @@ export function createCampaignActivities() {
       maxWaveSize?: WavePlanOptions['maxWaveSize'];
     }): Promise<CampaignPlan> {
       return asFailure(async () => {
-        const { accounts } = loadFleetForActivity(input.fleetFile);
+        const { accounts } = loadFleetForActivity(deps, input.fleetFile);
         const selection = selectAccounts(accounts, input.select ?? {});
         if (selection.unknownIds.length) {
           throw new FleetOpsError(

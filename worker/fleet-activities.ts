@@ -14,10 +14,11 @@ export function createFleetActivities(config: WorkerConfig, _logger: Logger) {
   const limits = new RateLimits(config.rateBudgets);
   const externalIds = new ExternalIdCache(createVaultReader(config.vault));
   const credentials = new AccountCredentials({ sts: clients.sts(), stsRegion: config.awsRegion, externalIds, limits });
+  const fleetFiles = { fleetDirs: config.fleetDirs }; // the only places fleet files are read from
   const activities = {
-    ...createInventoryActivities({ clients, credentials, limits }),
-    ...createCampaignActivities(),
-    ...createUpgradeActivities({ clients, credentials, limits }),
+    ...createInventoryActivities({ clients, credentials, limits, ...fleetFiles }),
+    ...createCampaignActivities(fleetFiles),
+    ...createUpgradeActivities({ clients, credentials, limits, ...fleetFiles }),
   };
   return { activities, close: () => clients.destroy(), credentials, limits };
 }
