@@ -3,8 +3,10 @@ import { localStackClientEnv, type StackConfig } from '../stack/stack-config';
 /**
  * Points this process at the local stack (Temporal, the AWS proxy, OpenBao) for every setting the
  * caller has not set itself. Used by `--local`, the demo and the tests; never implicit for real use.
+ * The fleet location is the state folder, where `sim seed` writes `fleet.yaml`.
  */
 export function useLocalStackEnv(cfg: StackConfig): void {
   for (const [key, value] of Object.entries(localStackClientEnv(cfg))) process.env[key] ??= value;
+  process.env.FLEETOPS_FLEET_DIRS ??= cfg.stateDir;
   process.env.FLEETOPS_TEMPORAL_UI_URL ??= cfg.temporalUiUrl;
 }

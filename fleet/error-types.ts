@@ -11,6 +11,11 @@ export const ErrorType = {
   AccountNotInFleet: 'AccountNotInFleet',
   /** The fleet file is invalid or unreadable. Never retried. */
   InvalidFleetFile: 'InvalidFleetFile',
+  /**
+   * The workflow named a fleet file outside the worker's configured fleet locations (FLEETOPS_FLEET_DIRS),
+   * or one reached through `..`, a symlink pointing out, or not a regular file. Nothing was read. Never retried.
+   */
+  FleetFileNotAllowed: 'FleetFileNotAllowed',
   /** Workflow input failed validation. Never retried. */
   InvalidWorkflowInput: 'InvalidWorkflowInput',
   /** AWS rejected the request as malformed or not allowed (4xx other than throttling). Never retried. */
@@ -47,6 +52,7 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.ExternalIdMissing,
   ErrorType.AccountNotInFleet,
   ErrorType.InvalidFleetFile,
+  ErrorType.FleetFileNotAllowed,
   ErrorType.InvalidWorkflowInput,
   ErrorType.AwsRequestRejected,
   ErrorType.StackMissing,

@@ -2,7 +2,7 @@
  * Reading and writing fleet YAML files. The only fleet/ file with I/O (`node:fs`) and `yaml`;
  * NOT for workflow code — workflows get accounts from activities.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { Document, LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { partitionOfRegion } from './aws-regions';
 import { InvalidFleetFile, type FleetProblem } from './fleet-problems';
@@ -92,15 +92,33 @@ function lineOfPath(doc: Document, lineCounter: LineCounter, path: (string | num
   return line;
 }
 
+export type FleetReadOptions = {
+  /**
+   * Read only a regular file, never through a symlink as the last component (O_NOFOLLOW; O_NONBLOCK so
+   * a FIFO cannot block; checked with fstat on the open file). Workers pass an already resolved real path.
+   */
+  regularFileOnly?: boolean;
+};
+
 /** Reads and parses a fleet file; throws UnreadableFleetFile when it cannot be read. */
-export function readFleetFile(path: string): FleetParseResult {
+export function readFleetFile(path: string, options: FleetReadOptions = {}): FleetParseResult {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = options.regularFileOnly ? readRegularFile(path) : readFileSync(path, 'utf8');
   } catch (error) {
     throw unreadable(path, error);
   }
   return parseFleetYaml(text, path);
+}
+
+function readRegularFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Loads a fleet file: the resolved accounts, or throws InvalidFleetFile / UnreadableFleetFile. */
@@ -129,10 +147,10 @@ const fleetCache = new Map<string, CacheEntry>();
  * Like loadFleetFile, cached by path + mtimeMs + size: a repeated call costs one `stat`. An invalid
  * file is cached too (the same InvalidFleetFile is thrown until the file changes).
  */
-export function loadFleetFileCached(path: string): LoadedFleet {
+export function loadFleetFileCached(path: string, options: FleetReadOptions = {}): LoadedFleet {
   let stat;
   try {
-    stat = statSync(path);
+    stat = options.regularFileOnly ? lstatSync(path) : statSync(path);
   } catch (error) {
     fleetCache.delete(path);
     throw unreadable(path, error);
@@ -143,7 +161,7 @@ export function loadFleetFileCached(path: string): LoadedFleet {
     if (hit.fleet) return hit.fleet;
   }
   const entry: CacheEntry = { mtimeMs: stat.mtimeMs, size: stat.size };
-  const result = readFleetFile(path);
+  const result = readFleetFile(path, options);
   if (!result.ok) {
     entry.error = new InvalidFleetFile(path, result.problems);
     fleetCache.set(path, entry);

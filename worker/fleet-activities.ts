@@ -15,10 +15,11 @@ export function createFleetActivities(config: WorkerConfig, _logger: Logger) {
   const limits = new RateLimits(config.rateBudgets);
   const externalIds = new ExternalIdCache(createVaultReader(config.vault));
   const credentials = new AccountCredentials({ sts: clients.sts(), stsRegion: config.awsRegion, externalIds, limits });
-  const shared = { clients, credentials, limits };
+  // fleet files are read only from the configured fleet locations
+  const shared = { clients, credentials, limits, fleetDirs: config.fleetDirs };
   const activities: Record<string, (...args: never[]) => Promise<unknown>> = {
     ...createInventoryActivities(shared),
-    ...createCampaignActivities(),
+    ...createCampaignActivities(shared),
   };
   for (const op of operations.all()) {
     const factory = operationActivities.get(op.name);

@@ -16,6 +16,7 @@ export async function runWorkerMain(): Promise<void> {
       taskQueue: config.taskQueue,
       awsEndpoint: config.awsEndpoint ?? 'AWS',
       vault: config.vault.endpoint,
+      fleetDirs: config.fleetDirs,
       heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
     },
     'worker started',

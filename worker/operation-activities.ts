@@ -6,10 +6,15 @@
 import type { AccountCredentials } from '../activities/aws/account-credentials';
 import type { AwsClients } from '../activities/aws/aws-clients';
 import type { RateLimits } from '../activities/aws/rate-limiter';
+import type { FleetFileDeps } from '../activities/fleet-file-access';
 import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
 
-/** What every operation's activities share: AWS clients, cross-account credentials, rate limits. */
-export type SharedAwsAccess = { clients: AwsClients; credentials: AccountCredentials; limits: RateLimits };
+/** What every operation's activities share: AWS clients, cross-account credentials, rate limits, fleet locations. */
+export type SharedAwsAccess = {
+  clients: AwsClients;
+  credentials: AccountCredentials;
+  limits: RateLimits;
+} & FleetFileDeps;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ActivitiesFactory = (deps: SharedAwsAccess) => Record<string, (...args: any[]) => Promise<unknown>>;

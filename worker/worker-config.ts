@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RATE_BUDGETS, parseRateBudgets, type RateBudgets } from '../fleet/rate-budgets';
 
@@ -12,6 +13,21 @@ const WorkerEnv = z.object({
     .string()
     .min(1, "VAULT_TOKEN is required: a Vault token that can read the accounts' externalIdRef paths"),
   VAULT_NAMESPACE: z.string().optional(),
+  /**
+   * Fleet locations: the only directories the worker reads fleet files from (a workflow input's
+   * `fleetFile` must resolve inside one). Separated like PATH; relative ones resolve against the cwd.
+   */
+  FLEETOPS_FLEET_DIRS: z
+    .string()
+    .min(1, 'FLEETOPS_FLEET_DIRS is required: the directories workers may read fleet files from (`:`-separated)')
+    .transform((value) =>
+      value
+        .split(path.delimiter)
+        .map((dir) => dir.trim())
+        .filter((dir) => dir !== '')
+        .map((dir) => path.resolve(dir)),
+    )
+    .refine((dirs) => dirs.length > 0, 'FLEETOPS_FLEET_DIRS: no directory given'),
   /** Rate budgets: inline JSON or a path to a JSON file (see fleet/rate-budgets.ts). */
   FLEETOPS_RATE_BUDGETS: z.string().optional(),
   /** Server-enforced ceiling for activities per second on the task queue, across all workers. */
@@ -27,6 +43,8 @@ export type WorkerConfig = {
   awsEndpoint?: string;
   awsRegion: string;
   vault: { endpoint: string; token: string; namespace?: string };
+  /** FLEETOPS_FLEET_DIRS: absolute directories; fleet files are read only from inside them. */
+  fleetDirs: string[];
   rateBudgets: RateBudgets;
   taskQueueActivitiesPerSecond: number;
   maxConcurrentActivities: number;
@@ -44,6 +62,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     awsEndpoint: e.FLEETOPS_AWS_ENDPOINT,
     awsRegion: e.AWS_REGION,
     vault: { endpoint: e.VAULT_ADDR, token: e.VAULT_TOKEN, namespace: e.VAULT_NAMESPACE },
+    fleetDirs: e.FLEETOPS_FLEET_DIRS,
     rateBudgets: e.FLEETOPS_RATE_BUDGETS ? readRateBudgets(e.FLEETOPS_RATE_BUDGETS) : DEFAULT_RATE_BUDGETS,
     taskQueueActivitiesPerSecond: e.FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND,
     maxConcurrentActivities: e.FLEETOPS_MAX_CONCURRENT_ACTIVITIES,

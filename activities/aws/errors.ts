@@ -109,3 +109,13 @@ export function classifyAwsError(err: unknown, context: ErrorContext & { assumin
   }
   return new FleetOpsError(ErrorType.AwsRequestRejected, `${where}: ${code}: ${e.message ?? 'request rejected'}`, full);
 }
+
+/** Converts classified errors to ApplicationFailures (type + retryability); anything else is a bug and retries. */
+export async function asFailure<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof FleetOpsError) throw err.toFailure();
+    throw err;
+  }
+}

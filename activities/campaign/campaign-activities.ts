@@ -2,8 +2,8 @@ import { ErrorType } from '../../fleet/error-types';
 import type { MaintenanceWindow } from '../../fleet/fleet-schema';
 import { planWaves, type WavePlanOptions } from '../../fleet/plan-waves';
 import { selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
-import { FleetOpsError } from '../aws/errors';
-import { asFailure, loadFleetForActivity } from '../inventory/inventory-activities';
+import { asFailure, FleetOpsError } from '../aws/errors';
+import { loadFleetForActivity, type FleetFileDeps } from '../fleet-file-access';
 
 export type CampaignPlan = {
   waves: Array<{ name: string; ring: string; accountIds: string[] }>;
@@ -14,7 +14,7 @@ export type CampaignPlan = {
 };
 
 /** Activities of the campaign engine itself (no AWS calls). */
-export function createCampaignActivities() {
+export function createCampaignActivities(deps: FleetFileDeps) {
   return {
     /**
      * Resolves the campaign's selection against the fleet file and orders it into waves by ring.
@@ -26,7 +26,7 @@ export function createCampaignActivities() {
       maxWaveSize?: WavePlanOptions['maxWaveSize'];
     }): Promise<CampaignPlan> {
       return asFailure(async () => {
-        const { accounts } = loadFleetForActivity(input.fleetFile);
+        const { accounts } = loadFleetForActivity(deps, input.fleetFile);
         const selection = selectAccounts(accounts, input.select ?? {});
         if (selection.unknownIds.length) {
           throw new FleetOpsError(

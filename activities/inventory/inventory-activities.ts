@@ -1,10 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { ErrorType } from '../../fleet/error-types';
-import { loadFleetFileCached } from '../../fleet/load-fleet';
 import { selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
-import type { FleetAccount } from '../../fleet/fleet-schema';
 import { describePipelineStack, type CloudFormationDeps, type PipelineStackState } from '../aws/cloudformation';
-import { FleetOpsError } from '../aws/errors';
+import { asFailure } from '../aws/errors';
+import { fleetAccount, loadFleetForActivity, type FleetFileDeps } from '../fleet-file-access';
 
 export type InventorySelection = {
   accountIds: string[];
@@ -14,32 +12,13 @@ export type InventorySelection = {
 
 export type AccountInventory = { accountId: string; stacks: PipelineStackState[] };
 
-/** Finds an account in the fleet file (cached per file version) or fails non-retryably. */
-export function fleetAccount(fleetFile: string, accountId: string): FleetAccount {
-  const account = loadFleetForActivity(fleetFile).byId.get(accountId);
-  if (!account)
-    throw new FleetOpsError(ErrorType.AccountNotInFleet, `account ${accountId} is not in fleet file ${fleetFile}`, {
-      accountId,
-    });
-  return account;
-}
-
-/** The fleet file (cached per file version); an invalid or unreadable file fails non-retryably. */
-export function loadFleetForActivity(fleetFile: string): ReturnType<typeof loadFleetFileCached> {
-  try {
-    return loadFleetFileCached(fleetFile);
-  } catch (err) {
-    throw new FleetOpsError(ErrorType.InvalidFleetFile, (err as Error).message);
-  }
-}
-
 /** Activities of the read-only fleet inventory. Failures leave as ApplicationFailures with a stable type. */
-export function createInventoryActivities(deps: CloudFormationDeps) {
+export function createInventoryActivities(deps: CloudFormationDeps & FleetFileDeps) {
   return {
     /** Resolves the selection against the fleet file; returns ids only, to keep workflow history small. */
     async selectInventoryAccounts(input: { fleetFile: string; select?: AccountSelector }): Promise<InventorySelection> {
       return asFailure(async () => {
-        const { accounts } = loadFleetForActivity(input.fleetFile);
+        const { accounts } = loadFleetForActivity(deps, input.fleetFile);
         const result = selectAccounts(accounts, input.select ?? {});
         return { accountIds: result.selected.map((a) => a.id), skipped: result.skipped, unknownIds: result.unknownIds };
       });
@@ -48,7 +27,7 @@ export function createInventoryActivities(deps: CloudFormationDeps) {
     /** Assumes the account's role and reads its pipeline stack in every region it runs in. */
     async inspectAccount(input: { fleetFile: string; accountId: string; runId: string }): Promise<AccountInventory> {
       return asFailure(async () => {
-        const account = fleetAccount(input.fleetFile, input.accountId);
+        const account = fleetAccount(deps, input.fleetFile, input.accountId);
         const stacks: PipelineStackState[] = [];
         for (const region of account.regions) {
           heartbeat();
@@ -67,15 +46,5 @@ function heartbeat(): void {
     Context.current().heartbeat();
   } catch {
     // not running inside an activity (unit tests)
-  }
-}
-
-/** Converts classified errors to ApplicationFailures (type + retryability); anything else is a bug and retries. */
-export async function asFailure<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof FleetOpsError) throw err.toFailure();
-    throw err;
   }
 }

@@ -13,7 +13,8 @@ import {
   type StackSnapshot,
 } from '../aws/cloudformation';
 import { describeAlarmStates, type AlarmState } from '../aws/cloudwatch';
-import { asFailure, fleetAccount } from '../inventory/inventory-activities';
+import { asFailure } from '../aws/errors';
+import { fleetAccount, type FleetFileDeps } from '../fleet-file-access';
 
 /**
  * Where an upgrade step acts: the account (looked up in the fleet file by the activity, so no
@@ -28,12 +29,12 @@ export type UpgradeAccountInfo = { accountId: string; regions: string[]; stackNa
 const POLL_MS = 2000;
 
 /** Activities of the per-account upgrade (accountUpgrade). Failures leave as ApplicationFailures with a stable type. */
-export function createUpgradeActivities(deps: CloudFormationDeps) {
+export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps) {
   return {
     /** The account's regions and pipeline stack name, from the fleet file. */
     async upgradeAccountInfo(input: { fleetFile: string; accountId: string }): Promise<UpgradeAccountInfo> {
       return asFailure(async () => {
-        const account = fleetAccount(input.fleetFile, input.accountId);
+        const account = fleetAccount(deps, input.fleetFile, input.accountId);
         return { accountId: account.id, regions: account.regions, stackName: account.pipeline.stackName };
       });
     },
@@ -43,7 +44,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
       return asFailure(async () =>
         readPipelineStack(
           deps,
-          fleetAccount(input.fleetFile, input.accountId),
+          fleetAccount(deps, input.fleetFile, input.accountId),
           input.region,
           input.runId,
           activityHooks(),
@@ -61,7 +62,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
       },
     ): Promise<{ changeSetName: string; reused: boolean }> {
       return asFailure(async () =>
-        createChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+        createChangeSet(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
           changeSetName: input.changeSetName,
           clientToken: input.clientToken,
           version: input.targetVersion,
@@ -75,7 +76,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
       return asFailure(async () =>
         waitForChangeSet(
           deps,
-          fleetAccount(input.fleetFile, input.accountId),
+          fleetAccount(deps, input.fleetFile, input.accountId),
           input.region,
           input.runId,
           input.changeSetName,
@@ -101,7 +102,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
       input: UpgradeTarget & { changeSetName: string; clientRequestToken: string },
     ): Promise<{ alreadyExecuted: boolean }> {
       return asFailure(async () =>
-        executeChangeSet(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+        executeChangeSet(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
           changeSetName: input.changeSetName,
           clientRequestToken: input.clientRequestToken,
         }),
@@ -113,7 +114,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
       return asFailure(async () =>
         deleteChangeSet(
           deps,
-          fleetAccount(input.fleetFile, input.accountId),
+          fleetAccount(deps, input.fleetFile, input.accountId),
           input.region,
           input.runId,
           input.changeSetName,
@@ -127,7 +128,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
      */
     async waitForStackStatus(input: UpgradeTarget): Promise<StackSnapshot> {
       return asFailure(async () =>
-        waitForStackStatus(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+        waitForStackStatus(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
           ...activityHooks(),
           pollMs: POLL_MS,
         }),
@@ -139,7 +140,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
       input: UpgradeTarget & { toVersion: string; clientRequestToken: string },
     ): Promise<{ started: boolean }> {
       return asFailure(async () =>
-        rollbackStack(deps, fleetAccount(input.fleetFile, input.accountId), input.region, input.runId, {
+        rollbackStack(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
           version: input.toVersion,
           clientRequestToken: input.clientRequestToken,
         }),
@@ -153,7 +154,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps) {
       return asFailure(async () =>
         describeAlarmStates(
           deps,
-          fleetAccount(input.fleetFile, input.accountId),
+          fleetAccount(deps, input.fleetFile, input.accountId),
           input.region,
           input.runId,
           input.alarmNames,

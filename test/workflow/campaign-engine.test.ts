@@ -47,7 +47,7 @@ beforeAll(async () => {
       workflowsPath: path.resolve(__dirname, '../support/fake-workflows'),
       logger: quiet,
     }),
-    activities: { ...createCampaignActivities(), ...fake.activities },
+    activities: { ...createCampaignActivities({ fleetDirs: [dir] }), ...fake.activities },
   });
   running = worker.run();
 }, 120_000);
