@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { RINGS } from '../../fleet/fleet-schema';
 import {
   CampaignCommonSchema,
-  FleetCampaignInputSchema,
+  campaignInputSchema,
   type FleetCampaignInput,
 } from '../../workflows/campaign/campaign-input';
 import type { OperationFlag } from '../../workflows/operation/operation-definition';
@@ -243,7 +243,7 @@ export function campaignInputFromFlags(
   }
 
   // The schema checks the rest (ranges, choices); flags already reported above are not reported twice.
-  const parsed = FleetCampaignInputSchema.safeParse(dropUndefined(input));
+  const parsed = campaignInputSchema().safeParse(dropUndefined(input));
   if (!parsed.success) {
     const reported = new Set(problems.map((p) => p.split(/[ :]/)[0]));
     problems.push(...describeIssues(parsed.error.issues, given).filter((p) => !reported.has(p.split(/[ :]/)[0])));

@@ -87,9 +87,6 @@ function needsMessage(op: AnyOperation): string {
   return `operation "${op.name}" needs ${op.paramsField}: { ${required.join(', ') || '…'} }`;
 }
 
-/** The schema for the built-in operations (the CLI and tests use it; the engine builds it from its registry). */
-export const FleetCampaignInputSchema = campaignInputSchema();
-
 /** Each built-in operation's parameters field, e.g. `upgrade?: { targetVersion, … }`. */
 type OperationParams<Dir extends 'in' | 'out'> = {
   [O in BuiltInOperation as O['paramsField']]?: Dir extends 'in' ? z.input<O['params']> : z.output<O['params']>;
