@@ -17,7 +17,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { renderQueryError } from './aws-errors';
+import { renderQueryError } from '../core/aws-errors';
 import { ChangeSetLedger, type ChangeSetExecution } from './change-set-ledger';
 import {
   CloudFormationOverlay,
@@ -36,7 +36,7 @@ import {
   replacedResourceTypes,
   type CloudFormationPlan,
   type DeployTarget,
-} from './cloudformation-plan';
+} from './cloudformation-faults';
 import {
   appendContainerMembers,
   containerMembers,
@@ -52,9 +52,9 @@ import {
   xmlParameters,
   xmlText,
 } from './cloudformation-xml';
-import type { RequestInfo } from './request-info';
+import type { RequestInfo } from '../core/request-info';
 import { RequestTokens, type TokenScope } from './request-tokens';
-import type { BufferedResponse, UpstreamForwarder } from './upstream-forwarder';
+import type { BufferedResponse, UpstreamForwarder } from '../core/upstream-forwarder';
 
 /** The parameter whose value is a pipeline stack's version. */
 export const VERSION_PARAMETER = 'PipelineVersion';
