@@ -49,7 +49,7 @@ import {
   overlayStatus,
 } from '../../stack/aws-proxy/cloudformation/cloudformation-overlay';
 import { RequestTokens } from '../../stack/aws-proxy/cloudformation/request-tokens';
-import { templateResourceTypes } from '../../stack/aws-proxy/cloudformation/cloudformation-layer';
+import { templateResourceTypes } from '../../stack/aws-proxy/cloudformation/replacement-details';
 import type { ChangeSetExecution } from '../../stack/aws-proxy/cloudformation/change-set-ledger';
 import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/core/proxy-stats';
 
