@@ -15,6 +15,7 @@ import { AssumedCredentialsMap, parseAssumeRoleResponse } from './sts/assumed-cr
 import { renderAwsError, type AwsErrorResponse } from './core/aws-errors';
 import { CloudFormationLayer, type LayerResponse } from './cloudformation/cloudformation-layer';
 import { FaultInjector } from './core/fault-injector';
+import { advertiseKeepAlive, applyKeepAlive } from './core/http-keep-alive';
 import { ProxyStats } from './core/proxy-stats';
 import { parseRequestInfo, type RequestInfo } from './core/request-info';
 import { TrustTable, renderAssumeRoleAccessDenied } from './sts/trust-table';
@@ -192,6 +193,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
   }
 
   const server = http.createServer((req, res) => {
+    advertiseKeepAlive(res);
     const handler = isAdminPath(req.url)
       ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats, cloudformation })
       : handleAwsRequest(req, res);
@@ -204,6 +206,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       else res.destroy();
     });
   });
+  applyKeepAlive(server); // idle connections outlive what clients are told by a minute (core/http-keep-alive.ts)
 
   return {
     server,
