@@ -12,10 +12,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { CloudFormationLayer } from './cloudformation-layer';
-import type { FaultInjector } from './fault-injector';
-import type { ProxyStats } from './proxy-stats';
-import { trustEntriesSchema, type TrustTable } from './trust-table';
+import type { CloudFormationLayer } from './cloudformation/cloudformation-layer';
+import type { FaultInjector } from './core/fault-injector';
+import type { ProxyStats } from './core/proxy-stats';
+import { trustEntriesSchema, type TrustTable } from './sts/trust-table';
 
 export const ADMIN_PREFIX = '/__fleetops/';
 const MAX_ADMIN_BODY = 1024 * 1024;

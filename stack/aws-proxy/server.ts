@@ -2,7 +2,7 @@
  * The AWS gap/fault proxy: a plain node:http server in front of moto_server that forwards every
  * AWS API call and adds what moto lacks — ExternalId enforcement on sts:AssumeRole, per-account
  * attribution of assumed credentials, seeded fault injection (throttling, 5xx, latency), and the
- * CloudFormation behaviours of cloudformation-layer.ts (idempotency tokens, slow updates, rollbacks, ...).
+ * CloudFormation behaviours of cloudformation/cloudformation-layer.ts (idempotency tokens, slow updates, rollbacks, ...).
  *
  * Order for each request: injected faults (latency, then throttling / 5xx) → ExternalId check →
  * CloudFormation layer (for the calls it handles) → plain forward.
@@ -11,14 +11,15 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { handleAdminRequest, isAdminPath } from './admin-api';
-import { AssumedCredentialsMap, parseAssumeRoleResponse } from './assumed-credentials';
-import { renderAwsError, type AwsErrorResponse } from './aws-errors';
-import { CloudFormationLayer, type LayerResponse } from './cloudformation-layer';
-import { FaultInjector } from './fault-injector';
-import { ProxyStats } from './proxy-stats';
-import { parseRequestInfo, type RequestInfo } from './request-info';
-import { TrustTable, renderAssumeRoleAccessDenied } from './trust-table';
-import { UpstreamForwarder, endToEndHeaders } from './upstream-forwarder';
+import { AssumedCredentialsMap, parseAssumeRoleResponse } from './sts/assumed-credentials';
+import { renderAwsError, type AwsErrorResponse } from './core/aws-errors';
+import { CloudFormationLayer, type LayerResponse } from './cloudformation/cloudformation-layer';
+import { FaultInjector } from './core/fault-injector';
+import { advertiseKeepAlive, applyKeepAlive } from './core/http-keep-alive';
+import { ProxyStats } from './core/proxy-stats';
+import { parseRequestInfo, type RequestInfo } from './core/request-info';
+import { TrustTable, renderAssumeRoleAccessDenied } from './sts/trust-table';
+import { UpstreamForwarder, endToEndHeaders } from './core/upstream-forwarder';
 
 export interface AwsProxyOptions {
   /** moto_server base URL, e.g. `http://127.0.0.1:5000`. */
@@ -192,6 +193,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
   }
 
   const server = http.createServer((req, res) => {
+    advertiseKeepAlive(res);
     const handler = isAdminPath(req.url)
       ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats, cloudformation })
       : handleAwsRequest(req, res);
@@ -204,6 +206,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       else res.destroy();
     });
   });
+  applyKeepAlive(server); // idle connections outlive what clients are told by a minute (core/http-keep-alive.ts)
 
   return {
     server,

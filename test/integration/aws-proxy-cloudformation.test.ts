@@ -32,7 +32,7 @@ import {
   decideUpdateOutcome,
   isStackBusy,
   replacedResourceTypes,
-} from '../../stack/aws-proxy/cloudformation-plan';
+} from '../../stack/aws-proxy/cloudformation/cloudformation-faults';
 import {
   appendContainerMembers,
   containerMembers,
@@ -42,16 +42,16 @@ import {
   setXmlText,
   stackNameOf,
   xmlText,
-} from '../../stack/aws-proxy/cloudformation-xml';
+} from '../../stack/aws-proxy/cloudformation/cloudformation-xml';
 import {
   CloudFormationOverlay,
   changeSetExecutionStatus,
   overlayStatus,
-} from '../../stack/aws-proxy/cloudformation-overlay';
-import { RequestTokens } from '../../stack/aws-proxy/request-tokens';
-import { templateResourceTypes } from '../../stack/aws-proxy/cloudformation-layer';
-import type { ChangeSetExecution } from '../../stack/aws-proxy/change-set-ledger';
-import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/proxy-stats';
+} from '../../stack/aws-proxy/cloudformation/cloudformation-overlay';
+import { RequestTokens } from '../../stack/aws-proxy/cloudformation/request-tokens';
+import { templateResourceTypes } from '../../stack/aws-proxy/cloudformation/replacement-details';
+import type { ChangeSetExecution } from '../../stack/aws-proxy/cloudformation/change-set-ledger';
+import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/core/proxy-stats';
 
 const REGION = 'eu-west-1';
 const BASE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };

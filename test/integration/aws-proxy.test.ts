@@ -12,10 +12,10 @@ import { CloudFormationClient, ListStacksCommand, ValidateTemplateCommand } from
 import { startMotoServer } from '../support/moto-server';
 import { proxyAdmin } from '../support/proxy-admin';
 import { createAwsProxy, type AwsProxy } from '../../stack/aws-proxy/server';
-import { parseRequestInfo } from '../../stack/aws-proxy/request-info';
-import { decideFault, mulberry32, parseFaultPlan } from '../../stack/aws-proxy/fault-plan';
-import { renderAwsError } from '../../stack/aws-proxy/aws-errors';
-import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/proxy-stats';
+import { parseRequestInfo } from '../../stack/aws-proxy/core/request-info';
+import { decideFault, mulberry32, parseFaultPlan } from '../../stack/aws-proxy/core/fault-plan';
+import { renderAwsError } from '../../stack/aws-proxy/core/aws-errors';
+import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/core/proxy-stats';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const REGION = 'eu-west-1';

@@ -1,4 +1,9 @@
-/** Forwards a request (method, path, query, headers, buffered body) to moto over a keep-alive agent. */
+/**
+ * Forwards a request (method, path, query, headers, buffered body) to moto over a keep-alive agent.
+ * moto's server (werkzeug 3.1) answers every request with `Connection: close`, so no upstream socket
+ * is reused and the idle-socket race of http-keep-alive.ts cannot happen on this side; the agent
+ * caps concurrent connections to moto (256).
+ */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';

@@ -7,8 +7,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { renderQueryError, type AwsErrorResponse } from './aws-errors';
-import { readJsonFile, removeFile, writeJsonFile } from './json-state-file';
+import { renderQueryError, type AwsErrorResponse } from '../core/aws-errors';
+import { readJsonFile, removeFile, writeJsonFile } from '../core/json-state-file';
 
 export const trustEntrySchema = z
   .object({

@@ -2,7 +2,7 @@
  * Remembers which account each AssumeRole access key acts in, so later calls signed with that key
  * can be attributed to the right account (fault rules per account, stats, AccessDenied messages).
  */
-import { DEFAULT_ACCOUNT_ID } from './request-info';
+import { DEFAULT_ACCOUNT_ID } from '../core/request-info';
 
 export interface AssumedCredentials {
   account: string;

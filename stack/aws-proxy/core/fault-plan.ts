@@ -1,10 +1,10 @@
 /**
  * The fault plan: which requests get throttled, fail with 5xx or are delayed, plus the optional
- * `cloudformation` section (simulated CloudFormation behaviours, see cloudformation-plan.ts).
+ * `cloudformation` section (simulated CloudFormation behaviours, see cloudformation/cloudformation-faults.ts).
  * Validation (zod), rule matching and the seeded decision are pure functions.
  */
 import { z } from 'zod';
-import { cloudFormationPlanSchema } from './cloudformation-plan';
+import { cloudFormationPlanSchema } from '../cloudformation/cloudformation-faults';
 import type { RequestInfo } from './request-info';
 
 const rate = z.number().min(0).max(1);
@@ -40,7 +40,7 @@ export const faultPlanSchema = z
   .object({
     seed: z.number().int().optional(),
     rules: z.array(faultRuleSchema).default([]),
-    /** CloudFormation behaviours moto lacks (see cloudformation-plan.ts). */
+    /** CloudFormation behaviours moto lacks (see cloudformation/cloudformation-faults.ts). */
     cloudformation: cloudFormationPlanSchema.optional(),
   })
   .strict();

@@ -4,7 +4,7 @@
  * (target version, ARN, whether and how they were executed) and stack ARNs. Statuses are computed
  * from recorded times against the `now` passed in — no timers. In memory only, bounded.
  */
-import type { UpdateOutcome } from './cloudformation-plan';
+import type { UpdateOutcome } from './cloudformation-faults';
 
 export interface StackRef {
   account: string;
