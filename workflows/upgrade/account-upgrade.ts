@@ -19,6 +19,7 @@ import {
 import type { StackSnapshot } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
 import { ErrorType } from '../../fleet/error-types';
+import { healthAlarmName } from '../../fleet/pipeline-stack';
 import {
   ACCOUNT_PROGRESS_QUERY,
   APPROVE_ACCOUNT_SIGNAL,
@@ -427,7 +428,7 @@ class AccountUpgradeRun {
   /** Watches the pipeline's health alarm for healthBakeSeconds, one short check every healthPollSeconds. */
   private async healthGate(p: PreparedRegion): Promise<void> {
     const { region } = p;
-    const alarmName = `${this.stackName}-health`;
+    const alarmName = healthAlarmName(this.stackName);
     const bakeMs = this.input.upgrade.healthBakeSeconds * 1000;
     const pollMs = this.input.upgrade.healthPollSeconds * 1000;
     this.progress = { phase: 'baking', region };
