@@ -16,7 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { StackSnapshot } from '../../activities/aws/cloudformation';
+import type { PipelineStackState } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
 import { ErrorType } from '../../fleet/error-types';
 import { healthAlarmName } from '../../fleet/pipeline-stack';
@@ -304,7 +304,7 @@ class AccountUpgradeRun {
    * Reads the stack until it is not busy: missing, UPDATE_ROLLBACK_FAILED and other stuck states stop
    * the account; someone else's *_IN_PROGRESS is waited out (workflow timers) up to busyStackWaitSeconds.
    */
-  private async updatableStack(region: string): Promise<StackSnapshot & { found: true }> {
+  private async updatableStack(region: string): Promise<PipelineStackState & { found: true }> {
     const deadline = Date.now() + this.input.upgrade.busyStackWaitSeconds * 1000;
     for (;;) {
       const stack = await step(region, aws.readPipelineStack(this.where(region)));
@@ -570,7 +570,7 @@ class AccountUpgradeRun {
   }
 }
 
-function isAt(stack: StackSnapshot & { found: true }, version: string): boolean {
+function isAt(stack: PipelineStackState & { found: true }, version: string): boolean {
   return stack.version === version && stack.status.endsWith('_COMPLETE');
 }
 
