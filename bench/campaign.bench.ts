@@ -17,7 +17,7 @@ import { mapPool } from '../cli/map-pool';
 import { useLocalStackEnv } from '../cli/local-env';
 import { runSimSeed } from '../cli/commands/sim-seed';
 import { connectTemporalClient } from '../cli/temporal-client';
-import { healthAlarmName } from '../cli/sim/pipeline-template';
+import { healthAlarmName } from '../fleet/pipeline-stack';
 import { loadFleetFile } from '../fleet/load-fleet';
 import type { FleetAccount } from '../fleet/fleet-schema';
 import { stackUp } from '../stack/local-stack';

@@ -9,3 +9,4 @@ export * from './validate-fleet';
 export * from './select-accounts';
 export * from './plan-waves';
 export * from './maintenance-window';
+export * from './pipeline-stack';

@@ -1,10 +1,6 @@
 import { DescribeAlarmsCommand, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
-import type { FleetAccount } from '../../fleet/fleet-schema';
+import type { AccountAwsDeps, AccountRegion } from './account-region';
 import { callAws } from './aws-call';
-import type { CloudFormationDeps } from './cloudformation';
-
-/** CloudWatch needs the same dependencies: clients, account credentials, rate budgets. */
-export type CloudWatchDeps = CloudFormationDeps;
 
 /** One alarm's state: OK | ALARM | INSUFFICIENT_DATA. */
 export type AlarmState = { name: string; state: string; reason?: string };
@@ -17,15 +13,13 @@ const MAX_NAMES_PER_CALL = 100;
  * Names with no alarm are listed in `missing` rather than failing.
  */
 export async function describeAlarmStates(
-  deps: CloudWatchDeps,
-  account: FleetAccount,
-  region: string,
-  runId: string,
-  alarmNames: string[],
+  deps: AccountAwsDeps,
+  req: AccountRegion & { alarmNames: string[] },
 ): Promise<{ alarms: AlarmState[]; missing: string[] }> {
+  const { account, region, runId } = req;
   const cw = deps.clients.cloudWatch(region, deps.credentials.provider(account, runId), `${account.id}/${runId}`);
   const alarms: AlarmState[] = [];
-  const names = [...new Set(alarmNames)];
+  const names = [...new Set(req.alarmNames)];
   for (let i = 0; i < names.length; i += MAX_NAMES_PER_CALL) {
     const batch = names.slice(i, i + MAX_NAMES_PER_CALL);
     let nextToken: string | undefined;

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
-import { describePipelineStack, type CloudFormationDeps, type PipelineStackState } from '../aws/cloudformation';
+import type { AccountAwsDeps } from '../aws/account-region';
+import { readPipelineStack, type PipelineStackState } from '../aws/cloudformation';
 import { asFailure } from '../aws/errors';
 import { fleetAccount, loadFleetForActivity, type FleetFileDeps } from '../fleet-file-access';
 
@@ -13,7 +14,7 @@ export type InventorySelection = {
 export type AccountInventory = { accountId: string; stacks: PipelineStackState[] };
 
 /** Activities of the read-only fleet inventory. Failures leave as ApplicationFailures with a stable type. */
-export function createInventoryActivities(deps: CloudFormationDeps & FleetFileDeps) {
+export function createInventoryActivities(deps: AccountAwsDeps & FleetFileDeps) {
   return {
     /** Resolves the selection against the fleet file; returns ids only, to keep workflow history small. */
     async selectInventoryAccounts(input: { fleetFile: string; select?: AccountSelector }): Promise<InventorySelection> {
@@ -31,7 +32,7 @@ export function createInventoryActivities(deps: CloudFormationDeps & FleetFileDe
         const stacks: PipelineStackState[] = [];
         for (const region of account.regions) {
           heartbeat();
-          stacks.push(await describePipelineStack(deps, account, region, input.runId));
+          stacks.push(await readPipelineStack(deps, { account, region, runId: input.runId, hooks: { heartbeat } }));
         }
         return { accountId: account.id, stacks };
       });

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { AccountAwsDeps, AccountRegion, PollHooks } from '../aws/account-region';
 import {
   createChangeSet,
   deleteChangeSet,
@@ -8,9 +9,7 @@ import {
   waitForChangeSet,
   waitForStackStatus,
   type ChangeSetState,
-  type CloudFormationDeps,
-  type PollHooks,
-  type StackSnapshot,
+  type PipelineStackState,
 } from '../aws/cloudformation';
 import { describeAlarmStates, type AlarmState } from '../aws/cloudwatch';
 import { asFailure } from '../aws/errors';
@@ -29,7 +28,13 @@ export type UpgradeAccountInfo = { accountId: string; regions: string[]; stackNa
 const POLL_MS = 2000;
 
 /** Activities of the per-account upgrade (accountUpgrade). Failures leave as ApplicationFailures with a stable type. */
-export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps) {
+export function createUpgradeActivities(deps: AccountAwsDeps & FleetFileDeps) {
+  /** The account (from the fleet file), region and run an upgrade step acts on. */
+  const at = (t: UpgradeTarget): AccountRegion => ({
+    account: fleetAccount(deps, t.fleetFile, t.accountId),
+    region: t.region,
+    runId: t.runId,
+  });
   return {
     /** The account's regions and pipeline stack name, from the fleet file. */
     async upgradeAccountInfo(input: { fleetFile: string; accountId: string }): Promise<UpgradeAccountInfo> {
@@ -40,16 +45,8 @@ export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps
     },
 
     /** The pipeline stack's status, version and status reason (found: false when missing). */
-    async readPipelineStack(input: UpgradeTarget): Promise<StackSnapshot> {
-      return asFailure(async () =>
-        readPipelineStack(
-          deps,
-          fleetAccount(deps, input.fleetFile, input.accountId),
-          input.region,
-          input.runId,
-          activityHooks(),
-        ),
-      );
+    async readPipelineStack(input: UpgradeTarget): Promise<PipelineStackState> {
+      return asFailure(async () => readPipelineStack(deps, { ...at(input), hooks: activityHooks() }));
     },
 
     /** Creates (or reuses) the change set moving the stack to `targetVersion` with its current template. */
@@ -62,7 +59,8 @@ export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps
       },
     ): Promise<{ changeSetName: string; reused: boolean }> {
       return asFailure(async () =>
-        createChangeSet(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
+        createChangeSet(deps, {
+          ...at(input),
           changeSetName: input.changeSetName,
           clientToken: input.clientToken,
           version: input.targetVersion,
@@ -74,17 +72,12 @@ export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps
     /** Waits (heartbeating) until the change set is created or failed, then describes it with its changes. */
     async waitForChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<ChangeSetState> {
       return asFailure(async () =>
-        waitForChangeSet(
-          deps,
-          fleetAccount(deps, input.fleetFile, input.accountId),
-          input.region,
-          input.runId,
-          input.changeSetName,
-          {
-            ...activityHooks(),
-            pollMs: POLL_MS,
-          },
-        ),
+        waitForChangeSet(deps, {
+          ...at(input),
+          changeSetName: input.changeSetName,
+          pollMs: POLL_MS,
+          hooks: activityHooks(),
+        }),
       );
     },
 
@@ -102,7 +95,8 @@ export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps
       input: UpgradeTarget & { changeSetName: string; clientRequestToken: string },
     ): Promise<{ alreadyExecuted: boolean }> {
       return asFailure(async () =>
-        executeChangeSet(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
+        executeChangeSet(deps, {
+          ...at(input),
           changeSetName: input.changeSetName,
           clientRequestToken: input.clientRequestToken,
         }),
@@ -111,28 +105,15 @@ export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps
 
     /** Deletes the change set if it exists. */
     async deleteChangeSet(input: UpgradeTarget & { changeSetName: string }): Promise<{ deleted: boolean }> {
-      return asFailure(async () =>
-        deleteChangeSet(
-          deps,
-          fleetAccount(deps, input.fleetFile, input.accountId),
-          input.region,
-          input.runId,
-          input.changeSetName,
-        ),
-      );
+      return asFailure(async () => deleteChangeSet(deps, { ...at(input), changeSetName: input.changeSetName }));
     },
 
     /**
      * Polls the stack every 2 s until it leaves *_IN_PROGRESS, heartbeating each poll: run it with a
      * heartbeatTimeout so a dead worker's wait is retried elsewhere (polling again is harmless).
      */
-    async waitForStackStatus(input: UpgradeTarget): Promise<StackSnapshot> {
-      return asFailure(async () =>
-        waitForStackStatus(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
-          ...activityHooks(),
-          pollMs: POLL_MS,
-        }),
-      );
+    async waitForStackStatus(input: UpgradeTarget): Promise<PipelineStackState> {
+      return asFailure(async () => waitForStackStatus(deps, { ...at(input), pollMs: POLL_MS, hooks: activityHooks() }));
     },
 
     /** Starts moving the stack back to `toVersion` (UpdateStack); `started: false` if it is there already. */
@@ -140,7 +121,8 @@ export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps
       input: UpgradeTarget & { toVersion: string; clientRequestToken: string },
     ): Promise<{ started: boolean }> {
       return asFailure(async () =>
-        rollbackStack(deps, fleetAccount(deps, input.fleetFile, input.accountId), input.region, input.runId, {
+        rollbackStack(deps, {
+          ...at(input),
           version: input.toVersion,
           clientRequestToken: input.clientRequestToken,
         }),
@@ -151,15 +133,7 @@ export function createUpgradeActivities(deps: CloudFormationDeps & FleetFileDeps
     async readAlarmStates(
       input: UpgradeTarget & { alarmNames: string[] },
     ): Promise<{ alarms: AlarmState[]; missing: string[] }> {
-      return asFailure(async () =>
-        describeAlarmStates(
-          deps,
-          fleetAccount(deps, input.fleetFile, input.accountId),
-          input.region,
-          input.runId,
-          input.alarmNames,
-        ),
-      );
+      return asFailure(async () => describeAlarmStates(deps, { ...at(input), alarmNames: input.alarmNames }));
     },
   };
 }

@@ -1,3 +1,5 @@
+import { PIPELINE_VERSION_PARAMETER } from '../../fleet/pipeline-stack';
+
 /**
  * The simulated customer pipeline stack: what every account in a simulated fleet runs. Its version
  * is the `PipelineVersion` parameter (read by inventory, moved by upgrade campaigns). Its health
@@ -7,14 +9,14 @@
 export const PIPELINE_TEMPLATE = JSON.stringify({
   AWSTemplateFormatVersion: '2010-09-09',
   Description: 'fleetops simulated customer data pipeline',
-  Parameters: { PipelineVersion: { Type: 'String', Description: 'pipeline release (semver)' } },
+  Parameters: { [PIPELINE_VERSION_PARAMETER]: { Type: 'String', Description: 'pipeline release (semver)' } },
   Resources: {
     PipelineVersionParameter: {
       Type: 'AWS::SSM::Parameter',
       Properties: {
         Name: { 'Fn::Sub': '/${AWS::StackName}/version' },
         Type: 'String',
-        Value: { Ref: 'PipelineVersion' },
+        Value: { Ref: PIPELINE_VERSION_PARAMETER },
       },
     },
     /** Stateful: a release that would replace it needs an operator's approval. */
@@ -28,7 +30,7 @@ export const PIPELINE_TEMPLATE = JSON.stringify({
       },
     },
   },
-  Outputs: { PipelineVersion: { Value: { Ref: 'PipelineVersion' } } },
+  Outputs: { [PIPELINE_VERSION_PARAMETER]: { Value: { Ref: PIPELINE_VERSION_PARAMETER } } },
 });
 
 /** The trust policy of a customer's execution role: fleetops' account may assume it with the ExternalId. */
@@ -45,6 +47,3 @@ export function executionRoleTrustPolicy(fleetopsAccountId: string, externalId: 
     ],
   });
 }
-
-/** The pipeline's health alarm, watched by upgrade campaigns during the bake. */
-export const healthAlarmName = (stackName: string) => `${stackName}-health`;

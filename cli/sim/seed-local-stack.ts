@@ -8,7 +8,8 @@ import { Agent } from 'node:http';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import type { StackConfig } from '../../stack/stack-config';
 import { mapPool } from '../map-pool';
-import { executionRoleTrustPolicy, healthAlarmName, PIPELINE_TEMPLATE } from './pipeline-template';
+import { healthAlarmName, PIPELINE_VERSION_PARAMETER } from '../../fleet/pipeline-stack';
+import { executionRoleTrustPolicy, PIPELINE_TEMPLATE } from './pipeline-template';
 
 /** The account fleetops itself runs in on the local stack (moto's default account). */
 export const FLEETOPS_HOME_ACCOUNT = '123456789012';
@@ -82,7 +83,7 @@ async function createPipelineStack(cfn: CloudFormationClient, account: FleetAcco
     new CreateStackCommand({
       StackName: account.pipeline.stackName,
       TemplateBody: PIPELINE_TEMPLATE,
-      Parameters: [{ ParameterKey: 'PipelineVersion', ParameterValue: account.pipeline.version }],
+      Parameters: [{ ParameterKey: PIPELINE_VERSION_PARAMETER, ParameterValue: account.pipeline.version }],
       Tags: [{ Key: 'fleetops:customer', Value: account.customer }],
     }),
   );

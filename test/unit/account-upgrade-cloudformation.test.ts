@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../activities/aws/account-credentials';
 import type { AwsClients } from '../../activities/aws/aws-clients';
+import type { AccountAwsDeps, AccountRegion } from '../../activities/aws/account-region';
 import {
   createChangeSet,
   deleteChangeSet,
   executeChangeSet,
+  readPipelineStack,
   rollbackStack,
   waitForChangeSet,
   waitForStackStatus,
-  type CloudFormationDeps,
 } from '../../activities/aws/cloudformation';
 import { describeAlarmStates } from '../../activities/aws/cloudwatch';
 import { RateLimits } from '../../activities/aws/rate-limiter';
@@ -29,6 +30,7 @@ const account: FleetAccount = {
   tags: {},
   state: 'active',
 };
+const at: AccountRegion = { account, region: 'eu-west-1', runId: 'run' };
 
 type Sent = { command: string; input: Record<string, unknown> };
 type Handler = (command: string, input: Record<string, unknown>, n: number) => unknown;
@@ -47,7 +49,7 @@ function fakeAws(handler: Handler) {
       return out ?? {};
     },
   };
-  const deps: CloudFormationDeps = {
+  const deps: AccountAwsDeps = {
     clients: { cloudFormation: () => client, cloudWatch: () => client } as unknown as AwsClients,
     credentials: {
       provider: () => async () => ({ accessKeyId: 'x', secretAccessKey: 'y' }),
@@ -84,7 +86,7 @@ describe('createChangeSet', () => {
       if (cmd === 'GetTemplate') return { TemplateBody: '{"Resources":{}}' };
       return { Id: 'arn:cs' };
     });
-    expect(await createChangeSet(aws.deps, account, 'eu-west-1', 'run', REQ)).toEqual({
+    expect(await createChangeSet(aws.deps, { ...at, ...REQ })).toEqual({
       changeSetName: 'cs',
       reused: false,
     });
@@ -106,7 +108,7 @@ describe('createChangeSet', () => {
 
   it('reuses an executable change set of that name and version (a retried create)', async () => {
     const aws = fakeAws((cmd) => (cmd === 'DescribeChangeSet' ? changeSet() : awsError('Unexpected', cmd)));
-    expect(await createChangeSet(aws.deps, account, 'eu-west-1', 'run', REQ)).toEqual({
+    expect(await createChangeSet(aws.deps, { ...at, ...REQ })).toEqual({
       changeSetName: 'cs',
       reused: true,
     });
@@ -121,7 +123,7 @@ describe('createChangeSet', () => {
       if (cmd === 'GetTemplate') return { TemplateBody: '{}' };
       return {};
     });
-    expect(await createChangeSet(aws.deps, account, 'eu-west-1', 'run', REQ)).toEqual({
+    expect(await createChangeSet(aws.deps, { ...at, ...REQ })).toEqual({
       changeSetName: 'cs',
       reused: false,
     });
@@ -143,7 +145,7 @@ describe('createChangeSet', () => {
       if (cmd === 'GetTemplate') return { TemplateBody: '{}' };
       return awsError('AlreadyExistsException', 'ChangeSet cs already exists');
     });
-    expect(await createChangeSet(aws.deps, account, 'eu-west-1', 'run', REQ)).toEqual({
+    expect(await createChangeSet(aws.deps, { ...at, ...REQ })).toEqual({
       changeSetName: 'cs',
       reused: true,
     });
@@ -153,7 +155,7 @@ describe('createChangeSet', () => {
     const aws = fakeAws((cmd) =>
       cmd === 'DescribeChangeSet' ? noChangeSet() : awsError('ValidationError', 'Stack with id pipe does not exist'),
     );
-    await expect(createChangeSet(aws.deps, account, 'eu-west-1', 'run', REQ)).rejects.toMatchObject({
+    await expect(createChangeSet(aws.deps, { ...at, ...REQ })).rejects.toMatchObject({
       name: 'StackMissing',
       retryable: false,
     });
@@ -186,9 +188,10 @@ describe('waitForChangeSet', () => {
           };
       return changeSet(page);
     });
-    const cs = await waitForChangeSet(aws.deps, account, 'eu-west-1', 'run', 'cs', {
-      heartbeat: (d) => beats.push(d),
-      sleep: async () => undefined,
+    const cs = await waitForChangeSet(aws.deps, {
+      ...at,
+      changeSetName: 'cs',
+      hooks: { heartbeat: (d) => beats.push(d), sleep: async () => undefined },
     });
     expect(cs).toMatchObject({
       found: true,
@@ -206,9 +209,9 @@ describe('waitForChangeSet', () => {
 describe('executeChangeSet', () => {
   it('sends the ClientRequestToken', async () => {
     const aws = fakeAws(() => ({}));
-    expect(
-      await executeChangeSet(aws.deps, account, 'eu-west-1', 'run', { changeSetName: 'cs', clientRequestToken: 'x-1' }),
-    ).toEqual({ alreadyExecuted: false });
+    expect(await executeChangeSet(aws.deps, { ...at, changeSetName: 'cs', clientRequestToken: 'x-1' })).toEqual({
+      alreadyExecuted: false,
+    });
     expect(aws.sent[0].input).toMatchObject({ StackName: 'pipe', ChangeSetName: 'cs', ClientRequestToken: 'x-1' });
   });
 
@@ -221,9 +224,9 @@ describe('executeChangeSet', () => {
           )
         : changeSet({ ExecutionStatus: 'EXECUTE_IN_PROGRESS' }),
     );
-    expect(
-      await executeChangeSet(aws.deps, account, 'eu-west-1', 'run', { changeSetName: 'cs', clientRequestToken: 'x-1' }),
-    ).toEqual({ alreadyExecuted: true });
+    expect(await executeChangeSet(aws.deps, { ...at, changeSetName: 'cs', clientRequestToken: 'x-1' })).toEqual({
+      alreadyExecuted: true,
+    });
   });
 
   it('an obsolete change set is a non-retryable rejection', async () => {
@@ -233,7 +236,7 @@ describe('executeChangeSet', () => {
         : changeSet({ ExecutionStatus: 'OBSOLETE' }),
     );
     await expect(
-      executeChangeSet(aws.deps, account, 'eu-west-1', 'run', { changeSetName: 'cs', clientRequestToken: 'x' }),
+      executeChangeSet(aws.deps, { ...at, changeSetName: 'cs', clientRequestToken: 'x' }),
     ).rejects.toMatchObject({
       name: 'AwsRequestRejected',
       retryable: false,
@@ -244,10 +247,26 @@ describe('executeChangeSet', () => {
 describe('deleteChangeSet', () => {
   it('deletes an existing change set; a missing one is not an error and is not sent a delete', async () => {
     const present = fakeAws((cmd) => (cmd === 'DescribeChangeSet' ? changeSet() : {}));
-    expect(await deleteChangeSet(present.deps, account, 'eu-west-1', 'run', 'cs')).toEqual({ deleted: true });
+    expect(await deleteChangeSet(present.deps, { ...at, changeSetName: 'cs' })).toEqual({ deleted: true });
     const missing = fakeAws(() => noChangeSet());
-    expect(await deleteChangeSet(missing.deps, account, 'eu-west-1', 'run', 'cs')).toEqual({ deleted: false });
+    expect(await deleteChangeSet(missing.deps, { ...at, changeSetName: 'cs' })).toEqual({ deleted: false });
     expect(missing.commands()).toEqual(['DescribeChangeSet']);
+  });
+});
+
+describe('readPipelineStack', () => {
+  it('reads status, version and status reason; a missing stack is found: false (inventory and upgrade read the same)', async () => {
+    const aws = fakeAws(() => ({ Stacks: [{ ...STACK, StackStatusReason: 'done' }] }));
+    expect(await readPipelineStack(aws.deps, at)).toEqual({
+      region: 'eu-west-1',
+      stackName: 'pipe',
+      found: true,
+      status: 'UPDATE_COMPLETE',
+      version: '1.0.0',
+      statusReason: 'done',
+    });
+    const missing = fakeAws(() => awsError('ValidationError', 'Stack with id pipe does not exist'));
+    expect(await readPipelineStack(missing.deps, at)).toEqual({ region: 'eu-west-1', stackName: 'pipe', found: false });
   });
 });
 
@@ -256,9 +275,9 @@ describe('waitForStackStatus', () => {
     const statuses = ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE'];
     const beats: unknown[] = [];
     const aws = fakeAws((_cmd, _input, n) => ({ Stacks: [{ ...STACK, StackStatus: statuses[n - 1] }] }));
-    const stack = await waitForStackStatus(aws.deps, account, 'eu-west-1', 'run', {
-      heartbeat: (d) => beats.push(d),
-      sleep: async () => undefined,
+    const stack = await waitForStackStatus(aws.deps, {
+      ...at,
+      hooks: { heartbeat: (d) => beats.push(d), sleep: async () => undefined },
     });
     expect(stack).toMatchObject({ found: true, status: 'UPDATE_COMPLETE', version: '1.0.0' });
     expect(beats).toEqual(statuses);
@@ -273,9 +292,9 @@ describe('rollbackStack', () => {
       if (cmd === 'GetTemplate') return { TemplateBody: '{}' };
       return {};
     });
-    expect(
-      await rollbackStack(aws.deps, account, 'eu-west-1', 'run', { version: '1.0.0', clientRequestToken: 'rb-1' }),
-    ).toEqual({ started: true });
+    expect(await rollbackStack(aws.deps, { ...at, version: '1.0.0', clientRequestToken: 'rb-1' })).toEqual({
+      started: true,
+    });
     expect(aws.sent.find((s) => s.command === 'UpdateStack')!.input).toMatchObject({
       TemplateBody: '{}',
       ClientRequestToken: 'rb-1',
@@ -286,9 +305,9 @@ describe('rollbackStack', () => {
       if (cmd === 'GetTemplate') return { TemplateBody: '{}' };
       return awsError('ValidationError', 'No updates are to be performed.');
     });
-    expect(
-      await rollbackStack(noop.deps, account, 'eu-west-1', 'run', { version: '1.0.0', clientRequestToken: 'rb-1' }),
-    ).toEqual({ started: false });
+    expect(await rollbackStack(noop.deps, { ...at, version: '1.0.0', clientRequestToken: 'rb-1' })).toEqual({
+      started: false,
+    });
   });
 });
 
@@ -299,7 +318,7 @@ describe('describeAlarmStates', () => {
       CompositeAlarms: [{ AlarmName: 'pipe-composite', StateValue: 'OK' }],
     }));
     expect(
-      await describeAlarmStates(aws.deps, account, 'eu-west-1', 'run', ['pipe-health', 'pipe-composite', 'pipe-gone']),
+      await describeAlarmStates(aws.deps, { ...at, alarmNames: ['pipe-health', 'pipe-composite', 'pipe-gone'] }),
     ).toEqual({
       alarms: [
         { name: 'pipe-health', state: 'ALARM', reason: 'threshold crossed' },

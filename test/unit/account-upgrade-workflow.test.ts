@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import type { ChangeSetState, StackSnapshot } from '../../activities/aws/cloudformation';
+import type { ChangeSetState, PipelineStackState } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
 import type { AccountOperationInput, AccountOperationResult } from '../../workflows/operation/account-operation';
 import type { UpgradeParams } from '../../workflows/upgrade/upgrade-params';
@@ -54,7 +54,7 @@ function enter(activity: string, t?: UpgradeTarget): void {
       nonRetryable: true,
     });
 }
-const snapshot = (t: UpgradeTarget, s: Stack): StackSnapshot => ({
+const snapshot = (t: UpgradeTarget, s: Stack): PipelineStackState => ({
   region: t.region,
   stackName: 'pipe',
   found: true,

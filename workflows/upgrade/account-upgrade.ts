@@ -16,9 +16,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { StackSnapshot } from '../../activities/aws/cloudformation';
+import type { PipelineStackState } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
 import { ErrorType } from '../../fleet/error-types';
+import { healthAlarmName } from '../../fleet/pipeline-stack';
 import {
   ACCOUNT_PROGRESS_QUERY,
   APPROVE_ACCOUNT_SIGNAL,
@@ -303,7 +304,7 @@ class AccountUpgradeRun {
    * Reads the stack until it is not busy: missing, UPDATE_ROLLBACK_FAILED and other stuck states stop
    * the account; someone else's *_IN_PROGRESS is waited out (workflow timers) up to busyStackWaitSeconds.
    */
-  private async updatableStack(region: string): Promise<StackSnapshot & { found: true }> {
+  private async updatableStack(region: string): Promise<PipelineStackState & { found: true }> {
     const deadline = Date.now() + this.input.upgrade.busyStackWaitSeconds * 1000;
     for (;;) {
       const stack = await step(region, aws.readPipelineStack(this.where(region)));
@@ -427,7 +428,7 @@ class AccountUpgradeRun {
   /** Watches the pipeline's health alarm for healthBakeSeconds, one short check every healthPollSeconds. */
   private async healthGate(p: PreparedRegion): Promise<void> {
     const { region } = p;
-    const alarmName = `${this.stackName}-health`;
+    const alarmName = healthAlarmName(this.stackName);
     const bakeMs = this.input.upgrade.healthBakeSeconds * 1000;
     const pollMs = this.input.upgrade.healthPollSeconds * 1000;
     this.progress = { phase: 'baking', region };
@@ -569,7 +570,7 @@ class AccountUpgradeRun {
   }
 }
 
-function isAt(stack: StackSnapshot & { found: true }, version: string): boolean {
+function isAt(stack: PipelineStackState & { found: true }, version: string): boolean {
   return stack.version === version && stack.status.endsWith('_COMPLETE');
 }
 
