@@ -3,6 +3,7 @@
  * rollbacks, replacement details, health alarms firing after a deploy, stacks busy with someone
  * else's update). Validation (zod) and the matching rules are pure functions.
  */
+import { HEALTH_ALARM_SUFFIX } from '../../../fleet/pipeline-stack';
 import { z } from 'zod';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
@@ -36,7 +37,7 @@ export const cloudFormationPlanSchema = z
           .strict(),
       )
       .optional(),
-    /** After a change set to `version` executes, the alarm `${stackName}${alarmNameSuffix ?? '-health'}` goes to ALARM. */
+    /** After a change set to `version` executes, the alarm `${stackName}${alarmNameSuffix ?? HEALTH_ALARM_SUFFIX}` (`<stack>-health`) goes to ALARM. */
     alarms: z
       .array(
         z
@@ -113,7 +114,7 @@ export function alarmTriggers(
   if (target.version === undefined) return [];
   return (plan?.alarms ?? [])
     .filter((a) => a.version === target.version && inAccounts(a.accounts, target.account))
-    .map((a) => ({ alarmName: `${stackName}${a.alarmNameSuffix ?? '-health'}`, afterMs: a.afterMs ?? 0 }));
+    .map((a) => ({ alarmName: `${stackName}${a.alarmNameSuffix ?? HEALTH_ALARM_SUFFIX}`, afterMs: a.afterMs ?? 0 }));
 }
 
 /** Whether stacks in (account, region) are busy with someone else's update at `now` (plan installed at `planSetAt`). */

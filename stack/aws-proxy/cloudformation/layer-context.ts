@@ -14,7 +14,8 @@ import type { HealthAlarms } from './health-alarms';
 import type { RequestTokens, TokenScope } from './request-tokens';
 
 /** The parameter whose value is a pipeline stack's version. */
-export const VERSION_PARAMETER = 'PipelineVersion';
+/** The stack parameter that carries the pipeline version (one definition, shared with the activities). */
+export { PIPELINE_VERSION_PARAMETER as VERSION_PARAMETER } from '../../../fleet/pipeline-stack';
 
 export interface CloudFormationRequest {
   info: RequestInfo;
