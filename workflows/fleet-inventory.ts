@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { AccountSelectorSchema } from '../fleet/select-accounts';
+import { FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE } from './search-attributes';
 import type {
   AccountInventory,
   InventoryActivities,
@@ -93,11 +94,11 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
   const input = parseWorkflowInput('fleetInventory', FleetInventoryInput, rawInput);
   const info = workflowInfo();
   if (!input.carry)
-    upsertSearchAttributes({
-      FleetOperation: ['inventory'],
-      FleetCampaignId: [info.workflowId],
-      FleetState: ['running'],
-    });
+    upsertSearchAttributes([
+      { key: FLEET_OPERATION, value: 'inventory' },
+      { key: FLEET_CAMPAIGN_ID, value: info.workflowId },
+      { key: FLEET_STATE, value: 'running' },
+    ]);
 
   const selection: InventorySelection =
     input.carry?.selection ?? (await selectInventoryAccounts({ fleetFile: input.fleetFile, select: input.select }));
@@ -152,7 +153,9 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
   if (state.next < ids.length) {
     await continueAsNew<typeof fleetInventory>({ ...input, carry: { ...state, run: state.run + 1 } });
   }
-  upsertSearchAttributes({ FleetState: [state.failures.length ? 'completed-with-failures' : 'completed'] });
+  upsertSearchAttributes([
+    { key: FLEET_STATE, value: state.failures.length ? 'completed-with-failures' : 'completed' },
+  ]);
   return buildReport(input.fleetFile, state);
 }
 

@@ -34,6 +34,9 @@ import { AccountUpgradeInputSchema, type AccountUpgradeOptions } from './upgrade
 import { accountAwaitingApprovalSignal } from '../campaign/campaign-messages';
 import { clientRequestToken, upgradeChangeSetName, type TokenStep } from './change-set-names';
 import { reviewChangeSet } from './change-set-review';
+import { UPGRADE_RUNBOOKS } from './upgrade-runbooks';
+import { UPGRADE_OPERATION } from './upgrade-params';
+import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
 
@@ -42,27 +45,8 @@ import { parseWorkflowInput } from '../workflow-input';
 export const approveAccountSignal = defineSignal<[]>(APPROVE_ACCOUNT_SIGNAL);
 export const accountProgressQuery = defineQuery<AccountProgress>(ACCOUNT_PROGRESS_QUERY);
 
-/** The page an operator follows for each quarantine reason. */
-export const UPGRADE_RUNBOOKS: Partial<Record<string, string>> = {
-  [ErrorType.AccountAccessDenied]: 'docs/runbooks/account-access-denied.md',
-  [ErrorType.ExternalIdMissing]: 'docs/runbooks/account-access-denied.md',
-  [ErrorType.StackMissing]: 'docs/runbooks/stack-missing.md',
-  [ErrorType.StackInRollbackFailed]: 'docs/runbooks/update-rollback-failed.md',
-  [ErrorType.StackBusy]: 'docs/runbooks/stack-busy.md',
-  [ErrorType.StackNotUpdatable]: 'docs/runbooks/stack-not-updatable.md',
-  [ErrorType.RollbackFailed]: 'docs/runbooks/rollback-failed.md',
-};
-
-/** Error types that quarantine the account (it needs an operator); any other error type fails it. */
-const QUARANTINING: string[] = [
-  ErrorType.AccountAccessDenied,
-  ErrorType.ExternalIdMissing,
-  ErrorType.StackMissing,
-  ErrorType.StackInRollbackFailed,
-  ErrorType.StackBusy,
-  ErrorType.StackNotUpdatable,
-  ErrorType.RollbackFailed,
-];
+/** Error types that quarantine the account (it needs an operator: each has a runbook); any other error type fails it. */
+const QUARANTINING: string[] = Object.keys(UPGRADE_RUNBOOKS);
 
 /** Statuses no update can start from (someone must look first). */
 const NOT_UPDATABLE = [
@@ -187,20 +171,20 @@ class AccountUpgradeRun {
       this.approved = true;
     });
     const { campaignId, accountId, wave } = this.input;
-    upsertSearchAttributes({
-      FleetCampaignId: [campaignId],
-      FleetOperation: ['upgrade'],
-      FleetAccountId: [accountId],
-      ...(wave ? { FleetWave: [wave] } : {}),
-      FleetState: ['running'],
-    });
+    upsertSearchAttributes([
+      { key: FLEET_CAMPAIGN_ID, value: campaignId },
+      { key: FLEET_OPERATION, value: UPGRADE_OPERATION },
+      { key: FLEET_ACCOUNT_ID, value: accountId },
+      ...(wave ? [{ key: FLEET_WAVE, value: wave }] : []),
+      { key: FLEET_STATE, value: 'running' },
+    ]);
     try {
       const outcome = await this.upgrade();
       return this.finish({ accountId, outcome, regions: this.results });
     } catch (err) {
       if (isCancellation(err)) {
         await CancellationScope.nonCancellable(() => this.discardChangeSets());
-        upsertSearchAttributes({ FleetState: ['cancelled'] });
+        upsertSearchAttributes([{ key: FLEET_STATE, value: 'cancelled' }]);
         throw err;
       }
       if (!(err instanceof AccountStopped)) throw err;
@@ -345,11 +329,11 @@ class AccountUpgradeRun {
 
   private async awaitApproval(reason: string): Promise<void> {
     this.progress = { phase: 'awaiting-approval', awaitingApproval: reason };
-    upsertSearchAttributes({ FleetState: ['awaiting-approval'] });
+    upsertSearchAttributes([{ key: FLEET_STATE, value: 'awaiting-approval' }]);
     await this.tellCampaign(reason, true);
     await condition(() => this.approved);
     await this.tellCampaign(reason, false);
-    upsertSearchAttributes({ FleetState: ['running'] });
+    upsertSearchAttributes([{ key: FLEET_STATE, value: 'running' }]);
     log.info('stateful change approved', { accountId: this.input.accountId });
   }
 
@@ -563,7 +547,7 @@ class AccountUpgradeRun {
 
   private finish(result: Omit<AccountOperationResult, 'runbook'>): AccountOperationResult {
     this.progress = { phase: 'done' };
-    upsertSearchAttributes({ FleetState: [result.outcome] });
+    upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
     const runbook =
       result.outcome === 'quarantined' && result.errorType ? UPGRADE_RUNBOOKS[result.errorType] : undefined;
     return { ...result, ...(runbook ? { runbook } : {}) };
