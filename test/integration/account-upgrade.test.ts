@@ -27,6 +27,7 @@ import type { UpgradeParams } from '../../workflows/upgrade/upgrade-params';
 import { createUpgradeActivities } from '../../activities/upgrade/upgrade-activities';
 import { upgradeChangeSetName } from '../../workflows/upgrade/change-set-names';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
+import { cleanUp } from '../support/cleanup';
 
 const cfg = testStack();
 const TASK_QUEUE = 'account-upgrade-test';
@@ -80,11 +81,13 @@ afterEach(async () => {
   await setFaultPlan(cfg, null);
 });
 
-afterAll(async () => {
-  await setFaultPlan(cfg, null);
-  await worker?.stop();
-  await temporal?.close();
-});
+afterAll(() =>
+  cleanUp({
+    faultPlan: () => setFaultPlan(cfg, null),
+    worker: () => worker?.stop(),
+    temporal: () => temporal?.close(),
+  }),
+);
 
 function upgradeInput(
   accountId: string,
@@ -370,10 +373,24 @@ describe('accountUpgrade on the local stack', () => {
         busyStacks: [{ accounts: [ACCOUNTS.busy] }, { accounts: [ACCOUNTS.briefBusy], untilMs: 2000 }],
       },
     });
-    const [busy, brief] = await Promise.all([
-      runUpgrade(upgradeInput(ACCOUNTS.busy, { upgrade: { busyStackWaitSeconds: 2 } })),
-      runUpgrade(upgradeInput(ACCOUNTS.briefBusy, { upgrade: { busyStackWaitSeconds: 4 } })),
-    ]);
+    const started = Date.now();
+    const busyHandle = await start(upgradeInput(ACCOUNTS.busy, { upgrade: { busyStackWaitSeconds: 2 } }));
+    const briefHandle = await start(upgradeInput(ACCOUNTS.briefBusy, { upgrade: { busyStackWaitSeconds: 4 } }));
+    // Both children are seen waiting for the busy stack (progress query), nothing created meanwhile.
+    for (const h of [busyHandle, briefHandle]) {
+      await eventually(
+        `${h.workflowId} waiting-for-busy-stack`,
+        () => h.query<AccountProgress>(ACCOUNT_PROGRESS_QUERY),
+        (p) => p.phase === 'waiting-for-busy-stack',
+        10_000,
+      );
+    }
+    expect(await executionsOf(ACCOUNTS.briefBusy)).toEqual([]);
+    const busy = (await busyHandle.result()) as AccountOperationResult;
+    const busyMs = Date.now() - started;
+    const brief = (await briefHandle.result()) as AccountOperationResult;
+    // The busy one gave up only after its 2 s wait (the brief one was seen waiting above).
+    expect(busyMs).toBeGreaterThanOrEqual(2000);
     expect(busy).toMatchObject({
       outcome: 'quarantined',
       errorType: 'StackBusy',
@@ -382,6 +399,9 @@ describe('accountUpgrade on the local stack', () => {
     expect(busy.reason).toContain('UPDATE_IN_PROGRESS');
     expect(await executionsOf(ACCOUNTS.busy)).toEqual([]);
     expect(brief.outcome).toBe('upgraded');
+    expect(await executionsOf(ACCOUNTS.briefBusy)).toEqual([
+      { region: 'eu-west-1', changeSetName: CHANGE_SET, version: '1.1.0', count: 1 },
+    ]);
   });
 
   it('a missing stack is quarantined StackMissing; access denied is quarantined AccountAccessDenied', async () => {

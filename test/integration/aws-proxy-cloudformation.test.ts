@@ -52,6 +52,7 @@ import { RequestTokens } from '../../stack/aws-proxy/cloudformation/request-toke
 import { templateResourceTypes } from '../../stack/aws-proxy/cloudformation/replacement-details';
 import type { ChangeSetExecution } from '../../stack/aws-proxy/cloudformation/change-set-ledger';
 import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/core/proxy-stats';
+import { cleanUp } from '../support/cleanup';
 
 const REGION = 'eu-west-1';
 const BASE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -245,11 +246,13 @@ beforeAll(async () => {
   cfnB = cloudFormation(credsB);
 }, 60_000);
 
-afterAll(async () => {
-  await proxy?.close();
-  await moto?.stop();
-  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp({
+    proxy: () => proxy?.close(),
+    moto: () => moto?.stop(),
+    stateDir: () => stateDir && fs.rmSync(stateDir, { recursive: true, force: true }),
+  }),
+);
 
 beforeEach(async () => {
   await admin('DELETE', 'faults');

@@ -16,6 +16,7 @@ import { parseRequestInfo } from '../../stack/aws-proxy/core/request-info';
 import { decideFault, mulberry32, parseFaultPlan } from '../../stack/aws-proxy/core/fault-plan';
 import { renderAwsError } from '../../stack/aws-proxy/core/aws-errors';
 import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/core/proxy-stats';
+import { cleanUp } from '../support/cleanup';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const REGION = 'eu-west-1';
@@ -84,11 +85,13 @@ beforeAll(async () => {
   expect(put.status, put.text).toBe(200);
 }, 60_000);
 
-afterAll(async () => {
-  await proxy?.close();
-  await moto?.stop();
-  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp({
+    proxy: () => proxy?.close(),
+    moto: () => moto?.stop(),
+    stateDir: () => stateDir && fs.rmSync(stateDir, { recursive: true, force: true }),
+  }),
+);
 
 beforeEach(async () => {
   await admin('DELETE', 'faults');

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { loadFleetFile } from '../../fleet/load-fleet';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
-import { statusQuery } from '../../workflows/campaign/campaign-messages';
+import { statusQuery, type CampaignStatus } from '../../workflows/campaign/campaign-messages';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { executions, setFaultPlan, testClient, testStack } from '../support/test-stack';
+import { cleanUp } from '../support/cleanup';
 
 // Chaos: the worker process is killed with SIGKILL twice in the middle of a campaign and restarted.
 const cfg = testStack();
@@ -28,14 +29,20 @@ async function startWorkerProcess(): Promise<ChildProcess> {
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
-  for (let i = 0; i < 120; i++) {
-    if (workerStarts().length > starts) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await until(`worker process ${starts + 1} logs "worker started"`, () => workerStarts().length > starts, 30_000);
   starts++;
   return proc;
 }
 let starts = 0;
+
+/** Polls `ok` every 50 ms; throws naming `what` if it is still false after `timeoutMs`. */
+async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 async function kill9(proc: ChildProcess): Promise<void> {
   const exited = new Promise((r) => proc.once('exit', r));
@@ -73,11 +80,13 @@ beforeAll(async () => {
   temporal = await testClient(cfg);
 });
 
-afterAll(async () => {
-  if (workerProc && workerProc.exitCode === null) await kill9(workerProc);
-  await setFaultPlan(cfg, null);
-  await temporal?.close();
-});
+afterAll(() =>
+  cleanUp({
+    worker: () => workerProc && workerProc.exitCode === null && kill9(workerProc),
+    faultPlan: () => setFaultPlan(cfg, null),
+    temporal: () => temporal?.close(),
+  }),
+);
 
 describe('chaos', () => {
   it('survives two SIGKILLs of the worker: the campaign completes, every account at the target, no change set executed twice', async () => {
@@ -97,18 +106,36 @@ describe('chaos', () => {
         } as FleetCampaignInput,
       ],
     });
+    const atKill: CampaignStatus[] = [];
     for (const threshold of [10, 30]) {
-      for (let i = 0; i < 600; i++) {
-        const s = await handle.query(statusQuery).catch(() => undefined);
-        if ((s?.counts.upgraded ?? 0) >= threshold) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      let status: CampaignStatus | undefined;
+      await until(
+        `${threshold} accounts upgraded`,
+        async () => {
+          status = await handle.query(statusQuery).catch(() => undefined);
+          return (status?.counts.upgraded ?? 0) >= threshold;
+        },
+        120_000,
+      );
       const killed = workerStarts().at(-1)!;
       await kill9(workerProc);
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(running(killed.pid), `worker process ${killed.pid} outlived its launcher's SIGKILL`).toBe(false);
+      atKill.push(status!);
+      // The worker process (the launcher's child) checks for its launcher every 250 ms and ends itself.
+      await until(
+        `worker process ${killed.pid} to end after its launcher's SIGKILL`,
+        () => !running(killed.pid),
+        5_000,
+      );
       workerProc = await startWorkerProcess();
     }
+    // Both kills landed mid-campaign: accounts still running and still to start when the worker died.
+    for (const s of atKill) {
+      expect(s.phase).toBe('running');
+      expect(s.inFlight).toBeGreaterThan(0);
+      expect(s.counts.upgraded).toBeLessThan(60);
+      expect(s.counts.pending ?? 0).toBeGreaterThan(0);
+    }
+    expect(atKill[1].counts.upgraded).toBeGreaterThan(atKill[0].counts.upgraded!);
     const report: CampaignReport = await handle.result();
     expect(report.phase).toBe('completed');
     expect(report.problems).toEqual([]);

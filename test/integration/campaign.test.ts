@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { loadFleetFile } from '../../fleet/load-fleet';
+import { seedLocalStack } from '../../cli/sim/seed-local-stack';
+import { simulatedFleet } from '../../cli/sim/simulated-fleet';
+import { loadFleetFile, stringifyFleet } from '../../fleet/load-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import { cancelUpdate, statusQuery } from '../../workflows/campaign/campaign-messages';
@@ -11,17 +14,20 @@ import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { allWorkflowHistories, decodedHistoryText } from '../support/history-scan';
 import {
   executions,
+  proxyStats,
   setFaultPlan,
   startTestWorker,
   testClient,
   testStack,
   workflowBundle,
 } from '../support/test-stack';
+import { cleanUp } from '../support/cleanup';
 
 // Upgrade campaigns on the real local stack: Temporal dev server, moto behind the AWS proxy, OpenBao.
 const cfg = testStack();
 const TASK_QUEUE = 'campaign-test';
 const ID_BASE = 300_000_000_000;
+const POISONED_ID_BASE = 310_000_000_000;
 let fleetFile: string;
 let accounts: FleetAccount[];
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
@@ -39,11 +45,13 @@ beforeAll(async () => {
   temporal = await testClient(cfg);
 });
 
-afterAll(async () => {
-  await setFaultPlan(cfg, null);
-  await worker?.stop();
-  await temporal?.close();
-});
+afterAll(() =>
+  cleanUp({
+    faultPlan: () => setFaultPlan(cfg, null),
+    worker: () => worker?.stop(),
+    temporal: () => temporal?.close(),
+  }),
+);
 
 const campaign = (workflowId: string, input: Partial<FleetCampaignInput>) =>
   temporal.client.workflow.start('fleetCampaign', {
@@ -60,11 +68,11 @@ const campaign = (workflowId: string, input: Partial<FleetCampaignInput>) =>
     ],
   });
 
-async function inventory(workflowId: string, ids?: string[]): Promise<FleetInventoryReport> {
+async function inventory(workflowId: string, ids?: string[], file = fleetFile): Promise<FleetInventoryReport> {
   return temporal.client.workflow.execute('fleetInventory', {
     taskQueue: TASK_QUEUE,
     workflowId,
-    args: [{ fleetFile, maxInFlight: 40, ...(ids ? { select: { ids } } : {}) }],
+    args: [{ fleetFile: file, maxInFlight: 40, ...(ids ? { select: { ids } } : {}) }],
   });
 }
 
@@ -78,51 +86,81 @@ describe('upgrade campaigns on the local stack', () => {
         { service: 'monitoring', throttleRate: 0.05 },
       ],
     });
+    const before = await proxyStats(cfg);
     // 20% per wave: the window is bounded by the failures still allowed (canary 2, general 40).
     const handle = await campaign('campaign-300', { failureBudget: { maxFailurePercent: 20 } });
     const report: CampaignReport = await handle.result();
+    const after = await proxyStats(cfg);
     await setFaultPlan(cfg, null);
+    // The faults were really injected (and retried through): thousands of calls at 5% and 1%.
+    expect(after.injected.throttle - before.injected.throttle).toBeGreaterThanOrEqual(50);
+    expect(after.injected.serverError - before.injected.serverError).toBeGreaterThanOrEqual(5);
     expect(report.phase).toBe('completed');
     expect(report.problems).toEqual([]);
     expect(report.counts.upgraded).toBe(300);
     const inv = await inventory('campaign-300-inventory');
     const regions = accounts.reduce((n, a) => n + a.regions.length, 0);
     expect(inv.byVersion).toEqual({ '1.1.0': regions });
-    // no change set was executed twice
-    const ledger = await executions(cfg);
-    expect(ledger.filter((e) => e.account.startsWith('3')).every((e) => e.count === 1)).toBe(true);
+    // one change set executed per account and region, none twice
+    const ids = new Set(accounts.map((a) => a.id));
+    const ledger = (await executions(cfg)).filter((e) => ids.has(e.account));
+    expect(ledger).toHaveLength(regions);
+    expect(ledger.filter((e) => e.count !== 1 || e.version !== '1.1.0')).toEqual([]);
+    expect(new Set(ledger.map((e) => `${e.account}/${e.region}`)).size).toBe(regions);
   }, 600_000);
 
-  it('a poisoned release stops inside the canary wave within the budget, failed accounts rolled back, later waves untouched', async () => {
+  it('a poisoned release stops inside the canary wave within the budget, failed accounts rolled back, every other account untouched', async () => {
+    // Its own 20 accounts (4 canary, 4 early, 10 general, 2 late), all at 1.0.0: nothing from the test above.
+    const rings = (i: number): FleetAccount['ring'] =>
+      i < 4 ? 'canary' : i < 8 ? 'early' : i < 18 ? 'general' : 'late';
+    const fleet = simulatedFleet(20, { idBase: POISONED_ID_BASE }).map((a, i) => ({ ...a, ring: rings(i) }));
+    await seedLocalStack(cfg, fleet);
+    const file = path.join(cfg.stateDir, 'campaign-poisoned-fleet.yaml');
+    fs.writeFileSync(file, stringifyFleet(fleet));
+    const ids = new Set(fleet.map((a) => a.id));
+    const regionsOf = (list: FleetAccount[]) => list.reduce((n, a) => n + a.regions.length, 0);
+
     await setFaultPlan(cfg, { rules: [], cloudformation: { poisonedVersions: [{ version: '1.2.0' }] } });
     const handle = await campaign('campaign-poisoned', {
+      fleetFile: file,
       upgrade: { targetVersion: '1.2.0', healthBakeSeconds: 2, healthPollSeconds: 1 },
       failureBudget: { maxFailures: 2 },
     });
     let status = await handle.query(statusQuery);
-    for (let i = 0; i < 120 && status.phase !== 'paused'; i++) {
+    for (let i = 0; i < 120 && !(status.phase === 'paused' && status.inFlight === 0); i++) {
       await new Promise((r) => setTimeout(r, 500));
       status = await handle.query(statusQuery);
     }
     expect(status.phase).toBe('paused');
+    expect(status.inFlight).toBe(0);
     expect(status.currentWave).toBe('canary-1');
+    expect(status.phaseReason).toMatch(/failure budget of wave canary-1 used up \(2 of 2/);
     const failed = status.problems.filter((p) => p.state === 'rolled-back');
     expect(failed).toHaveLength(2);
     expect(status.waves[0].failures).toBe(2);
-    // every failed account is back at its old version
-    const inv = await inventory(
-      'campaign-poisoned-inventory',
-      failed.map((f) => f.accountId),
-    );
-    expect(inv.byVersion).toEqual({ '1.1.0': expect.any(Number) });
-    // no account of a later wave was touched
-    const canary = new Set(accounts.filter((a) => a.ring === 'canary').map((a) => a.id));
-    const touched = (await executions(cfg)).filter((e) => e.version === '1.2.0').map((e) => e.account);
-    expect(touched.every((id) => canary.has(id))).toBe(true);
+    // the window never exceeded the budget: exactly the 2 failed accounts ran, the other 18 are pending
+    expect(status.counts).toEqual({ 'rolled-back': 2, pending: 18 });
+
+    // Every account of the fleet is at 1.0.0: the failed ones rolled back, all others never updated.
+    const failedIds = new Set(failed.map((f) => f.accountId));
+    const failedRegions = regionsOf(fleet.filter((a) => failedIds.has(a.id)));
+    const inv = await inventory('campaign-poisoned-inventory', undefined, file);
+    expect(inv.failures).toEqual([]);
+    expect(inv.byVersion).toEqual({ '1.0.0': regionsOf(fleet) });
+    expect(inv.byStackStatus).toEqual({
+      UPDATE_ROLLBACK_COMPLETE: failedRegions,
+      CREATE_COMPLETE: regionsOf(fleet) - failedRegions,
+    });
+    // Only the failed accounts executed a change set (once per region); no other account, any version.
+    const touched = (await executions(cfg)).filter((e) => ids.has(e.account));
+    expect(new Set(touched.map((e) => e.account))).toEqual(failedIds);
+    expect(touched).toHaveLength(failedRegions);
+    expect(touched.filter((e) => e.version !== '1.2.0' || e.count !== 1)).toEqual([]);
+
     const cancelled = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'bad release' }] });
     expect(cancelled.phase).toBe('cancelling');
     expect((await handle.result()).phase).toBe('cancelled');
-    await setFaultPlan(cfg, null);
+    expect((await executions(cfg)).filter((e) => ids.has(e.account))).toHaveLength(failedRegions);
   }, 300_000);
 
   it('histories replay without determinism errors, stay bounded, and carry no credential or ExternalId', async () => {

@@ -11,6 +11,7 @@ import type { FleetAccount } from '../../fleet/fleet-schema';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { allWorkflowHistories, decodedHistoryText } from '../support/history-scan';
 import { proxyStats, setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
+import { cleanUp } from '../support/cleanup';
 
 const cfg = testStack();
 const TASK_QUEUE = 'inventory-test';
@@ -33,11 +34,13 @@ beforeAll(async () => {
   temporal = await testClient(cfg);
 });
 
-afterAll(async () => {
-  await setFaultPlan(cfg, null);
-  await worker?.stop();
-  await temporal?.close();
-});
+afterAll(() =>
+  cleanUp({
+    faultPlan: () => setFaultPlan(cfg, null),
+    worker: () => worker?.stop(),
+    temporal: () => temporal?.close(),
+  }),
+);
 
 async function runInventory(workflowId: string, input: Record<string, unknown>): Promise<FleetInventoryReport> {
   return temporal.client.workflow.execute('fleetInventory', { taskQueue: TASK_QUEUE, workflowId, args: [input] });

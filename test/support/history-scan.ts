@@ -34,7 +34,30 @@ export async function allWorkflowHistories(
 /** Payloads in history are base64 JSON: decode every `data` field so values are searchable as text. */
 export function decodedHistoryText(json: string): string {
   const decoded: string[] = [json];
-  for (const m of json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g))
+  for (const m of json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g))
     decoded.push(Buffer.from(m[1], 'base64').toString('utf8'));
   return decoded.join('\n');
+}
+
+/** Shapes a credential or ExternalId takes in text; none may appear in a history. */
+const SECRET_PATTERNS: Array<[string, RegExp]> = [
+  ['temporary access key id', /\bASIA[A-Z0-9]{16}\b/],
+  ['access key id', /\bAKIA[A-Z0-9]{16}\b/],
+  ['aws_secret', /aws_secret/i],
+  ['secretAccessKey', /secretAccessKey/i],
+  ['sessionToken', /sessionToken/i],
+  ['externalId value', /"externalId"\s*:\s*"/i],
+  ['recorded fixture ExternalId', /fixture-external-id-/],
+];
+
+/**
+ * What a (decoded) history text gives away: each known secret value found (by position in `known`)
+ * and each secret-looking pattern. Empty when clean.
+ */
+export function secretsIn(text: string, known: string[] = []): string[] {
+  const found = SECRET_PATTERNS.filter(([, re]) => re.test(text)).map(([what]) => what);
+  known.forEach((s, i) => {
+    if (s && text.includes(s)) found.push(`known secret #${i}`);
+  });
+  return found;
 }

@@ -23,6 +23,7 @@ import {
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { createFakeAccountActivities, maxConcurrent, type FakeBehaviour } from '../support/fake-account-activities';
 import { timeSkippingEnv } from '../support/time-skipping';
+import { cleanUp } from '../support/cleanup';
 
 // The engine on Temporal's time-skipping test server, with a stand-in per-account child (see
 // test/support/fake-workflows) so hours of bake and maintenance windows pass in seconds.
@@ -52,12 +53,16 @@ beforeAll(async () => {
   running = worker.run();
 }, 120_000);
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp({
+    worker: async () => {
+      worker?.shutdown();
+      await running;
+    },
+    env: () => env?.teardown(),
+    dir: () => fs.rmSync(dir, { recursive: true, force: true }),
+  }),
+);
 
 beforeEach(() => {
   fake.log.length = 0;
@@ -129,11 +134,37 @@ describe('fleetCampaign engine (time-skipping)', () => {
       'general-3',
       'late-1',
     ]);
-    const rings = ['canary', 'early', 'general', 'late'] as const;
-    for (let r = 1; r < rings.length; r++) {
-      const lastFinish = Math.max(...finishesOf(ev, ring(rings[r - 1])).map((e) => e.at));
-      const firstStart = Math.min(...startsOf(ev, ring(rings[r])).map((e) => e.at));
-      expect(firstStart).toBeGreaterThanOrEqual(lastFinish);
+    // Waves in order, general split in fleet order into waves of at most maxWaveSize (10); each wave
+    // starts when the one before it has finished (no bake: at once), within a ring as between rings.
+    const general = ring('general');
+    const waves = [
+      ring('canary'),
+      ring('early'),
+      general.slice(0, 10),
+      general.slice(10, 20),
+      general.slice(20),
+      ring('late'),
+    ];
+    expect(report.waves.map((w) => w.size)).toEqual(waves.map((w) => w.length));
+    for (const [i, ids] of waves.entries()) {
+      const started = startsOf(ev, ids).map((e) => e.accountId);
+      expect(started.sort(), report.waves[i].name).toEqual([...ids].sort());
+      expect(finishesOf(ev, ids), report.waves[i].name).toHaveLength(ids.length);
+    }
+    for (let w = 1; w < waves.length; w++) {
+      const lastFinish = Math.max(...finishesOf(ev, waves[w - 1]).map((e) => e.at));
+      const firstStart = Math.min(...startsOf(ev, waves[w]).map((e) => e.at));
+      const gap = firstStart - lastFinish;
+      expect(gap, `${report.waves[w - 1].name} → ${report.waves[w].name}`).toBeGreaterThanOrEqual(0);
+      expect(gap, `${report.waves[w - 1].name} → ${report.waves[w].name}`).toBeLessThan(5_000);
+      // every start of a wave comes after every finish of the wave before it
+      const lastFinishSeq = Math.max(
+        ...ev.flatMap((e, i) => (e.event === 'finish' && waves[w - 1].includes(e.accountId) ? [i] : [])),
+      );
+      const firstStartSeq = Math.min(
+        ...ev.flatMap((e, i) => (e.event === 'start' && waves[w].includes(e.accountId) ? [i] : [])),
+      );
+      expect(firstStartSeq).toBeGreaterThan(lastFinishSeq);
     }
     expect(maxConcurrent(ev)).toBe(5);
     // every account started exactly once, as child `${campaignId}/${accountId}`
@@ -157,9 +188,11 @@ describe('fleetCampaign engine (time-skipping)', () => {
     expect(paused.problems.filter((p) => p.state === 'rolled-back')).toHaveLength(3);
     expect(paused.problems[0].reason).toBe('alarm pipeline-health');
     expect(paused.window).toBe(0);
-    // Concurrency never exceeded the failures still allowed: at most 3 at once in this wave.
-    expect(maxConcurrent(evOf(handle).filter((e) => general.includes(e.accountId)))).toBeLessThanOrEqual(3);
+    // The window is the failures still allowed (3 < maxInFlight 5): exactly 3 ran at once, all failed,
+    // and nothing more started.
+    expect(maxConcurrent(evOf(handle).filter((e) => general.includes(e.accountId)))).toBe(3);
     const startedBeforeResume = startsOf(evOf(handle), general).length;
+    expect(startedBeforeResume).toBe(3);
     await env.sleep('30 minutes');
     expect(startsOf(evOf(handle), general).length).toBe(startedBeforeResume); // paused: nothing new starts
     await handle.executeUpdate(resumeUpdate);
@@ -169,6 +202,11 @@ describe('fleetCampaign engine (time-skipping)', () => {
       'resumed and paused again',
     );
     expect(paused2.phase).toBe('paused'); // the other 3 bad accounts use up a fresh budget
+    expect(
+      startsOf(evOf(handle), general)
+        .map((e) => e.accountId)
+        .sort(),
+    ).toEqual(general.slice(0, 6).sort());
     await handle.executeUpdate(resumeUpdate);
     const report = await handle.result();
     expect(report.phase).toBe('completed');
@@ -189,10 +227,15 @@ describe('fleetCampaign engine (time-skipping)', () => {
   });
 
   it('bakes between waves', async () => {
-    const { ev } = await run({ ...roomy, waveBakeSeconds: 3600, select: { rings: ['canary', 'early'] } });
+    const { report, ev } = await run({ ...roomy, waveBakeSeconds: 3600, select: { rings: ['canary', 'early'] } });
+    expect(report.counts.upgraded).toBe(4);
+    expect(finishesOf(ev, ring('canary'))).toHaveLength(1);
+    expect(startsOf(ev, ring('early'))).toHaveLength(3);
     const canaryEnd = Math.max(...finishesOf(ev, ring('canary')).map((e) => e.at));
     const earlyStart = Math.min(...startsOf(ev, ring('early')).map((e) => e.at));
+    // the bake, and not more: the early wave starts when the hour is over
     expect(earlyStart - canaryEnd).toBeGreaterThanOrEqual(3600_000);
+    expect(earlyStart - canaryEnd).toBeLessThan(3600_000 + 5_000);
   });
 
   it('waits at an approval gate until approved (a wrong wave is rejected)', async () => {
@@ -234,7 +277,15 @@ describe('fleetCampaign engine (time-skipping)', () => {
     expect(report.counts.upgraded).toBe(4);
     const earlyStarts = startsOf(ev, ring('early'));
     expect(earlyStarts).toHaveLength(3);
-    for (const s of earlyStarts) expect(s.at).toBeGreaterThanOrEqual(opens.getTime() - 60_000);
+    // The window opens at hh:mm (seconds dropped) and lasts 120 minutes: every early account starts
+    // as it opens (within its first minute) and finishes before it ends.
+    const windowStart = Math.floor(opens.getTime() / 60_000) * 60_000;
+    const windowEnd = windowStart + 120 * 60_000;
+    for (const s of earlyStarts) {
+      expect(s.at).toBeGreaterThanOrEqual(windowStart);
+      expect(s.at).toBeLessThan(windowStart + 60_000);
+    }
+    for (const f of finishesOf(ev, ring('early'))) expect(f.at).toBeLessThan(windowEnd);
     for (const s of startsOf(ev, ring('canary'))) expect(s.at).toBeLessThan(opens.getTime() - 3600_000); // no window: at once
   });
 

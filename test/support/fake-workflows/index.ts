@@ -7,7 +7,8 @@ import { proxyActivities, sleep, workflowInfo, condition, setHandler, defineSign
 import type { AccountOperationInput, AccountOperationResult } from '../../../workflows/operation/account-operation';
 import type { FakeAccountActivities } from '../fake-account-activities';
 
-export { fleetCampaign } from '../../../workflows/campaign/fleet-campaign';
+// By its public export (workflows/index.ts), not the file that holds it today.
+export { fleetCampaign } from '../../../workflows';
 
 const { fakeAccountStarted, fakeAccountFinished } = proxyActivities<FakeAccountActivities>({
   startToCloseTimeout: '10 seconds',

@@ -1,0 +1,197 @@
+/**
+ * Records workflow histories from the current workflow code on a real local stack and writes them to
+ * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
+ *
+ *   npx tsx scripts/record-histories.ts [--tag v2]
+ *
+ * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
+ * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
+ * `<workflowType>-<scenario>[-run-N].json` (proto JSON, as `historyFromJSON` reads it) plus
+ * `manifest.json` (each file's workflow id and run id: replay needs the workflow id) and takes the stack down. Re-record only on purpose (before a change that is meant to be replay-safe, keep the old files).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '../test/support/history-json';
+import type { Client } from '@temporalio/client';
+import { seedLocalStack, writeExternalId } from '../cli/sim/seed-local-stack';
+import { externalIdRef, simulatedFleet } from '../cli/sim/simulated-fleet';
+import { stringifyFleet } from '../fleet/load-fleet';
+import { stackDown, stackUp } from '../stack/local-stack';
+import { loadStackConfig } from '../stack/stack-config';
+import type { FleetCampaignInput } from '../workflows/campaign/campaign-input';
+import {
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  retryAccountUpdate,
+  statusQuery,
+  type CampaignStatus,
+} from '../workflows/campaign/campaign-messages';
+import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
+import type { FleetInventoryReport } from '../workflows/fleet-inventory';
+import { decodedHistoryText, secretsIn } from '../test/support/history-scan';
+import { TEST_STACK_ENV } from '../test/support/test-env';
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT_DIR = path.join(ROOT, 'test/fixtures/histories');
+const MANIFEST = 'manifest.json';
+const tagAt = process.argv.indexOf('--tag');
+const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
+if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
+const TASK_QUEUE = 'record-histories';
+const CAMPAIGN_ID = 'fixture-campaign';
+/** 8 accounts: canary [0], early [1], general [2..6], late [7]; account 4 has two regions. */
+const ACCOUNTS = simulatedFleet(8, { idBase: 500_000_000_000 });
+/** The poisoned account: general, the first account of the campaign's second run (accountsPerRun 3). */
+const POISONED = ACCOUNTS[3].id;
+
+function log(line: string): void {
+  process.stderr.write(`[record] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  Object.assign(process.env, TEST_STACK_ENV, { FLEETOPS_STATE_DIR: '.fleetops-record' });
+  const cfg = loadStackConfig();
+  // Loaded after the environment points at the recording stack.
+  const { setFaultPlan, startTestWorker, testClient, testStack } = await import('../test/support/test-stack');
+  testStack();
+  await stackDown(cfg, () => undefined);
+  fs.rmSync(cfg.stateDir, { recursive: true, force: true });
+  log(`local stack up in ${(await stackUp(cfg, () => undefined)).seconds.toFixed(1)} s (${cfg.stateDir})`);
+  let worker: Awaited<ReturnType<typeof startTestWorker>> | undefined;
+  let temporal: Awaited<ReturnType<typeof testClient>> | undefined;
+  try {
+    // Known ExternalIds with a marker, so the replay test can scan fixtures for them without the stack.
+    const externalIds: string[] = [];
+    for (const a of ACCOUNTS) {
+      externalIds.push(
+        await writeExternalId(cfg, externalIdRef(a.id), `fixture-external-id-${a.id}-${Date.now().toString(36)}`),
+      );
+    }
+    await seedLocalStack(cfg, ACCOUNTS);
+    const fleetFile = path.join(cfg.stateDir, 'fixture-fleet.yaml');
+    fs.writeFileSync(fleetFile, stringifyFleet(ACCOUNTS));
+    worker = await startTestWorker(TASK_QUEUE);
+    temporal = await testClient(cfg);
+    const client = temporal.client;
+
+    const recorded: Array<{ file: string; json: string; workflowId: string; runId: string }> = [];
+    const record = async (file: string, workflowId: string, runId?: string) => {
+      const handle = client.workflow.getHandle(workflowId, runId);
+      const history = await handle.fetchHistory();
+      runId ??= (await handle.describe()).runId;
+      recorded.push({ file, json: historyToJSON(history) + '\n', workflowId, runId });
+      log(`${file}: ${history.events?.length} events`);
+    };
+
+    // ---- 1 + 2: a campaign through continue-as-new with pause/resume, a rolled-back account and a retry ----
+    await setFaultPlan(cfg, {
+      rules: [],
+      cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.1.0', accounts: [POISONED] }] },
+    });
+    const handle = await client.workflow.start('fleetCampaign', {
+      taskQueue: TASK_QUEUE,
+      workflowId: CAMPAIGN_ID,
+      args: [
+        {
+          operation: 'upgrade',
+          fleetFile,
+          maxInFlight: 2,
+          accountsPerRun: 3,
+          failureBudget: { maxFailures: 1, onExceeded: 'pause' },
+          upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 1, healthPollSeconds: 1 },
+        } satisfies FleetCampaignInput,
+      ],
+    });
+    const waitFor = async (what: string, ok: (s: CampaignStatus) => boolean): Promise<CampaignStatus> => {
+      for (let i = 0; i < 600; i++) {
+        // The handle follows the chain of runs; a query can miss while a run hands over.
+        const s = await handle.query(statusQuery).catch(() => undefined);
+        if (s && ok(s)) return s;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`campaign never reached: ${what}`);
+    };
+    await waitFor('canary upgraded', (s) => (s.counts.upgraded ?? 0) >= 1);
+    // An operator pause (update), held until nothing is in flight, then resume (update).
+    await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'fixture: operator pause' }] });
+    await waitFor('paused and drained', (s) => s.phase === 'paused' && s.inFlight === 0);
+    await handle.executeUpdate(resumeUpdate);
+    // The poisoned account rolls back; the failure budget (1) pauses the campaign.
+    const stopped = await waitFor('paused by the failure budget', (s) => s.phase === 'paused' && s.inFlight === 0);
+    const problem = stopped.problems.find((p) => p.accountId === POISONED);
+    if (problem?.state !== 'rolled-back')
+      throw new Error(`expected ${POISONED} rolled back: ${JSON.stringify(stopped)}`);
+    // The release is fixed: an operator retries the account (update) and resumes (signal, as the UI sends it).
+    await setFaultPlan(cfg, { rules: [], cloudformation: { updateDurationMs: 1500 } });
+    await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: POISONED }] });
+    await handle.signal(resumeSignal);
+    const report: CampaignReport = await handle.result();
+    if (report.phase !== 'completed' || report.counts.upgraded !== ACCOUNTS.length || report.run < 3)
+      throw new Error(`unexpected campaign report: ${JSON.stringify(report)}`);
+    const runs = await runsOf(client, CAMPAIGN_ID);
+    if (runs.length !== report.run) throw new Error(`expected ${report.run} runs, found ${runs.length}`);
+    for (const [i, runId] of runs.entries())
+      await record(`fleetCampaign-pause-retry-rollback${TAG}-run-${i + 1}.json`, CAMPAIGN_ID, runId);
+    for (const a of ACCOUNTS) await record(`accountUpgrade-campaign${TAG}-${a.id}.json`, `${CAMPAIGN_ID}/${a.id}`);
+    await record(`accountUpgrade-campaign${TAG}-${POISONED}-retry-1.json`, `${CAMPAIGN_ID}/${POISONED}/retry-1`);
+    await setFaultPlan(cfg, null);
+
+    // ---- 3: an inventory through continue-as-new ----
+    const inventoryId = 'fixture-inventory';
+    const inv: FleetInventoryReport = await client.workflow.execute('fleetInventory', {
+      taskQueue: TASK_QUEUE,
+      workflowId: inventoryId,
+      args: [{ fleetFile, maxInFlight: 2, accountsPerRun: 4 }],
+    });
+    if (inv.succeeded !== ACCOUNTS.length) throw new Error(`unexpected inventory: ${JSON.stringify(inv)}`);
+    for (const [i, runId] of (await runsOf(client, inventoryId)).entries())
+      await record(`fleetInventory-continue-as-new${TAG}-run-${i + 1}.json`, inventoryId, runId);
+
+    // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----
+    const credentials = worker.fleet.credentials as unknown as {
+      cache: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
+    };
+    const secrets = [
+      ...externalIds,
+      ...[...credentials.cache.values()].flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]),
+    ];
+    if (credentials.cache.size === 0) throw new Error('no cached credentials to scan for');
+    for (const r of recorded) {
+      const found = secretsIn(decodedHistoryText(r.json), secrets);
+      if (found.length) throw new Error(`${r.file} holds secrets (${found.join(', ')}); nothing written`);
+    }
+
+    // Files of the same name are replaced; every other fixture (recorded from older code) stays.
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    for (const r of recorded) fs.writeFileSync(path.join(OUT_DIR, r.file), r.json);
+    const manifestFile = path.join(OUT_DIR, MANIFEST);
+    const manifest = {
+      ...(fs.existsSync(manifestFile) ? (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as object) : {}),
+      ...Object.fromEntries(recorded.map((r) => [r.file, { workflowId: r.workflowId, runId: r.runId }])),
+    };
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+    log(`wrote ${recorded.length} histories to ${path.relative(ROOT, OUT_DIR)}`);
+  } finally {
+    await setFaultPlan(cfg, null).catch(() => undefined);
+    await worker?.stop().catch((e: unknown) => log(`worker stop: ${String(e)}`));
+    await temporal?.close().catch(() => undefined);
+    await stackDown(cfg, () => undefined);
+  }
+}
+
+/** Run ids of a workflow id, oldest first (the runs of a continue-as-new chain). */
+async function runsOf(client: Client, workflowId: string): Promise<string[]> {
+  const runs: Array<{ runId: string; startTime: Date }> = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+    runs.push({ runId: wf.runId, startTime: wf.startTime });
+  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => r.runId);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`[record] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

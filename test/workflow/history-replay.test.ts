@@ -1,0 +1,109 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { decodedHistoryText, secretsIn } from '../support/history-scan';
+import { historyFromJSON } from '../support/history-json';
+
+// Replays histories recorded from earlier workflow code (scripts/record-histories.ts) against the
+// current workflow code: a change that is not replay-safe (a different command sequence for the same
+// history) fails here, before a deploy breaks the campaigns that are running. Offline: no local stack
+// is needed (FLEETOPS_TEST_STACK=off skips bringing it up).
+
+const DIR = path.resolve(__dirname, '../fixtures/histories');
+const EventType = temporal.api.enums.v1.EventType;
+type History = temporal.api.history.v1.IHistory;
+
+/** Each history file's workflow id (replay needs it: e.g. child ids derive from it) and run id. */
+const manifest = JSON.parse(fs.readFileSync(path.join(DIR, 'manifest.json'), 'utf8')) as Record<
+  string,
+  { workflowId: string; runId: string }
+>;
+const files = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.json') && f !== 'manifest.json')
+  .sort();
+const fixtures = files.map((file) => {
+  const text = fs.readFileSync(path.join(DIR, file), 'utf8');
+  return { file, text, workflowId: manifest[file]?.workflowId, history: historyFromJSON(JSON.parse(text)) };
+});
+
+const workflowType = (h: History) => h.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+const has = (h: History, type: temporal.api.enums.v1.EventType) => h.events?.some((e) => e.eventType === type);
+/** Names of the updates accepted and signals received. */
+const messages = (h: History): string[] =>
+  (h.events ?? []).flatMap((e) => [
+    ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name
+      ? [`update:${e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.name}`]
+      : []),
+    ...(e.workflowExecutionSignaledEventAttributes?.signalName
+      ? [`signal:${e.workflowExecutionSignaledEventAttributes.signalName}`]
+      : []),
+  ]);
+/** The workflow's result (first payload, JSON), if it completed. */
+const result = (h: History): unknown => {
+  const data = h.events?.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+    ?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data;
+  return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+};
+const ofType = (type: string) => fixtures.filter((f) => workflowType(f.history) === type);
+
+let bundle: WorkflowBundleWithSourceMap;
+beforeAll(async () => {
+  bundle = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
+}, 120_000);
+
+describe('recorded histories (test/fixtures/histories)', () => {
+  it('cover every scenario: campaign through continue-as-new with pause/resume, retryAccount and a rollback; inventory', () => {
+    // Recorded by scripts/record-histories.ts: 3 campaign runs, 9 children (8 accounts + 1 retry), 2 inventory runs.
+    expect(fixtures.length).toBeGreaterThanOrEqual(14);
+    expect(Object.keys(manifest).sort()).toEqual(files);
+    for (const f of fixtures) expect(f.file.startsWith(`${workflowType(f.history)}-`), f.file).toBe(true);
+
+    const campaigns = ofType('fleetCampaign').map((f) => f.history);
+    expect(campaigns.length).toBeGreaterThanOrEqual(3);
+    expect(campaigns.filter((h) => has(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)).length).toBe(
+      campaigns.length - 1,
+    );
+    expect(campaigns.filter((h) => has(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED))).toHaveLength(1);
+    const sent = campaigns.flatMap(messages);
+    expect(sent).toContain('update:pause');
+    expect(sent).toContain('update:resume');
+    expect(sent).toContain('signal:resume');
+    expect(sent).toContain('update:retryAccount');
+
+    const upgrades = ofType('accountUpgrade').map((f) => result(f.history) as { outcome?: string } | undefined);
+    expect(upgrades.length).toBeGreaterThanOrEqual(2);
+    expect(upgrades.map((r) => r?.outcome)).toContain('rolled-back');
+    expect(upgrades.map((r) => r?.outcome)).toContain('upgraded');
+
+    const inventories = ofType('fleetInventory').map((f) => f.history);
+    expect(inventories.length).toBeGreaterThanOrEqual(1);
+    expect(inventories.some((h) => has(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW))).toBe(true);
+  });
+
+  it('carry no credential, session token or ExternalId', () => {
+    for (const f of fixtures) expect(secretsIn(decodedHistoryText(f.text)), f.file).toEqual([]);
+    // the scan reads decoded payloads
+    expect(fixtures.map((f) => decodedHistoryText(f.text)).join('\n')).toContain('"targetVersion":"1.1.0"');
+  });
+
+  it('replay against the current workflow code without a nondeterminism error', async () => {
+    const results = Worker.runReplayHistories(
+      { workflowBundle: bundle, replayName: 'history-replay-test' },
+      fixtures.map((f) => ({ workflowId: f.workflowId, history: f.history })),
+    );
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const r of results) {
+      replayed++;
+      if (r.error) failures.push(`${r.workflowId} (${r.runId}): ${r.error.name}: ${r.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(fixtures.length);
+  }, 120_000);
+});
