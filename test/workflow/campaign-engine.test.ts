@@ -350,6 +350,31 @@ describe('fleetCampaign engine (time-skipping)', () => {
     ]);
   });
 
+  it("a retry that arrives after the run's last start runs in the next run (the campaign does not hang)", async () => {
+    const general = ring('general').slice(0, 3);
+    behave = (id, attempt) =>
+      id === general[0] && attempt === 1
+        ? { outcome: 'failed', reason: 'boom', durationMs: 1_000 }
+        : { outcome: 'upgraded', durationMs: 600_000 };
+    const handle = await start({
+      ...roomy,
+      select: { ids: general },
+      accountsPerRun: 3,
+      maxInFlight: 3,
+      failureBudget: { maxFailures: 5 },
+    });
+    await waitFor(handle, (s) => s.counts.failed === 1 && s.inFlight === 2, 'first account failed, two running');
+    const queued = await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: general[0] }] });
+    expect(queued.run).toBe(1);
+    const report = await handle.result();
+    expect(report.counts).toEqual({ upgraded: 3 });
+    expect(report.run).toBe(2);
+    expect(startsOf(evOf(handle), [general[0]]).map((e) => e.workflowId)).toEqual([
+      `${handle.workflowId}/${general[0]}`,
+      `${handle.workflowId}/${general[0]}/retry-1`,
+    ]);
+  });
+
   it('continues as new with exact state: every account run exactly once across runs', async () => {
     const { report, ev } = await run({ ...roomy, accountsPerRun: 7, maxWaveSize: 30 });
     expect(report.run).toBeGreaterThanOrEqual(5);

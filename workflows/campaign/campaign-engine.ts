@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   upsertSearchAttributes,
   workflowInfo,
@@ -27,6 +28,9 @@ const { planCampaign } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
   retry: LOCAL_CALL_RETRY,
 });
+
+/** Patch id: a retry queued after the run's last start continues as new instead of waiting. */
+export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
 
 type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
 
@@ -211,9 +215,21 @@ export class CampaignEngine {
         }
       }
       if (waveIdle && this.needContinueAsNew() && !st.cancelRequested) return 'continue-as-new';
+      if (this.retryWaitsForNextRun()) return 'continue-as-new';
       this.dirty = false;
       await condition(() => this.dirty);
     }
+  }
+
+  /**
+   * An operator's retry that arrived after this run started its last account waits in the retry queue;
+   * once nothing runs, the next run starts it (before this fix the campaign waited for ever). Gated:
+   * histories recorded before the fix replay unchanged.
+   */
+  private retryWaitsForNextRun(): boolean {
+    const { st } = this;
+    const stuck = this.inFlight.size === 0 && st.retryQueue.length > 0 && !st.cancelRequested;
+    return stuck && this.needContinueAsNew() && patched(RETRY_AFTER_RUN_LIMIT);
   }
 
   /** The next account of the current wave to start: retries first, then accounts inside their maintenance window. */
