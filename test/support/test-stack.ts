@@ -7,6 +7,7 @@ import { loadStackConfig, type StackConfig } from '../../stack/stack-config';
 import { createFleetWorker } from '../../worker/run-worker';
 import { installRuntimeLogging } from '../../worker/runtime-logging';
 import { proxyAdmin } from './proxy-admin';
+import type { ChangeSetExecution } from '../../stack/aws-proxy/cloudformation/change-set-ledger';
 import { loadWorkerConfig } from '../../worker/worker-config';
 
 /** The test run's local stack config, with this process pointed at it. */
@@ -66,14 +67,7 @@ export async function proxyStats(cfg: StackConfig): Promise<{
   return (await proxyAdmin<never>(cfg.awsEndpoint, 'GET', 'stats')).json;
 }
 
-export type ExecutionLedgerEntry = {
-  account: string;
-  region: string;
-  stackName: string;
-  changeSetName: string;
-  version: string | null;
-  count: number;
-};
+export type ExecutionLedgerEntry = ChangeSetExecution;
 /** Change set executions the AWS proxy saw take effect (to prove none ran twice). */
 export async function executions(cfg: StackConfig): Promise<ExecutionLedgerEntry[]> {
   return (await proxyAdmin<{ executions: ExecutionLedgerEntry[] }>(cfg.awsEndpoint, 'GET', 'cloudformation/executions'))

@@ -7,14 +7,9 @@ import { randomUUID } from 'node:crypto';
 
 export const CLOUDFORMATION_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
-export function xmlEscape(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
+import { xmlEscape } from '../core/aws-errors';
+
+export { xmlEscape };
 
 export function xmlUnescape(text: string): string {
   return text

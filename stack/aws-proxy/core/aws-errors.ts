@@ -108,7 +108,8 @@ function specFor(protocol: AwsProtocol, kind: AwsErrorKind): ErrorSpec {
   };
 }
 
-function xmlEscape(text: string): string {
+/** Escapes text for an XML element or attribute (every AWS query-protocol answer). */
+export function xmlEscape(text: string): string {
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
