@@ -7,14 +7,17 @@
  *   GET  /__fleetops/stats, POST /__fleetops/stats/reset
  *   GET|DELETE /__fleetops/cloudformation/executions → { executions: [{ account, region, stackName, changeSetName, version, count }] }
  *                                             (how often each change set execution took effect; DELETE resets)
- *   GET|DELETE /__fleetops/cloudformation   → everything the CloudFormation layer holds (simulated stack statuses,
- *                                             fired alarms, ledger, counts); DELETE forgets it all
+ *   GET|DELETE /__fleetops/<layer>          → what a service layer holds; DELETE forgets it:
+ *                                             cloudformation (simulated stack statuses, fired alarms, ledger, counts),
+ *                                             iam (access key ids with status, account and creation time; refusals),
+ *                                             sts (AssumeRole decisions per rule), secretsmanager (outcome counts)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { CloudFormationLayer } from './cloudformation/cloudformation-layer';
 import type { FaultInjector } from './core/fault-injector';
 import type { ProxyStats } from './core/proxy-stats';
+import type { ServiceLayer } from './core/service-layer';
 import { trustEntriesSchema, type TrustTable } from './sts/trust-table';
 
 export const ADMIN_PREFIX = '/__fleetops/';
@@ -26,6 +29,7 @@ export interface AdminDeps {
   faults: FaultInjector;
   stats: ProxyStats;
   cloudformation: CloudFormationLayer;
+  layers: ServiceLayer[];
 }
 
 class HttpError extends Error {
@@ -110,14 +114,15 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
       case 'DELETE cloudformation/executions':
         deps.cloudformation.ledger.reset();
         return sendJson(res, 200, { executions: deps.cloudformation.executions() });
-      case 'GET cloudformation':
-        return sendJson(res, 200, deps.cloudformation.snapshot());
-      case 'DELETE cloudformation':
-        deps.cloudformation.reset();
-        return sendJson(res, 200, deps.cloudformation.snapshot());
-
-      default:
+      default: {
+        const layer = deps.layers.find((l) => l.name === route && l.snapshot);
+        if (layer && method === 'GET') return sendJson(res, 200, layer.snapshot?.());
+        if (layer && method === 'DELETE') {
+          layer.reset?.();
+          return sendJson(res, 200, layer.snapshot?.());
+        }
         return sendJson(res, 404, { message: `no admin endpoint ${method} ${url.pathname}` });
+      }
     }
   } catch (err) {
     if (err instanceof HttpError) return sendJson(res, err.status, { message: err.message });

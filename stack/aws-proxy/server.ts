@@ -1,24 +1,33 @@
 /**
  * The AWS gap/fault proxy: a plain node:http server in front of moto_server that forwards every
- * AWS API call and adds what moto lacks — ExternalId enforcement on sts:AssumeRole, per-account
- * attribution of assumed credentials, seeded fault injection (throttling, 5xx, latency), and the
- * CloudFormation behaviours of cloudformation/cloudformation-layer.ts (idempotency tokens, slow updates, rollbacks, ...).
+ * AWS API call and adds what moto lacks, one service layer per emulated service (one folder each,
+ * registered below; core/service-layer.ts says what a layer is):
+ *  - sts/: ExternalId enforcement on sts:AssumeRole from the role's trust policy, and per-account
+ *    attribution of assumed credentials;
+ *  - iam/: access-key status (inactive, deleted, not yet valid) enforced on every request;
+ *  - secretsmanager/: versions and staging labels as AWS keeps them;
+ *  - cloudformation/: idempotency tokens, slow updates, rollbacks, ... (cloudformation-layer.ts);
+ * and seeded fault injection (throttling, 5xx, latency) in front of all of them.
  *
- * Order for each request: injected faults (latency, then throttling / 5xx) → ExternalId check →
- * CloudFormation layer (for the calls it handles) → plain forward.
+ * Order for each request: injected faults (latency, then throttling / 5xx) → each layer's `refuse`
+ * (credentials) → the layer that handles the call → plain forward.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { handleAdminRequest, isAdminPath } from './admin-api';
-import { AssumedCredentialsMap, parseAssumeRoleResponse } from './sts/assumed-credentials';
+import { AssumedCredentialsMap } from './sts/assumed-credentials';
 import { renderAwsError, type AwsErrorResponse } from './core/aws-errors';
-import { CloudFormationLayer, type LayerResponse } from './cloudformation/cloudformation-layer';
+import { CloudFormationLayer } from './cloudformation/cloudformation-layer';
 import { FaultInjector } from './core/fault-injector';
 import { advertiseKeepAlive, applyKeepAlive } from './core/http-keep-alive';
 import { ProxyStats } from './core/proxy-stats';
-import { parseRequestInfo, type RequestInfo } from './core/request-info';
-import { TrustTable, renderAssumeRoleAccessDenied } from './sts/trust-table';
+import { parseRequestInfo } from './core/request-info';
+import type { LayerRequest, LayerResponse, ServiceLayer } from './core/service-layer';
+import { IamLayer } from './iam/iam-layer';
+import { SecretsManagerLayer } from './secretsmanager/secretsmanager-layer';
+import { StsLayer } from './sts/sts-layer';
+import { TrustTable } from './sts/trust-table';
 import { UpstreamForwarder, endToEndHeaders } from './core/upstream-forwarder';
 
 export interface AwsProxyOptions {
@@ -42,6 +51,9 @@ export interface AwsProxy {
   stats: ProxyStats;
   credentials: AssumedCredentialsMap;
   cloudformation: CloudFormationLayer;
+  iam: IamLayer;
+  /** Every service layer, in the order their `refuse` checks run. */
+  layers: ServiceLayer[];
 }
 
 class BodyTooLarge extends Error {}
@@ -62,10 +74,6 @@ function sendError(res: http.ServerResponse, error: AwsErrorResponse): void {
   res.end(error.body);
 }
 
-function isAssumeRole(info: RequestInfo): boolean {
-  return info.service === 'sts' && info.action === 'AssumeRole';
-}
-
 export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
   const log = opts.logger ?? (() => undefined);
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024 * 1024;
@@ -79,6 +87,24 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     plan: () => ({ plan: faults.plan.cloudformation, setAt: faults.installedAt }),
     logger: log,
   });
+  const iam = new IamLayer({ forwarder, plan: () => faults.plan.iam });
+  const layers: ServiceLayer[] = [
+    iam,
+    new StsLayer({ forwarder, trust, credentials }),
+    new SecretsManagerLayer(forwarder),
+    cloudformation,
+  ];
+  const accountOf = (accessKeyId: string): string | undefined =>
+    credentials.accountOf(accessKeyId) ?? iam.keys.accountOf(accessKeyId);
+
+  async function answerFromLayers(req: LayerRequest): Promise<LayerResponse | undefined> {
+    for (const layer of layers) {
+      const refused = layer.refuse ? await layer.refuse(req) : undefined;
+      if (refused) return refused;
+    }
+    const layer = layers.find((l) => l.handles(req.info));
+    return layer ? layer.handle(req) : undefined;
+  }
 
   async function handleAwsRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -103,7 +129,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       return;
     }
 
-    const info = parseRequestInfo(req.headers, body, url, credentials.accountOf);
+    const info = parseRequestInfo(req.headers, body, url, accountOf);
     stats.request(info);
     const done = (status: number, outcome: string): void =>
       log(
@@ -126,31 +152,22 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       return done(error.status, `injected-${fault.error}`);
     }
 
-    if (isAssumeRole(info)) {
-      const roleArn = info.params.get('RoleArn') ?? '';
-      if (!trust.allows(roleArn, info.params.get('ExternalId'))) {
-        stats.accessDenied();
-        const denied = renderAssumeRoleAccessDenied(credentials.callerArn(info.accessKeyId), roleArn);
-        sendError(res, denied);
-        return done(denied.status, 'access-denied(external-id)');
+    let answer: LayerResponse | undefined;
+    try {
+      answer = await answerFromLayers({ info, method, url, headers: req.headers, body });
+    } catch (err) {
+      stats.upstreamError();
+      log(`aws-proxy layer failed on ${info.service}:${info.action}: ${(err as Error).message}`);
+      if (!res.headersSent && !res.destroyed) {
+        res
+          .writeHead(502, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
       }
+      return done(502, 'upstream-error');
     }
-
-    if (cloudformation.handles(info)) {
-      let answer: LayerResponse;
-      try {
-        answer = await cloudformation.handle({ info, method, url, headers: req.headers, body });
-      } catch (err) {
-        stats.upstreamError();
-        log(`aws-proxy cloudformation layer failed on ${info.action}: ${(err as Error).message}`);
-        if (!res.headersSent && !res.destroyed) {
-          res
-            .writeHead(502, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ message: `upstream error: ${(err as Error).message}` }));
-        }
-        return done(502, 'upstream-error');
-      }
+    if (answer) {
       if (answer.forwarded) stats.forwarded();
+      if (answer.denied) stats.accessDenied();
       if (!res.destroyed) {
         res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
         res.end(answer.body);
@@ -175,17 +192,6 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     const status = upstreamRes.statusCode ?? 502;
     const headers = endToEndHeaders(upstreamRes.headers);
 
-    if (isAssumeRole(info) && status === 200 && !upstreamRes.headers['content-encoding']) {
-      const responseBody = await readBody(upstreamRes, Number.MAX_SAFE_INTEGER);
-      const assumed = parseAssumeRoleResponse(responseBody.toString('utf8'));
-      if (assumed)
-        credentials.remember(assumed.accessKeyId, { account: info.account, assumedRoleArn: assumed.assumedRoleArn });
-      headers['content-length'] = String(responseBody.length);
-      res.writeHead(status, headers);
-      res.end(responseBody);
-      return done(status, 'forwarded');
-    }
-
     res.writeHead(status, headers);
     upstreamRes.pipe(res);
     upstreamRes.on('error', () => res.destroy());
@@ -195,7 +201,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
   const server = http.createServer((req, res) => {
     advertiseKeepAlive(res);
     const handler = isAdminPath(req.url)
-      ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats, cloudformation })
+      ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats, cloudformation, layers })
       : handleAwsRequest(req, res);
     handler.catch((err: unknown) => {
       log(`aws-proxy internal error: ${(err as Error).message}`);
@@ -215,6 +221,8 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     stats,
     credentials,
     cloudformation,
+    iam,
+    layers,
     listen(port: number, host = '127.0.0.1'): Promise<number> {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -225,7 +233,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
       });
     },
     close(): Promise<void> {
-      cloudformation.close();
+      for (const layer of layers) layer.close?.();
       return new Promise((resolve) => {
         if (!server.listening) {
           forwarder.close();

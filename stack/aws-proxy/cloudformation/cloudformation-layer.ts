@@ -46,6 +46,7 @@ import { forwardToMoto } from './moto-calls';
 import { RequestTokens } from './request-tokens';
 import { continueUpdateRollback, createStack, deleteStack, describeStacks, updateStack } from './stack-actions';
 import type { RequestInfo } from '../core/request-info';
+import type { ServiceLayer } from '../core/service-layer';
 import type { UpstreamForwarder } from '../core/upstream-forwarder';
 
 export type { CloudFormationRequest, LayerResponse } from './layer-context';
@@ -76,7 +77,8 @@ const ACTIONS: Record<string, (ctx: CallContext) => Promise<LayerResponse>> = {
 
 const DEFAULT_REGION = 'us-east-1';
 
-export class CloudFormationLayer {
+export class CloudFormationLayer implements ServiceLayer {
+  readonly name = 'cloudformation';
   readonly overlay = new CloudFormationOverlay();
   readonly ledger = new ChangeSetLedger();
   private readonly tokens = new RequestTokens<LayerResponse>(isOk);

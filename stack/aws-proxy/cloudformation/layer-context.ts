@@ -3,8 +3,7 @@
  * hand (account, region, form parameters), and the two things every handler needs — naming the
  * stack a request is about, and running the request under its idempotency token.
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { RequestInfo } from '../core/request-info';
+import type { LayerRequest as CloudFormationRequest, LayerResponse } from '../core/service-layer';
 import type { UpstreamForwarder } from '../core/upstream-forwarder';
 import type { ChangeSetLedger } from './change-set-ledger';
 import type { CloudFormationPlan } from './cloudformation-faults';
@@ -17,27 +16,9 @@ import type { RequestTokens, TokenScope } from './request-tokens';
 /** The stack parameter that carries the pipeline version (one definition, shared with the activities). */
 export { PIPELINE_VERSION_PARAMETER as VERSION_PARAMETER } from '../../../fleet/pipeline-stack';
 
-export interface CloudFormationRequest {
-  info: RequestInfo;
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-export interface LayerResponse {
-  status: number;
-  headers: OutgoingHttpHeaders;
-  body: Buffer;
-  /** For the proxy's log line, e.g. `forwarded`, `simulated-rolled-back`, `replayed-token`. */
-  outcome: string;
-  /** Whether this request itself was forwarded to moto (for the proxy stats). */
-  forwarded: boolean;
-}
-
-export function isOk(res: { status: number }): boolean {
-  return res.status >= 200 && res.status < 300;
-}
+/** A CloudFormation request and the layer's answers are the proxy's generic ones (core/service-layer.ts). */
+export type { LayerRequest as CloudFormationRequest, LayerResponse } from '../core/service-layer';
+export { isOk } from '../core/service-layer';
 
 /** The layer's state, shared by all requests. */
 export interface LayerState {

@@ -48,7 +48,7 @@ export function defaultProtocolFor(service: string): AwsProtocol {
   return 'json';
 }
 
-interface ErrorSpec {
+export interface ErrorSpec {
   status: number;
   code: string;
   message: string;
@@ -163,8 +163,23 @@ export function renderAwsError(
   opts: { protocol?: AwsProtocol; requestId?: string } = {},
 ): AwsErrorResponse {
   const protocol = opts.protocol && opts.protocol !== 'unknown' ? opts.protocol : defaultProtocolFor(service);
-  const requestId = opts.requestId ?? randomUUID();
   const spec = specFor(protocol, kind);
+  const queryCode = kind === 'throttle' ? 'Throttling' : spec.code;
+  return renderServiceError(service, spec, { protocol, requestId: opts.requestId, queryCode });
+}
+
+/**
+ * An error answer with a given code and message in `service`'s wire format (`protocol` defaults from
+ * the service), e.g. Secrets Manager's `ResourceExistsException` or STS's `InvalidClientTokenId`.
+ * `queryCode` is the code query-compatible JSON services also report in `x-amzn-query-error`.
+ */
+export function renderServiceError(
+  service: string,
+  spec: ErrorSpec,
+  opts: { protocol?: AwsProtocol; requestId?: string; queryCode?: string } = {},
+): AwsErrorResponse {
+  const protocol = opts.protocol && opts.protocol !== 'unknown' ? opts.protocol : defaultProtocolFor(service);
+  const requestId = opts.requestId ?? randomUUID();
 
   switch (protocol) {
     case 'query':
@@ -192,8 +207,7 @@ export function renderAwsError(
     default: {
       const headers: Record<string, string> = { 'x-amzn-requestid': requestId, 'x-amzn-errortype': spec.code };
       if (QUERY_COMPATIBLE_SERVICES.has(service)) {
-        const queryCode = kind === 'throttle' ? 'Throttling' : spec.code;
-        headers['x-amzn-query-error'] = `${queryCode};${spec.type}`;
+        headers['x-amzn-query-error'] = `${opts.queryCode ?? spec.code};${spec.type}`;
       }
       if (protocol === 'rpcv2-cbor') {
         headers['content-type'] = 'application/cbor';
