@@ -26,7 +26,7 @@ const WorkerEnv = z.object({
   VAULT_SECRET_ID_FILE: optionalString,
   VAULT_APPROLE_MOUNT: z
     .string()
-    .regex(/^[\w.-]+(?:\/[\w.-]+)*$/, 'VAULT_APPROLE_MOUNT: expected an auth mount path like "approle"')
+    .regex(/^[\w-][\w.-]*(?:\/[\w-][\w.-]*)*$/, 'VAULT_APPROLE_MOUNT: expected an auth mount path like "approle"')
     .default('approle'),
   /**
    * Fleet locations: the only directories the worker reads fleet files from (a workflow input's
