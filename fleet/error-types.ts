@@ -24,8 +24,21 @@ export const ErrorType = {
   AwsThrottled: 'AwsThrottled',
   /** AWS answered 5xx or the connection failed. Retried with backoff. */
   AwsUnavailable: 'AwsUnavailable',
-  /** Vault answered 5xx or could not be reached. Retried with backoff. */
+  /** Vault answered 5xx (503: sealed or standby), 429, timed out or could not be reached. Retried with backoff. */
   VaultUnavailable: 'VaultUnavailable',
+  /**
+   * Vault refused fleetops' identity: a path outside its policy (403, after the token was checked and
+   * still valid) or an AppRole login / VAULT_TOKEN it rejects. An operator fixes the policy or credentials. Never retried.
+   */
+  VaultPermissionDenied: 'VaultPermissionDenied',
+  /**
+   * A KV v2 check-and-set write found another current version than the one expected (someone else, or an
+   * earlier attempt of the same step, wrote first). Retrying the same write cannot succeed: the caller
+   * re-reads and decides. Never retried.
+   */
+  VaultCasMismatch: 'VaultCasMismatch',
+  /** Vault rejected the request as malformed (4xx other than 403/404/429, or an invalid path). Never retried. */
+  VaultRequestRejected: 'VaultRequestRejected',
   /** The account's pipeline stack does not exist in a region it should run in. Account quarantined. */
   StackMissing: 'StackMissing',
   /** The pipeline stack is in UPDATE_ROLLBACK_FAILED: needs an operator (continue-update-rollback). Account quarantined. */
@@ -55,6 +68,9 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.FleetFileNotAllowed,
   ErrorType.InvalidWorkflowInput,
   ErrorType.AwsRequestRejected,
+  ErrorType.VaultPermissionDenied,
+  ErrorType.VaultCasMismatch,
+  ErrorType.VaultRequestRejected,
   ErrorType.StackMissing,
   ErrorType.StackInRollbackFailed,
   ErrorType.StackBusy,

@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { AccountCredentials } from '../activities/aws/account-credentials';
 import { AwsClients } from '../activities/aws/aws-clients';
 import { RateLimits } from '../activities/aws/rate-limiter';
-import { createVaultReader, ExternalIdCache } from '../activities/aws/vault-secrets';
+import { ExternalIdCache } from '../activities/vault/external-id-cache';
+import { VaultKv } from '../activities/vault/vault-kv';
+import { VaultSession } from '../activities/vault/vault-session';
 import { createCampaignActivities } from '../activities/campaign/campaign-activities';
 import { createInventoryActivities } from '../activities/inventory/inventory-activities';
 import { operations } from '../workflows/operations';
@@ -10,13 +12,21 @@ import { operationActivities } from './operation-activities';
 import type { WorkerConfig } from './worker-config';
 
 /** Wires every activity with its dependencies (one set per worker process): inventory, engine, each operation. */
-export function createFleetActivities(config: WorkerConfig, _logger: Logger) {
+export function createFleetActivities(config: WorkerConfig, logger: Logger) {
   const clients = new AwsClients({ endpoint: config.awsEndpoint, homeRegion: config.awsRegion });
   const limits = new RateLimits(config.rateBudgets);
-  const externalIds = new ExternalIdCache(createVaultReader(config.vault));
+  // one Vault identity per worker: logs in (token or AppRole) on first use and keeps its token renewed
+  const vaultSession = new VaultSession(config.vault, { logger: logger.child({ component: 'vault' }) });
+  void vaultSession
+    .start()
+    .catch((err: Error) =>
+      logger.error({ errorType: err.name, error: err.message }, 'vault: first login failed; activities will retry it'),
+    );
+  const vault = new VaultKv(vaultSession);
+  const externalIds = new ExternalIdCache(vault);
   const credentials = new AccountCredentials({ sts: clients.sts(), stsRegion: config.awsRegion, externalIds, limits });
   // fleet files are read only from the configured fleet locations
-  const shared = { clients, credentials, limits, fleetDirs: config.fleetDirs };
+  const shared = { clients, credentials, limits, vault, fleetDirs: config.fleetDirs };
   const activities: Record<string, (...args: never[]) => Promise<unknown>> = {
     ...createInventoryActivities(shared),
     ...createCampaignActivities(shared),
@@ -29,5 +39,9 @@ export function createFleetActivities(config: WorkerConfig, _logger: Logger) {
       activities[name] = fn;
     }
   }
-  return { activities, shared, close: () => clients.destroy(), credentials, limits };
+  const close = () => {
+    vaultSession.stop();
+    clients.destroy();
+  };
+  return { activities, shared, close, credentials, limits, vaultSession };
 }

@@ -24,6 +24,13 @@ export const REDACTED_PATHS = [
   'Authorization',
   'headers.authorization',
   'headers["x-vault-token"]',
+  'headers["X-Vault-Token"]',
+  'client_token',
+  'clientToken',
+  'secret_id',
+  'secretId',
+  'VAULT_TOKEN',
+  'VAULT_SECRET_ID',
   'config.headers',
 ].flatMap((p) => [p, `*.${p}`, `*.*.${p}`]);
 

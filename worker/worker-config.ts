@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { VaultAuth, VaultSettings } from '../activities/vault/vault-session';
 import { DEFAULT_RATE_BUDGETS, parseRateBudgets, type RateBudgets } from '../fleet/rate-budgets';
+
+/** An optional variable; set but empty counts as unset. */
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => v || undefined);
 
 const WorkerEnv = z.object({
   FLEETOPS_TASK_QUEUE: z.string().min(1).default('fleetops'),
@@ -9,10 +17,17 @@ const WorkerEnv = z.object({
   FLEETOPS_AWS_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   VAULT_ADDR: z.url().default('http://127.0.0.1:8200'),
-  VAULT_TOKEN: z
+  VAULT_NAMESPACE: optionalString,
+  /** Token login: a Vault token (renewed with renew-self when renewable). */
+  VAULT_TOKEN: optionalString,
+  /** AppRole login: role_id plus a secret_id, given inline or as a file (re-read at every login). */
+  VAULT_ROLE_ID: optionalString,
+  VAULT_SECRET_ID: optionalString,
+  VAULT_SECRET_ID_FILE: optionalString,
+  VAULT_APPROLE_MOUNT: z
     .string()
-    .min(1, "VAULT_TOKEN is required: a Vault token that can read the accounts' externalIdRef paths"),
-  VAULT_NAMESPACE: z.string().optional(),
+    .regex(/^[\w-][\w.-]*(?:\/[\w-][\w.-]*)*$/, 'VAULT_APPROLE_MOUNT: expected an auth mount path like "approle"')
+    .default('approle'),
   /**
    * Fleet locations: the only directories the worker reads fleet files from (a workflow input's
    * `fleetFile` must resolve inside one). Separated like PATH; relative ones resolve against the cwd.
@@ -38,11 +53,36 @@ const WorkerEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
+const VAULT_LOGIN_HELP =
+  'set VAULT_TOKEN (token login) or VAULT_ROLE_ID with VAULT_SECRET_ID or VAULT_SECRET_ID_FILE (AppRole login)';
+
+/** Exactly one Vault login: a token, or AppRole with role_id and exactly one of secret_id / secret_id file. */
+const WorkerEnvChecked = WorkerEnv.superRefine((e, ctx) => {
+  const issue = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+  const appRole = e.VAULT_ROLE_ID ?? e.VAULT_SECRET_ID ?? e.VAULT_SECRET_ID_FILE;
+  if (e.VAULT_TOKEN && appRole) return issue('VAULT_TOKEN', `Vault login: ${VAULT_LOGIN_HELP}, not both`);
+  if (!e.VAULT_TOKEN && !appRole) return issue('VAULT_TOKEN', `Vault login is required: ${VAULT_LOGIN_HELP}`);
+  if (e.VAULT_TOKEN) return;
+  if (!e.VAULT_ROLE_ID) issue('VAULT_ROLE_ID', 'VAULT_ROLE_ID is required for AppRole login (the role_id of the role)');
+  if (e.VAULT_SECRET_ID && e.VAULT_SECRET_ID_FILE)
+    issue('VAULT_SECRET_ID_FILE', 'AppRole login: set VAULT_SECRET_ID or VAULT_SECRET_ID_FILE, not both');
+  else if (!e.VAULT_SECRET_ID && !e.VAULT_SECRET_ID_FILE)
+    issue(
+      'VAULT_SECRET_ID',
+      'AppRole login: VAULT_SECRET_ID or VAULT_SECRET_ID_FILE (a file holding the secret_id) is required',
+    );
+  else if (e.VAULT_SECRET_ID_FILE) {
+    const problem = unreadableFile(e.VAULT_SECRET_ID_FILE);
+    if (problem) issue('VAULT_SECRET_ID_FILE', `VAULT_SECRET_ID_FILE: expected a readable file, ${problem}`);
+  }
+});
+
 export type WorkerConfig = {
   taskQueue: string;
   awsEndpoint?: string;
   awsRegion: string;
-  vault: { endpoint: string; token: string; namespace?: string };
+  /** Vault: address, namespace and the login (token or AppRole); never logged whole (it holds the credential). */
+  vault: VaultSettings;
   /** FLEETOPS_FLEET_DIRS: absolute directories; fleet files are read only from inside them. */
   fleetDirs: string[];
   rateBudgets: RateBudgets;
@@ -54,14 +94,14 @@ export type WorkerConfig = {
 
 /** Worker settings from the environment; a bad value fails at start with the variable named. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = WorkerEnv.safeParse(env);
+  const parsed = WorkerEnvChecked.safeParse(env);
   if (!parsed.success) throw new Error(`invalid worker configuration (environment):\n${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
   return {
     taskQueue: e.FLEETOPS_TASK_QUEUE,
     awsEndpoint: e.FLEETOPS_AWS_ENDPOINT,
     awsRegion: e.AWS_REGION,
-    vault: { endpoint: e.VAULT_ADDR, token: e.VAULT_TOKEN, namespace: e.VAULT_NAMESPACE },
+    vault: { endpoint: e.VAULT_ADDR, namespace: e.VAULT_NAMESPACE, auth: vaultAuth(e) },
     fleetDirs: e.FLEETOPS_FLEET_DIRS,
     rateBudgets: e.FLEETOPS_RATE_BUDGETS ? readRateBudgets(e.FLEETOPS_RATE_BUDGETS) : DEFAULT_RATE_BUDGETS,
     taskQueueActivitiesPerSecond: e.FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND,
@@ -69,6 +109,26 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     maxCachedWorkflows: e.FLEETOPS_MAX_CACHED_WORKFLOWS,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function vaultAuth(e: z.infer<typeof WorkerEnv>): VaultAuth {
+  if (e.VAULT_TOKEN) return { method: 'token', token: e.VAULT_TOKEN };
+  return {
+    method: 'approle',
+    mount: e.VAULT_APPROLE_MOUNT,
+    roleId: e.VAULT_ROLE_ID!, // checked by WorkerEnvChecked
+    secretId: e.VAULT_SECRET_ID ? { value: e.VAULT_SECRET_ID } : { file: e.VAULT_SECRET_ID_FILE! },
+  };
+}
+
+function unreadableFile(file: string): string | undefined {
+  try {
+    if (!fs.statSync(file).isFile()) return `${file} is not a regular file`;
+    fs.accessSync(file, fs.constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
 }
 
 function readRateBudgets(value: string): RateBudgets {

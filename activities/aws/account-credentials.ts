@@ -4,7 +4,7 @@ import type { FleetAccount } from '../../fleet/fleet-schema';
 import { callAws } from './aws-call';
 import { FleetOpsError } from './errors';
 import type { RateLimits } from './rate-limiter';
-import type { ExternalIdCache } from './vault-secrets';
+import type { ExternalIdCache } from '../vault/external-id-cache';
 
 type CachedCredentials = AwsCredentialIdentity & { expiration: Date };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { AccountCredentials, roleSessionName } from '../../activities/aws/account-credentials';
 import { RateLimits } from '../../activities/aws/rate-limiter';
-import { ExternalIdCache } from '../../activities/aws/vault-secrets';
+import { ExternalIdCache } from '../../activities/vault/external-id-cache';
 import { RateBudgetsSchema } from '../../fleet/rate-budgets';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 
