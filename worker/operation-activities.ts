@@ -7,17 +7,19 @@ import type { AccountCredentials } from '../activities/aws/account-credentials';
 import type { AwsClients } from '../activities/aws/aws-clients';
 import type { RateLimits } from '../activities/aws/rate-limiter';
 import type { FleetFileDeps } from '../activities/fleet-file-access';
+import type { VaultKv } from '../activities/vault/vault-kv';
 import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
 
-/** What every operation's activities share: AWS clients, cross-account credentials, rate limits, fleet locations. */
-export type SharedAwsAccess = {
+/** What every operation's activities share: AWS clients, cross-account credentials, rate limits, Vault, fleet locations. */
+export type OperationDeps = {
   clients: AwsClients;
   credentials: AccountCredentials;
   limits: RateLimits;
+  vault: VaultKv;
 } & FleetFileDeps;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ActivitiesFactory = (deps: SharedAwsAccess) => Record<string, (...args: any[]) => Promise<unknown>>;
+export type ActivitiesFactory = (deps: OperationDeps) => Record<string, (...args: any[]) => Promise<unknown>>;
 
 /** Operation name → its activities factory. */
 export const operationActivities = new Map<string, ActivitiesFactory>([['upgrade', createUpgradeActivities]]);

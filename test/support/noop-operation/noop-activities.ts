@@ -1,10 +1,10 @@
 import { fleetAccount } from '../../../activities/fleet-file-access';
-import type { SharedAwsAccess } from '../../../worker/operation-activities';
+import type { OperationDeps } from '../../../worker/operation-activities';
 
 /** Every touch, in order, so a test can check each account was touched once per attempt. */
 export const touches: Array<{ accountId: string; attempt: number; customer: string }> = [];
 
-export function createNoopActivities(deps: SharedAwsAccess) {
+export function createNoopActivities(deps: OperationDeps) {
   return {
     async touchAccount(input: { fleetFile: string; accountId: string; attempt: number }): Promise<void> {
       const account = fleetAccount(deps, input.fleetFile, input.accountId);
