@@ -6,7 +6,11 @@ import { localStackClientEnv, type StackConfig } from '../stack/stack-config';
  * The fleet location is the state folder, where `sim seed` writes `fleet.yaml`.
  */
 export function useLocalStackEnv(cfg: StackConfig): void {
-  for (const [key, value] of Object.entries(localStackClientEnv(cfg))) process.env[key] ??= value;
+  const appRole = Boolean(process.env.VAULT_ROLE_ID); // the caller logs in with AppRole: no dev root token
+  for (const [key, value] of Object.entries(localStackClientEnv(cfg))) {
+    if (key === 'VAULT_TOKEN' && appRole) continue;
+    process.env[key] ??= value;
+  }
   process.env.FLEETOPS_FLEET_DIRS ??= cfg.stateDir;
   process.env.FLEETOPS_TEMPORAL_UI_URL ??= cfg.temporalUiUrl;
 }
