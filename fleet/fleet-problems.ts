@@ -14,6 +14,29 @@ export type FleetProblem = {
 
 export type FleetPathSegment = string | number;
 
+/** A problem found while validating, before it gets its account, formatted path and line. */
+export type LocatedProblem = { path: FleetPathSegment[]; message: string };
+
+/** `unknown field "x" (did you mean "y"?)`, or the allowed fields when nothing is close. */
+export function unknownFieldHint(known: readonly string[], key: string): string {
+  const suggestion = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+  return suggestion !== undefined ? `did you mean "${suggestion}"?` : `allowed: ${known.join(', ')}`;
+}
+
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
 const PLAIN_KEY = /^[A-Za-z_][\w-]*$/;
 
 /** `['accounts', 3, 'pipeline', 'version']` → `accounts[3].pipeline.version`; odd keys as `tags["a.b"]`. */

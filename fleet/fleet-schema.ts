@@ -32,6 +32,12 @@ export const SEMVER_PATTERN =
 export const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 /** 24h `HH:MM`. */
 export const HHMM_PATTERN = /^([01]\d|2[0-3]):([0-5]\d)$/;
+/** Logical secret name (the key under `secrets:`): kebab-case, 1..64, letter first. */
+export const SECRET_NAME_PATTERN = /^(?=.{1,64}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+/** Secrets Manager secret name (not an ARN: the secret lives in the account and region fleetops acts in). */
+export const SECRETS_MANAGER_NAME_PATTERN = /^[\w/+=.@-]{1,512}$/;
+/** IAM user name: 1..64 of letters, digits and `+=,.@_-`. */
+export const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 
 /** True for an IANA time zone name the runtime knows (`Europe/London`, `UTC`, ...). */
 export function isValidTimeZone(timeZone: string): boolean {
@@ -165,6 +171,138 @@ export const TagsSchema = z
   })
   .refine((tags) => !Object.keys(tags).some((key) => key.trim() === ''), { error: 'a tag name is empty' });
 
+// ---------------------------------------------------------------------------------------------
+// Secrets: `defaults.secrets` and per-account `secrets`, a map from logical name to one entry.
+
+export const SECRET_KINDS = ['secretsmanager', 'iam-access-key', 'external-id'] as const;
+export type SecretKind = (typeof SECRET_KINDS)[number];
+
+export const SECRET_ALPHABETS = ['alphanumeric', 'hex', 'base64url', 'printable'] as const;
+export type SecretAlphabet = (typeof SECRET_ALPHABETS)[number];
+
+/** Longest grace / delete delay accepted: 90 days (a bigger number is almost surely milliseconds). */
+export const MAX_SECRET_DELAY_SECONDS = 90 * 86_400;
+
+const SECONDS = `a whole number of seconds from 0 to ${MAX_SECRET_DELAY_SECONDS} (90 days)`;
+const secondsSchema = () =>
+  z
+    .number({ error: expected(SECONDS) })
+    .int({ error: expected(SECONDS) })
+    .min(0, { error: expected(SECONDS) })
+    .max(MAX_SECRET_DELAY_SECONDS, { error: expected(SECONDS) });
+
+export const SecretNameSchema = z
+  .string({ error: expected('a secret name') })
+  .regex(SECRET_NAME_PATTERN, { error: expected('a kebab-case secret name like collector-api-key (1-64 chars)') });
+
+export const SecretsManagerIdSchema = z
+  .string({ error: expected('a Secrets Manager secret name') })
+  .regex(SECRETS_MANAGER_NAME_PATTERN, {
+    error: expected(
+      'a Secrets Manager secret name like data-pipeline/collector-api-key (1-512 of letters, digits, /_+=.@-)',
+    ),
+  });
+
+export const IamUserNameSchema = z
+  .string({ error: expected('an IAM user name') })
+  .regex(IAM_USER_NAME_PATTERN, { error: expected('an IAM user name (1-64 of letters, digits, +=,.@_-)') });
+
+const LENGTH = 'a whole number from 16 to 4096';
+export const SecretGenerateSchema = z.strictObject(
+  {
+    length: z
+      .number({ error: expected(LENGTH) })
+      .int({ error: expected(LENGTH) })
+      .min(16, { error: expected(LENGTH) })
+      .max(4096, { error: expected(LENGTH) })
+      .default(32),
+    alphabet: z.enum(SECRET_ALPHABETS, { error: expected(oneOf(SECRET_ALPHABETS)) }).default('alphanumeric'),
+  },
+  { error: expected('a mapping { length, alphabet }') },
+);
+
+/** A value fleetops generates and applies to a Secrets Manager secret in the account. */
+export const SecretsManagerSecretSchema = z.strictObject(
+  {
+    kind: z.literal('secretsmanager'),
+    secretId: SecretsManagerIdSchema,
+    /** Must be one of the account's regions; default: the account's first region. */
+    region: RegionSchema.optional(),
+    generate: SecretGenerateSchema.prefault({}),
+    /** Consumers' longest cache: the previous value stays valid this long. */
+    graceSeconds: secondsSchema().default(3600),
+  },
+  { error: expected('a secret mapping { kind: secretsmanager, secretId, ... }') },
+);
+
+/** The customer's IAM user whose access key the pipeline's loader uses. */
+export const IamAccessKeySecretSchema = z.strictObject(
+  {
+    kind: z.literal('iam-access-key'),
+    userName: IamUserNameSchema,
+    /** Secrets Manager secret (in the account's first region) the loader reads its key pair from. */
+    deliverTo: SecretsManagerIdSchema,
+    /** The old key is deactivated this long after the new one is live... */
+    graceSeconds: secondsSchema().default(86_400),
+    /** ...and deleted this long after (not before graceSeconds). */
+    deleteAfterSeconds: secondsSchema().default(604_800),
+  },
+  { error: expected('a secret mapping { kind: iam-access-key, userName, deliverTo, ... }') },
+);
+
+/** fleetops' own ExternalId for the account (its execution role's trust policy + Vault at externalIdRef). */
+export const ExternalIdSecretSchema = z.strictObject(
+  { kind: z.literal('external-id') },
+  { error: expected('a secret mapping { kind: external-id }') },
+);
+
+/** Each kind's schema, by kind. */
+export const SECRET_KIND_SCHEMAS = {
+  secretsmanager: SecretsManagerSecretSchema,
+  'iam-access-key': IamAccessKeySecretSchema,
+  'external-id': ExternalIdSecretSchema,
+} as const;
+
+/**
+ * One secret entry, complete (the result of merging a per-account entry over the default of the same
+ * name). THE definition: `SecretEntry` is what a file says, `SecretSpec` is it with defaults applied.
+ */
+export const SecretSchema = z
+  .discriminatedUnion('kind', [SecretsManagerSecretSchema, IamAccessKeySecretSchema, ExternalIdSecretSchema], {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `expected one of ${SECRET_KINDS.join(', ')}, got ${describeValue(isRecordLike(issue.input) ? issue.input.kind : issue.input)}`
+        : expected('a secret mapping { kind, ... }')(issue),
+  })
+  .superRefine((secret, ctx) => {
+    if (secret.kind === 'iam-access-key' && secret.deleteAfterSeconds < secret.graceSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deleteAfterSeconds'],
+        message: deleteBeforeGraceMessage(secret.deleteAfterSeconds, secret.graceSeconds),
+      });
+    }
+  });
+/** A secret entry as written (fields with defaults may be absent). */
+export type SecretEntry = z.input<typeof SecretSchema>;
+/** A secret entry with every default applied, except `region` (resolved per account). */
+export type SecretSpec = z.output<typeof SecretSchema>;
+
+export const deleteBeforeGraceMessage = (deleteAfterSeconds: number, graceSeconds: number) =>
+  `deleteAfterSeconds (${deleteAfterSeconds}) must be at least graceSeconds (${graceSeconds}): a key is deactivated before it is deleted`;
+
+function isRecordLike(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `secrets:` as zod sees it: names to anything. Entries are checked in fleet-secrets.ts, because a
+ * per-account entry is only complete once merged over `defaults.secrets` (and may be `null`).
+ */
+export const SecretsMapSchema = z.record(z.string(), z.unknown(), {
+  error: expected('a mapping of secret names to secret entries'),
+});
+
 /**
  * `defaults:` — values used by every account that does not set the field itself. Allowed:
  *  - roleName            (an account's own roleName or roleArn wins)
@@ -172,6 +310,8 @@ export const TagsSchema = z
  *  - pipeline.stackName, pipeline.version   (each replaced by the account's own field)
  *  - tags                (merged: the account's tags are added to / override these per key)
  *  - maintenanceWindow   (replaced by the account's window; `maintenanceWindow: null` opts out)
+ *  - secrets             (per name: an account entry without `kind` overrides fields of the default
+ *                         entry, one with `kind` replaces it, `null` opts out; see fleet-secrets.ts)
  * Per account only: id, customer, ring, roleArn, externalIdRef, state, reason.
  */
 export const FleetDefaultsSchema = z.strictObject(
@@ -181,6 +321,7 @@ export const FleetDefaultsSchema = z.strictObject(
     pipeline: PipelinePartialSchema.optional(),
     tags: TagsSchema.optional(),
     maintenanceWindow: MaintenanceWindowSchema.optional(),
+    secrets: SecretsMapSchema.optional(),
   },
   { error: expected('a mapping of default fields') },
 );
@@ -200,6 +341,8 @@ export const AccountSchema = z.strictObject(
     /** `null` = this account has no window even if `defaults.maintenanceWindow` is set. */
     maintenanceWindow: MaintenanceWindowSchema.nullable().optional(),
     tags: TagsSchema.optional(),
+    /** Per name: overrides of `defaults.secrets` entries, whole entries, or `null` to opt out. */
+    secrets: SecretsMapSchema.optional(),
     /** Defaults to `active`. */
     state: AccountStateSchema.optional(),
     /** Required iff state is `quarantined`. */
@@ -229,6 +372,7 @@ export const DEFAULTS_FIELDS = Object.keys(FleetDefaultsSchema.shape);
 export const FLEET_FILE_FIELDS = Object.keys(FleetFileSchema.shape);
 export const PIPELINE_FIELDS = Object.keys(PipelinePartialSchema.shape);
 export const MAINTENANCE_WINDOW_FIELDS = Object.keys(MaintenanceWindowSchema.shape);
+export const SECRET_GENERATE_FIELDS = Object.keys(SecretGenerateSchema.shape);
 
 /** A fleet account with defaults applied: what selection, planning and activities use. */
 export type FleetAccount = {
@@ -243,6 +387,11 @@ export type FleetAccount = {
   pipeline: { stackName: string; version: string };
   maintenanceWindow?: MaintenanceWindow;
   tags: Record<string, string>;
+  /**
+   * The account's secrets as declared: `defaults.secrets` merged with the account's own entries,
+   * opt-outs removed; absent when there are none. `resolveAccountSecrets` applies the defaults.
+   */
+  secrets?: Record<string, SecretEntry>;
   state: AccountState;
   reason?: string;
 };

@@ -10,3 +10,6 @@ export * from './select-accounts';
 export * from './plan-waves';
 export * from './maintenance-window';
 export * from './pipeline-stack';
+export * from './fleet-secrets';
+export * from './secret-vault-layout';
+export * from './secret-values';

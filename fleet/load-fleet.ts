@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, sta
 import { Document, LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { partitionOfRegion } from './aws-regions';
 import { InvalidFleetFile, type FleetProblem } from './fleet-problems';
-import type { FleetAccount, FleetDefaults, MaintenanceWindow } from './fleet-schema';
+import type { FleetAccount, FleetDefaults, MaintenanceWindow, SecretEntry } from './fleet-schema';
 import { validateFleet, type FleetValidationResult } from './validate-fleet';
 
 export { InvalidFleetFile } from './fleet-problems';
@@ -219,7 +219,14 @@ export function stringifyFleet(accounts: readonly FleetAccount[], defaults?: Fle
   };
   const root = doc.contents;
   if (isMap(root)) {
-    flowInside(root.get('defaults', true));
+    const defaultsNode = root.get('defaults', true);
+    flowInside(defaultsNode);
+    // defaults.secrets: one line per secret.
+    const secretsNode = isMap(defaultsNode) ? defaultsNode.get('secrets', true) : undefined;
+    if (isMap(secretsNode)) {
+      secretsNode.flow = false;
+      flowInside(secretsNode);
+    }
     const list = root.get('accounts', true);
     if (isSeq(list)) for (const item of list.items) flowInside(item);
   }
@@ -287,6 +294,13 @@ function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
   if (Object.keys(tags).length > 0) d.tags = tags;
   const window = mostCommon(accounts, (a) => a.maintenanceWindow);
   if (window !== undefined) d.maintenanceWindow = { ...window, days: [...window.days] };
+  // Per secret name, the most common entry (accounts without it vote for none and then write null).
+  const secrets: Record<string, SecretEntry> = {};
+  for (const name of new Set(accounts.flatMap((a) => Object.keys(a.secrets ?? {})))) {
+    const entry = mostCommon(accounts, (a) => a.secrets?.[name]);
+    if (entry !== undefined) secrets[name] = copyEntry(entry);
+  }
+  if (Object.keys(secrets).length > 0) d.secrets = secrets;
   return d;
 }
 
@@ -318,7 +332,69 @@ function accountEntry(account: FleetAccount, d: FleetDefaults): Record<string, u
   for (const [key, value] of Object.entries(account.tags)) if (d.tags?.[key] !== value) tags[key] = value;
   if (Object.keys(tags).length > 0) entry.tags = tags;
 
+  const secrets = secretEntries(account, d);
+  if (Object.keys(secrets).length > 0) entry.secrets = secrets;
+
   if (account.state !== 'active') entry.state = account.state;
   if (account.reason !== undefined) entry.reason = account.reason;
   return entry;
+}
+
+type Rec = Record<string, unknown>;
+const isRec = (value: unknown): value is Rec => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function copyEntry(entry: SecretEntry): SecretEntry {
+  return entry.kind === 'secretsmanager' && entry.generate
+    ? { ...entry, generate: { ...entry.generate } }
+    : { ...entry };
+}
+
+/** Equal as data, whatever the key order. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (isRec(a) && isRec(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => k in b && sameData(a[k], b[k]));
+  }
+  return same(a, b);
+}
+
+/**
+ * An account's `secrets:` against `defaults.secrets`: nothing for an entry equal to the default,
+ * the differing fields (no kind) where that overlay gives the entry back, the whole entry (with
+ * kind, replacing the default) where it cannot, and null for a default the account does not have.
+ */
+function secretEntries(account: FleetAccount, d: FleetDefaults): Rec {
+  const defaults = isRec(d.secrets) ? d.secrets : {};
+  const own = account.secrets ?? {};
+  const out: Rec = {};
+  for (const name of new Set([...Object.keys(defaults), ...Object.keys(own)])) {
+    const entry = own[name];
+    const base = defaults[name];
+    if (entry === undefined) {
+      out[name] = null;
+      continue;
+    }
+    if (sameData(entry, base)) continue;
+    out[name] = (isRec(base) ? overlayDiff(base, entry) : undefined) ?? copyEntry(entry);
+  }
+  return out;
+}
+
+/** The fields that turn `base` into `entry` when laid over it (generate per field), or undefined if none do. */
+function overlayDiff(base: Rec, entry: SecretEntry): Rec | undefined {
+  const target: Rec = { ...entry };
+  if (base.kind !== target.kind) return undefined;
+  if (Object.keys(base).some((key) => !(key in target))) return undefined;
+  const diff: Rec = {};
+  for (const [key, value] of Object.entries(target)) {
+    if (sameData(value, base[key])) continue;
+    const baseGenerate = base.generate;
+    if (key === 'generate' && isRec(value) && isRec(baseGenerate)) {
+      if (Object.keys(baseGenerate).some((k) => !(k in value))) return undefined;
+      diff.generate = Object.fromEntries(Object.entries(value).filter(([k, v]) => !sameData(v, baseGenerate[k])));
+    } else {
+      diff[key] = value;
+    }
+  }
+  return diff;
 }

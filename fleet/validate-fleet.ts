@@ -21,7 +21,14 @@ import {
   type FleetFile,
   type RawAccount,
 } from './fleet-schema';
-import { formatFleetPath, type FleetPathSegment, type FleetProblem } from './fleet-problems';
+import {
+  formatFleetPath,
+  unknownFieldHint,
+  type FleetPathSegment,
+  type FleetProblem,
+  type LocatedProblem,
+} from './fleet-problems';
+import { accountSecretProblems, defaultSecretProblems, mergeAccountSecrets } from './fleet-secrets';
 
 export type FleetValidationResult = { ok: true; accounts: FleetAccount[] } | { ok: false; problems: FleetProblem[] };
 
@@ -30,7 +37,7 @@ export type ValidateFleetOptions = {
   lineOf?: (path: (string | number)[]) => number | undefined;
 };
 
-type Located = { path: FleetPathSegment[]; message: string };
+type Located = LocatedProblem;
 type Rec = Record<string, unknown>;
 
 const isRecord = (value: unknown): value is Rec => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -70,9 +77,7 @@ function unknownFieldMessage(parent: readonly FleetPathSegment[], key: string): 
   if (parent.length === 1 && parent[0] === 'defaults' && PER_ACCOUNT_ONLY.has(key)) {
     return `"${key}" is not allowed in defaults: set it per account (defaults may have ${known.join(', ')})`;
   }
-  const suggestion = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
-  const hint = suggestion !== undefined ? `did you mean "${suggestion}"?` : `allowed: ${known.join(', ')}`;
-  return `unknown field "${key}" (${hint})`;
+  return `unknown field "${key}" (${unknownFieldHint(known, key)})`;
 }
 
 function knownFieldsAt(parent: readonly FleetPathSegment[]): readonly string[] {
@@ -83,20 +88,6 @@ function knownFieldsAt(parent: readonly FleetPathSegment[]): readonly string[] {
   if (last === 'pipeline') return PIPELINE_FIELDS;
   if (last === 'maintenanceWindow') return MAINTENANCE_WINDOW_FIELDS;
   return [];
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +103,8 @@ function crossFieldProblems(raw: Rec, opts: ValidateFleetOptions): Located[] {
   if (defaultPartitions.length > 1) {
     out.push({ path: ['defaults', 'regions'], message: mixedPartitionsMessage(defaultPartitions) });
   }
+
+  out.push(...defaultSecretProblems(defaults.secrets));
 
   const accounts = Array.isArray(raw.accounts) ? raw.accounts : [];
   const indexesById = new Map<string, number[]>();
@@ -160,6 +153,9 @@ function crossFieldProblems(raw: Rec, opts: ValidateFleetOptions): Located[] {
         }
       }
     }
+
+    // Secrets: each entry complete once merged over defaults.secrets, its region among the account's.
+    out.push(...accountSecretProblems(account, i, defaults.secrets, defaults.regions));
 
     // reason iff quarantined.
     const state = account.state ?? 'active';
@@ -259,6 +255,7 @@ function resolveAccount(account: RawAccount, defaults: FleetDefaults): FleetAcco
     `arn:${partition}:iam::${account.id}:role/${present(account.roleName ?? defaults.roleName, 'roleName')}`;
   const window =
     account.maintenanceWindow === null ? undefined : (account.maintenanceWindow ?? defaults.maintenanceWindow);
+  const secrets = mergeAccountSecrets(defaults.secrets, account.secrets);
 
   return {
     id: account.id,
@@ -273,6 +270,7 @@ function resolveAccount(account: RawAccount, defaults: FleetDefaults): FleetAcco
     },
     ...(window !== undefined ? { maintenanceWindow: { ...window, days: [...window.days] } } : {}),
     tags: { ...defaults.tags, ...account.tags },
+    ...(secrets !== undefined ? { secrets } : {}),
     state: account.state ?? 'active',
     ...(account.reason !== undefined ? { reason: account.reason } : {}),
   };

@@ -8,8 +8,11 @@ import { Agent } from 'node:http';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import type { StackConfig } from '../../stack/stack-config';
 import { mapPool } from '../map-pool';
+import { kvRead, kvWrite } from './vault-kv';
 import { healthAlarmName, PIPELINE_VERSION_PARAMETER } from '../../fleet/pipeline-stack';
 import { executionRoleTrustPolicy, PIPELINE_TEMPLATE } from './pipeline-template';
+import { secretsManager } from './secrets-manager-json';
+import { seedAccountSecrets } from './seed-secrets';
 
 /** The account fleetops itself runs in on the local stack (moto's default account). */
 export const FLEETOPS_HOME_ACCOUNT = '123456789012';
@@ -20,8 +23,9 @@ export type SeedProgress = (done: number, total: number) => void;
 /**
  * Seeds the local stack with a simulated fleet: per account an ExternalId in Vault, the execution
  * role (trust policy requiring that ExternalId) and a pipeline stack at its version in each region,
- * straight in moto; then the proxy's trust table, so AssumeRole through the proxy needs the ExternalId.
- * Idempotent: existing roles and stacks are left as they are.
+ * and the account's `secrets` (see seed-secrets.ts), straight in moto; then the proxy's trust table,
+ * so AssumeRole through the proxy needs the ExternalId.
+ * Idempotent: existing roles and stacks are left as they are; secrets are made to agree with Vault.
  */
 export async function seedLocalStack(
   cfg: StackConfig,
@@ -36,7 +40,7 @@ export async function seedLocalStack(
   const trust: Array<{ roleArn: string; externalId: string }> = [];
   let done = 0;
   await mapPool(accounts, concurrency, async (account) => {
-    const externalId = await ensureExternalId(cfg, account.externalIdRef);
+    const { externalId, version: externalIdVersion } = await ensureExternalId(cfg, account.externalIdRef);
     trust.push({ roleArn: account.roleArn, externalId });
     const assumed = await sts.send(
       new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'fleetops-seed' }),
@@ -47,12 +51,19 @@ export async function seedLocalStack(
       secretAccessKey: c.SecretAccessKey!,
       sessionToken: c.SessionToken!,
     };
-    await createRole(new IAMClient({ ...common, region: 'us-east-1', credentials }), account, externalId);
-    for (const region of account.regions) {
-      const cfn = new CloudFormationClient({ ...common, region, credentials });
-      await createPipelineStack(cfn, account);
-      await createHealthAlarm(new CloudWatchClient({ ...common, region, credentials }), account);
-    }
+    const iam = new IAMClient({ ...common, region: 'us-east-1', credentials });
+    await createRole(iam, account, externalId);
+    const secretsManagerIn = (region: string) => secretsManager(cfg.motoUrl, region, credentials);
+    await Promise.all([
+      (async () => {
+        for (const region of account.regions) {
+          const cfn = new CloudFormationClient({ ...common, region, credentials });
+          await createPipelineStack(cfn, account);
+          await createHealthAlarm(new CloudWatchClient({ ...common, region, credentials }), account);
+        }
+      })(),
+      seedAccountSecrets({ cfg, iam, secretsManager: secretsManagerIn }, account, externalIdVersion),
+    ]);
     progress?.(++done, accounts.length);
   }).finally(() => requestHandler.destroy());
   for (let i = 0; i < trust.length; i += 1000) await putTrust(cfg, trust.slice(i, i + 1000));
@@ -105,18 +116,16 @@ async function createHealthAlarm(cw: CloudWatchClient, account: FleetAccount): P
   );
 }
 
-/** Reads the account's ExternalId from Vault, creating a random one if there is none. */
-async function ensureExternalId(cfg: StackConfig, ref: string): Promise<string> {
-  const url = `${cfg.vaultAddr}/v1/${ref}`;
-  const headers = { 'X-Vault-Token': cfg.vaultDevToken, 'Content-Type': 'application/json' };
-  const got = await fetch(url, { headers });
-  if (got.ok) {
-    const body = (await got.json()) as { data?: { data?: { externalId?: string } } };
-    if (body.data?.data?.externalId) return body.data.data.externalId;
-  } else if (got.status !== 404) {
-    throw new Error(`Vault ${ref}: HTTP ${got.status}`);
+/** Reads the account's ExternalId (and its KV version) from Vault, creating a random one if there is none. */
+async function ensureExternalId(cfg: StackConfig, ref: string): Promise<{ externalId: string; version: number }> {
+  const existing = await kvRead(cfg, ref);
+  if (typeof existing?.data.externalId === 'string' && existing.data.externalId !== '') {
+    return { externalId: existing.data.externalId, version: existing.version };
   }
-  return writeExternalId(cfg, ref, randomBytes(16).toString('hex'));
+  const externalId = randomBytes(16).toString('hex');
+  const written = await kvWrite(cfg, ref, { externalId }, existing?.version ?? 0);
+  if (written === 'cas-mismatch') return ensureExternalId(cfg, ref); // another seeder wrote it first
+  return { externalId, version: written.version };
 }
 
 /** Writes an account's ExternalId to Vault (KV v2). */

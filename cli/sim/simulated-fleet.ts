@@ -1,4 +1,4 @@
-import type { FleetAccount, Ring } from '../../fleet/fleet-schema';
+import type { FleetAccount, Ring, SecretEntry } from '../../fleet/fleet-schema';
 
 /** Where a simulated account's ExternalId lives in Vault (KV v2 at `secret/`). */
 export const externalIdRef = (accountId: string) => `secret/data/fleetops/external-ids/${accountId}`;
@@ -16,13 +16,35 @@ export function simulatedRing(i: number, n: number): Ring {
 
 export const DEFAULT_ID_BASE = 200_000_000_000;
 
+/** The secrets of every simulated account: the example of issue 8 (written as `defaults.secrets`). */
+export function simulatedSecrets(): Record<string, SecretEntry> {
+  return {
+    'collector-api-key': {
+      kind: 'secretsmanager',
+      secretId: 'data-pipeline/collector-api-key',
+      region: 'eu-west-1',
+      generate: { length: 40, alphabet: 'alphanumeric' },
+      graceSeconds: 3600,
+    },
+    'loader-access-key': {
+      kind: 'iam-access-key',
+      userName: 'data-pipeline-loader',
+      deliverTo: 'data-pipeline/loader-credentials',
+      graceSeconds: 86400,
+      deleteAfterSeconds: 604800,
+    },
+    'external-id': { kind: 'external-id' },
+  };
+}
+
 /**
  * A deterministic simulated fleet of `n` accounts: ids idBase + i (default 200000000000 + i), every
- * account in eu-west-1 and every fifth also in us-east-1, all at pipeline version 1.0.0.
+ * account in eu-west-1 and every fifth also in us-east-1, all at pipeline version 1.0.0, each with
+ * the simulatedSecrets() (unless `secrets: false`).
  */
 export function simulatedFleet(
   n: number,
-  opts: { stackName?: string; version?: string; idBase?: number } = {},
+  opts: { stackName?: string; version?: string; idBase?: number; secrets?: boolean } = {},
 ): FleetAccount[] {
   return Array.from({ length: n }, (_, i) => {
     const id = String((opts.idBase ?? DEFAULT_ID_BASE) + i);
@@ -35,6 +57,7 @@ export function simulatedFleet(
       externalIdRef: externalIdRef(id),
       pipeline: { stackName: opts.stackName ?? 'data-pipeline', version: opts.version ?? '1.0.0' },
       tags: { tier: i % 10 === 0 ? 'enterprise' : 'standard' },
+      ...(opts.secrets === false ? {} : { secrets: simulatedSecrets() }),
       state: 'active',
     } satisfies FleetAccount;
   });

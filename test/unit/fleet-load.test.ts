@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RINGS, type FleetAccount, type MaintenanceWindow, type Ring } from '../../fleet';
+import { RINGS, type FleetAccount, type MaintenanceWindow, type Ring, type SecretEntry } from '../../fleet';
 import {
   clearFleetFileCache,
   InvalidFleetFile,
@@ -19,6 +19,34 @@ const LONDON: MaintenanceWindow = {
   durationMinutes: 240,
   timezone: 'Europe/London',
 };
+
+const COLLECTOR = {
+  kind: 'secretsmanager' as const,
+  secretId: 'data-pipeline/collector-api-key',
+  generate: { length: 40, alphabet: 'alphanumeric' as const },
+  graceSeconds: 3600,
+} satisfies SecretEntry;
+const LOADER = {
+  kind: 'iam-access-key' as const,
+  userName: 'data-pipeline-loader',
+  deliverTo: 'data-pipeline/loader-credentials',
+} satisfies SecretEntry;
+
+/** Mostly the same three secrets; some accounts override a field, replace an entry, or go without one. */
+function secretsOf(n: number, regions: string[]): Record<string, SecretEntry> | undefined {
+  if (n % 23 === 0) return undefined;
+  const secrets: Record<string, SecretEntry> = {
+    'collector-api-key':
+      n % 13 === 0
+        ? { kind: 'secretsmanager', secretId: `acme-${n}/collector`, region: regions[regions.length - 1] }
+        : n % 7 === 0
+          ? { ...COLLECTOR, secretId: `customer-${n}/collector`, generate: { length: 64, alphabet: 'alphanumeric' } }
+          : COLLECTOR,
+    'external-id': { kind: 'external-id' },
+  };
+  if (n % 11 !== 0) secrets['loader-access-key'] = n % 17 === 0 ? { ...LOADER, graceSeconds: 60 } : LOADER;
+  return secrets;
+}
 
 /** A deterministic, varied fleet of 4,000 accounts (as a simulator would write). */
 function simulatedFleet(): FleetAccount[] {
@@ -55,6 +83,7 @@ function simulatedFleet(): FleetAccount[] {
           ? { maintenanceWindow: n % 6 === 0 ? LONDON : { ...LONDON, timezone: 'America/New_York' } }
           : {}),
         tags: { 'managed-by': 'fleetops', ...(n % 4 === 0 ? { tier: 'enterprise' } : {}) },
+        ...(secretsOf(n, regions) ? { secrets: secretsOf(n, regions) } : {}),
         state: n % 401 === 0 ? 'quarantined' : n % 333 === 0 ? 'paused' : 'active',
       };
       if (account.state === 'quarantined') account.reason = `AccessDenied on AssumeRole (#${n})`;
@@ -80,6 +109,12 @@ describe('stringifyFleet / parseFleetYaml', () => {
     expect(text.startsWith('defaults:\n  roleName: FleetOpsExecutionRole\n  regions: [ eu-west-1 ]\n')).toBe(true);
     expect(text).toContain('  tags: { managed-by: fleetops }');
     expect(text.match(/roleArn:/g)).toHaveLength(accounts.filter((a) => a.roleArn.includes('/custom/')).length);
+    // The common secrets went to defaults.secrets, one line each; accounts say only what differs.
+    expect(text).toContain(
+      '  secrets:\n    collector-api-key: { kind: secretsmanager, secretId: data-pipeline/collector-api-key, generate: { length: 40, alphabet: alphanumeric }, graceSeconds: 3600 }\n',
+    );
+    expect(text).toContain('secrets: { loader-access-key: { graceSeconds: 60 } }');
+    expect(text).toContain('secrets: { collector-api-key: null, external-id: null, loader-access-key: null }');
   });
 
   it('uses given defaults, writing maintenanceWindow: null to opt an account out', () => {
