@@ -11,7 +11,7 @@ import { mapPool } from '../map-pool';
 import { kvRead, kvWrite } from './vault-kv';
 import { healthAlarmName, PIPELINE_VERSION_PARAMETER } from '../../fleet/pipeline-stack';
 import { executionRoleTrustPolicy, PIPELINE_TEMPLATE } from './pipeline-template';
-import { secretsManager } from './secrets-manager-json';
+import { secretsManager } from './secrets-manager-calls';
 import { seedAccountSecrets } from './seed-secrets';
 
 /** The account fleetops itself runs in on the local stack (moto's default account). */

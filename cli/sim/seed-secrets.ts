@@ -26,7 +26,7 @@ import {
 } from '../../fleet/secret-vault-layout';
 import { generateSecretValue } from '../../fleet/secret-values';
 import type { StackConfig } from '../../stack/stack-config';
-import { SecretsManagerError, type SecretsManagerCall } from './secrets-manager-json';
+import { SecretsManagerError, type SecretsManagerCall } from './secrets-manager-calls';
 import { kvRead, kvWrite } from './vault-kv';
 
 /** The live records' `campaignId` for what the simulator seeded. */

@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand, AssumeRoleCommand, STSClient } from '@aws-sdk
 import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { secretsManager, type AwsCredentials } from '../../cli/sim/secrets-manager-json';
+import { secretsManager, type AwsCredentials } from '../../cli/sim/secrets-manager-calls';
 import { SIM_SEED_CAMPAIGN } from '../../cli/sim/seed-secrets';
 import { simulatedSecrets } from '../../cli/sim/simulated-fleet';
 import { kvRead, type KvEntry } from '../../cli/sim/vault-kv';
