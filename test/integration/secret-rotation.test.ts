@@ -248,6 +248,93 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
     },
   );
 
+  it('skips accounts not due, and kinds not supported yet; nothing written', { timeout: 120_000 }, async () => {
+    const snapshot = await Promise.all(accounts.map((a) => awsSecret(a)));
+    const notDue = await rotationCampaign(`${RUN}-not-due`, {
+      rotation: { secret: SECRET, olderThanDays: 30, healthBakeSeconds: 0 },
+    });
+    expect(notDue.counts).toEqual({ skipped: 6 });
+    expect((await childResult(`${RUN}-not-due`, accounts[0].id)).reason).toMatch(
+      /^not due: rotated 0 d ago .*younger than 30 d$/,
+    );
+    const otherKind = await rotationCampaign(`${RUN}-other-kind`, {
+      rotation: { secret: 'loader-access-key', healthBakeSeconds: 0 },
+    });
+    expect(otherKind.counts).toEqual({ skipped: 6 });
+    expect((await childResult(`${RUN}-other-kind`, accounts[0].id)).reason).toBe(
+      'secret loader-access-key is kind iam-access-key: kind not supported yet',
+    );
+    expect(await Promise.all(accounts.map((a) => awsSecret(a)))).toEqual(snapshot);
+  });
+
+  it(
+    "someone else's AWSPENDING quarantines the account with its runbook, before anything is written",
+    { timeout: 120_000 },
+    async () => {
+      const a = accounts[4];
+      const sm = secretsManager(cfg.awsEndpoint, REGION, await accountCredentials(a));
+      const foreign = 'someone-elses-rotation-0000000000000001';
+      await sm('PutSecretValue', {
+        SecretId: SECRET_ID,
+        SecretString: 'not-from-fleetops',
+        ClientRequestToken: foreign,
+        VersionStages: ['AWSPENDING'],
+      });
+      const vaultBefore = (await vaultVersion(secretVaultPath(a.id, SECRET))).version;
+      const awsBefore = await awsSecret(a);
+      try {
+        const campaignId = `${RUN}-left-behind`;
+        const report = await rotationCampaign(campaignId, { select: { ids: [a.id] } });
+        expect(report.counts).toEqual({ quarantined: 1 });
+        const result = await childResult(campaignId, a.id);
+        expect(result).toMatchObject({
+          outcome: 'quarantined',
+          errorType: 'SecretPendingLeftBehind',
+          runbook: 'docs/runbooks/secret-awspending-left-behind.md',
+        });
+        expect(result.reason).toContain(`AWSPENDING is on version ${foreign}`);
+        expect((await vaultVersion(secretVaultPath(a.id, SECRET))).version).toBe(vaultBefore);
+        expect(await awsSecret(a)).toEqual(awsBefore);
+      } finally {
+        await sm('UpdateSecretVersionStage', {
+          SecretId: SECRET_ID,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: foreign,
+        });
+      }
+    },
+  );
+
+  it(
+    'a failed test rolls back: AWSPENDING removed, AWSCURRENT untouched (activities called directly)',
+    { timeout: 60_000 },
+    async () => {
+      const acts = createRotationActivities(worker.fleet.shared);
+      const a = accounts[5];
+      const campaignId = `${RUN}-test-fails`;
+      const step = {
+        fleetFile,
+        accountId: a.id,
+        secret: SECRET,
+        campaignId,
+        token: rotationToken(campaignId, a.id, SECRET, 1),
+      };
+      const old = await awsSecret(a);
+      const created = await acts.rotationCreatePending(step);
+      expect((await awsSecret(a)).pending).toBe(step.token);
+      // compared against another Vault version than the one written: the hashes differ
+      expect(await acts.rotationTestPending({ ...step, vaultVersion: created.vaultVersion - 1 })).toEqual({
+        matches: false,
+        found: true,
+      });
+      expect(await acts.rotationRollBack(step)).toEqual({ restoredCurrent: false });
+      const after = await awsSecret(a);
+      expect(after.pending).toBeUndefined();
+      expect(after.current).toBe(old.current);
+      expect(after.currentHash === old.currentHash).toBe(true);
+    },
+  );
+
   it('no value appears in any history of these workflows or in the worker log', { timeout: 120_000 }, async () => {
     const values: string[] = [];
     for (const a of accounts) {
