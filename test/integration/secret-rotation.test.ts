@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -334,6 +335,61 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       expect(after.currentHash === old.currentHash).toBe(true);
     },
   );
+
+  it('rotates with an AppRole login under docs/vault-policy.hcl (least privilege)', { timeout: 120_000 }, async () => {
+    const asRoot = async (method: string, apiPath: string, body?: unknown) => {
+      const res = await fetch(`${cfg.vaultAddr}/v1/${apiPath}`, {
+        method,
+        headers: { 'X-Vault-Token': cfg.vaultDevToken, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`root ${method} ${apiPath}: HTTP ${res.status}`);
+      return text ? (JSON.parse(text) as { data?: Record<string, unknown> }) : {};
+    };
+    const auths = await asRoot('GET', 'sys/auth');
+    if (!auths.data?.['approle/']) await asRoot('POST', 'sys/auth/approle', { type: 'approle' });
+    await asRoot('PUT', 'sys/policies/acl/fleetops-rotation-test', {
+      policy: fs.readFileSync(path.resolve(__dirname, '../../docs/vault-policy.hcl'), 'utf8'),
+    });
+    await asRoot('POST', 'auth/approle/role/fleetops-rotation-test', {
+      token_policies: ['fleetops-rotation-test'],
+      token_no_default_policy: true,
+    });
+    const roleId = String((await asRoot('GET', 'auth/approle/role/fleetops-rotation-test/role-id')).data?.role_id);
+    const secretId = String(
+      (await asRoot('POST', 'auth/approle/role/fleetops-rotation-test/secret-id')).data?.secret_id,
+    );
+    const appRoleWorker = await startTestWorker(`${TASK_QUEUE}-approle`, {
+      VAULT_TOKEN: '',
+      VAULT_ROLE_ID: roleId,
+      VAULT_SECRET_ID: secretId,
+    });
+    try {
+      const a = accounts[0];
+      const campaignId = `${RUN}-approle`;
+      const report = (await temporal.client.workflow.execute('fleetCampaign', {
+        taskQueue: `${TASK_QUEUE}-approle`,
+        workflowId: campaignId,
+        args: [
+          {
+            operation: 'rotate-secret',
+            fleetFile,
+            select: { ids: [a.id] },
+            rotation: { secret: SECRET, healthBakeSeconds: 0 },
+          } as unknown as FleetCampaignInput,
+        ],
+      })) as CampaignReport;
+      expect(report.problems).toEqual([]);
+      expect(report.counts).toEqual({ rotated: 1 });
+      const now = await awsSecret(a);
+      expect(now.current).toBe(rotationToken(campaignId, a.id, SECRET, 1));
+      expect(now.currentHash === sha256((await vaultVersion(secretVaultPath(a.id, SECRET))).data.value)).toBe(true);
+      expect(appRoleWorker.logLines.join('\n')).not.toContain(secretId);
+    } finally {
+      await appRoleWorker.stop();
+    }
+  });
 
   it('no value appears in any history of these workflows or in the worker log', { timeout: 120_000 }, async () => {
     const values: string[] = [];
