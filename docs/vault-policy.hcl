@@ -20,6 +20,16 @@ path "secret/metadata/fleetops/accounts/*" {
   capabilities = ["create", "read", "update"]
 }
 
+# Live records (fleet/secret-vault-layout.ts): which value version is live in each account. Rotation
+# reads them (status, --older-than), writes a new version with check-and-set when a value goes live or
+# is rolled back, and reads the metadata for the cas version.
+path "secret/data/fleetops/live/*" {
+  capabilities = ["create", "read", "update"]
+}
+path "secret/metadata/fleetops/live/*" {
+  capabilities = ["read"]
+}
+
 # The worker's own token: checked (after a 403, to tell an expired token from a denied path) and
 # renewed before it expires.
 path "auth/token/lookup-self" {

@@ -57,6 +57,10 @@ export const ErrorType = {
   HealthAlarm: 'HealthAlarm',
   /** Rolling an account back to its previous version failed. Account quarantined. */
   RollbackFailed: 'RollbackFailed',
+  /** A secret's AWSPENDING stage sits on a version fleetops did not make (someone else's rotation). Account quarantined. */
+  SecretPendingLeftBehind: 'SecretPendingLeftBehind',
+  /** The new secret version read back from AWS does not match Vault's (by hash); the rotation was rolled back. */
+  SecretTestFailed: 'SecretTestFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -80,4 +84,6 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.UnexpectedStackState,
   ErrorType.HealthAlarm,
   ErrorType.RollbackFailed,
+  ErrorType.SecretPendingLeftBehind,
+  ErrorType.SecretTestFailed,
 ];

@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -11,11 +11,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { historyToJSON } from '../test/support/history-json';
 import type { Client } from '@temporalio/client';
 import { seedLocalStack, writeExternalId } from '../cli/sim/seed-local-stack';
 import { externalIdRef, simulatedFleet } from '../cli/sim/simulated-fleet';
 import { stringifyFleet } from '../fleet/load-fleet';
+import type { FleetAccount } from '../fleet/fleet-schema';
+import { healthAlarmName } from '../fleet/pipeline-stack';
+import { secretVaultPath } from '../fleet/secret-vault-layout';
 import { stackDown, stackUp } from '../stack/local-stack';
 import { loadStackConfig } from '../stack/stack-config';
 import type { FleetCampaignInput } from '../workflows/campaign/campaign-input';
@@ -38,12 +42,23 @@ const MANIFEST = 'manifest.json';
 const tagAt = process.argv.indexOf('--tag');
 const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
 if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
+/** The scenarios to record (default: all). */
+const SCENARIOS = ['upgrade', 'inventory', 'rotation'] as const;
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
+if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(s)))
+  throw new Error(`--only: expected a comma-separated list of ${SCENARIOS.join(', ')}`);
+const recording = (scenario: (typeof SCENARIOS)[number]) => ONLY.includes(scenario);
+/** The rotation scenario's secret. */
+const ROTATED_SECRET = 'collector-api-key';
 const TASK_QUEUE = 'record-histories';
 const CAMPAIGN_ID = 'fixture-campaign';
 /** 8 accounts: canary [0], early [1], general [2..6], late [7]; account 4 has two regions. */
 const ACCOUNTS = simulatedFleet(8, { idBase: 500_000_000_000 });
 /** The poisoned account: general, the first account of the campaign's second run (accountsPerRun 3). */
 const POISONED = ACCOUNTS[3].id;
+/** The rotation scenario's account whose health alarm fires (rolled back). */
+const ROTATION_ALARMED = ACCOUNTS[2];
 
 function log(line: string): void {
   process.stderr.write(`[record] ${line}\n`);
@@ -85,68 +100,133 @@ async function main(): Promise<void> {
     };
 
     // ---- 1 + 2: a campaign through continue-as-new with pause/resume, a rolled-back account and a retry ----
-    await setFaultPlan(cfg, {
-      rules: [],
-      cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.1.0', accounts: [POISONED] }] },
-    });
-    const handle = await client.workflow.start('fleetCampaign', {
-      taskQueue: TASK_QUEUE,
-      workflowId: CAMPAIGN_ID,
-      args: [
-        {
-          operation: 'upgrade',
-          fleetFile,
-          maxInFlight: 2,
-          accountsPerRun: 3,
-          failureBudget: { maxFailures: 1, onExceeded: 'pause' },
-          upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 1, healthPollSeconds: 1 },
-        } satisfies FleetCampaignInput,
-      ],
-    });
-    const waitFor = async (what: string, ok: (s: CampaignStatus) => boolean): Promise<CampaignStatus> => {
-      for (let i = 0; i < 600; i++) {
-        // The handle follows the chain of runs; a query can miss while a run hands over.
-        const s = await handle.query(statusQuery).catch(() => undefined);
-        if (s && ok(s)) return s;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`campaign never reached: ${what}`);
-    };
-    await waitFor('canary upgraded', (s) => (s.counts.upgraded ?? 0) >= 1);
-    // An operator pause (update), held until nothing is in flight, then resume (update).
-    await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'fixture: operator pause' }] });
-    await waitFor('paused and drained', (s) => s.phase === 'paused' && s.inFlight === 0);
-    await handle.executeUpdate(resumeUpdate);
-    // The poisoned account rolls back; the failure budget (1) pauses the campaign.
-    const stopped = await waitFor('paused by the failure budget', (s) => s.phase === 'paused' && s.inFlight === 0);
-    const problem = stopped.problems.find((p) => p.accountId === POISONED);
-    if (problem?.state !== 'rolled-back')
-      throw new Error(`expected ${POISONED} rolled back: ${JSON.stringify(stopped)}`);
-    // The release is fixed: an operator retries the account (update) and resumes (signal, as the UI sends it).
-    await setFaultPlan(cfg, { rules: [], cloudformation: { updateDurationMs: 1500 } });
-    await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: POISONED }] });
-    await handle.signal(resumeSignal);
-    const report: CampaignReport = await handle.result();
-    if (report.phase !== 'completed' || report.counts.upgraded !== ACCOUNTS.length || report.run < 3)
-      throw new Error(`unexpected campaign report: ${JSON.stringify(report)}`);
-    const runs = await runsOf(client, CAMPAIGN_ID);
-    if (runs.length !== report.run) throw new Error(`expected ${report.run} runs, found ${runs.length}`);
-    for (const [i, runId] of runs.entries())
-      await record(`fleetCampaign-pause-retry-rollback${TAG}-run-${i + 1}.json`, CAMPAIGN_ID, runId);
-    for (const a of ACCOUNTS) await record(`accountUpgrade-campaign${TAG}-${a.id}.json`, `${CAMPAIGN_ID}/${a.id}`);
-    await record(`accountUpgrade-campaign${TAG}-${POISONED}-retry-1.json`, `${CAMPAIGN_ID}/${POISONED}/retry-1`);
-    await setFaultPlan(cfg, null);
+    if (recording('upgrade')) {
+      await setFaultPlan(cfg, {
+        rules: [],
+        cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.1.0', accounts: [POISONED] }] },
+      });
+      const handle = await client.workflow.start('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: CAMPAIGN_ID,
+        args: [
+          {
+            operation: 'upgrade',
+            fleetFile,
+            maxInFlight: 2,
+            accountsPerRun: 3,
+            failureBudget: { maxFailures: 1, onExceeded: 'pause' },
+            upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } satisfies FleetCampaignInput,
+        ],
+      });
+      const waitFor = async (what: string, ok: (s: CampaignStatus) => boolean): Promise<CampaignStatus> => {
+        for (let i = 0; i < 600; i++) {
+          // The handle follows the chain of runs; a query can miss while a run hands over.
+          const s = await handle.query(statusQuery).catch(() => undefined);
+          if (s && ok(s)) return s;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        throw new Error(`campaign never reached: ${what}`);
+      };
+      await waitFor('canary upgraded', (s) => (s.counts.upgraded ?? 0) >= 1);
+      // An operator pause (update), held until nothing is in flight, then resume (update).
+      await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'fixture: operator pause' }] });
+      await waitFor('paused and drained', (s) => s.phase === 'paused' && s.inFlight === 0);
+      await handle.executeUpdate(resumeUpdate);
+      // The poisoned account rolls back; the failure budget (1) pauses the campaign.
+      const stopped = await waitFor('paused by the failure budget', (s) => s.phase === 'paused' && s.inFlight === 0);
+      const problem = stopped.problems.find((p) => p.accountId === POISONED);
+      if (problem?.state !== 'rolled-back')
+        throw new Error(`expected ${POISONED} rolled back: ${JSON.stringify(stopped)}`);
+      // The release is fixed: an operator retries the account (update) and resumes (signal, as the UI sends it).
+      await setFaultPlan(cfg, { rules: [], cloudformation: { updateDurationMs: 1500 } });
+      await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: POISONED }] });
+      await handle.signal(resumeSignal);
+      const report: CampaignReport = await handle.result();
+      if (report.phase !== 'completed' || report.counts.upgraded !== ACCOUNTS.length || report.run < 3)
+        throw new Error(`unexpected campaign report: ${JSON.stringify(report)}`);
+      const runs = await runsOf(client, CAMPAIGN_ID);
+      if (runs.length !== report.run) throw new Error(`expected ${report.run} runs, found ${runs.length}`);
+      for (const [i, runId] of runs.entries())
+        await record(`fleetCampaign-pause-retry-rollback${TAG}-run-${i + 1}.json`, CAMPAIGN_ID, runId);
+      for (const a of ACCOUNTS) await record(`accountUpgrade-campaign${TAG}-${a.id}.json`, `${CAMPAIGN_ID}/${a.id}`);
+      await record(`accountUpgrade-campaign${TAG}-${POISONED}-retry-1.json`, `${CAMPAIGN_ID}/${POISONED}/retry-1`);
+      await setFaultPlan(cfg, null);
+    }
 
     // ---- 3: an inventory through continue-as-new ----
-    const inventoryId = 'fixture-inventory';
-    const inv: FleetInventoryReport = await client.workflow.execute('fleetInventory', {
-      taskQueue: TASK_QUEUE,
-      workflowId: inventoryId,
-      args: [{ fleetFile, maxInFlight: 2, accountsPerRun: 4 }],
-    });
-    if (inv.succeeded !== ACCOUNTS.length) throw new Error(`unexpected inventory: ${JSON.stringify(inv)}`);
-    for (const [i, runId] of (await runsOf(client, inventoryId)).entries())
-      await record(`fleetInventory-continue-as-new${TAG}-run-${i + 1}.json`, inventoryId, runId);
+    if (recording('inventory')) {
+      const inventoryId = 'fixture-inventory';
+      const inv: FleetInventoryReport = await client.workflow.execute('fleetInventory', {
+        taskQueue: TASK_QUEUE,
+        workflowId: inventoryId,
+        args: [{ fleetFile, maxInFlight: 2, accountsPerRun: 4 }],
+      });
+      if (inv.succeeded !== ACCOUNTS.length) throw new Error(`unexpected inventory: ${JSON.stringify(inv)}`);
+      for (const [i, runId] of (await runsOf(client, inventoryId)).entries())
+        await record(`fleetInventory-continue-as-new${TAG}-run-${i + 1}.json`, inventoryId, runId);
+    }
+
+    // ---- 4: a secret rotation through continue-as-new, one account rolled back by its health alarm; a plan ----
+    const values: string[] = [];
+    if (recording('rotation')) {
+      const credentials = worker.fleet.credentials;
+      const setAlarm = (account: FleetAccount, state: 'OK' | 'ALARM') =>
+        new CloudWatchClient({
+          endpoint: cfg.awsEndpoint,
+          region: 'eu-west-1',
+          credentials: credentials.provider(account, 'fixture-alarm'),
+        }).send(
+          new SetAlarmStateCommand({
+            AlarmName: healthAlarmName(account.pipeline.stackName),
+            StateValue: state,
+            StateReason: `fixture: ${state}`,
+          }),
+        );
+      const rotationId = 'fixture-rotation';
+      await setAlarm(ROTATION_ALARMED, 'ALARM');
+      const rotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: rotationId,
+        args: [
+          {
+            operation: 'rotate-secret',
+            fleetFile,
+            maxInFlight: 2,
+            accountsPerRun: 3,
+            failureBudget: { maxFailures: 2 },
+            rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } satisfies FleetCampaignInput,
+        ],
+      });
+      await setAlarm(ROTATION_ALARMED, 'OK');
+      if (rotated.counts.rotated !== ACCOUNTS.length - 1 || rotated.counts['rolled-back'] !== 1 || rotated.run < 2)
+        throw new Error(`unexpected rotation report: ${JSON.stringify(rotated)}`);
+      for (const [i, runId] of (await runsOf(client, rotationId)).entries())
+        await record(`fleetCampaign-rotation${TAG}-run-${i + 1}.json`, rotationId, runId);
+      for (const a of ACCOUNTS)
+        await record(`accountSecretRotation-campaign${TAG}-${a.id}.json`, `${rotationId}/${a.id}`);
+
+      const planId = 'fixture-rotation-plan';
+      const planned: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: planId,
+        args: [
+          {
+            operation: 'rotate-secret',
+            fleetFile,
+            plan: true,
+            select: { ids: [ACCOUNTS[0].id] },
+            rotation: { secret: ROTATED_SECRET, olderThanDays: 30 },
+          } satisfies FleetCampaignInput,
+        ],
+      });
+      if (planned.counts.planned !== 1) throw new Error(`unexpected plan report: ${JSON.stringify(planned)}`);
+      await record(`fleetCampaign-rotation-plan${TAG}-run-1.json`, planId);
+      await record(`accountSecretRotation-plan${TAG}-${ACCOUNTS[0].id}.json`, `${planId}/${ACCOUNTS[0].id}`);
+      // every value version Vault holds for the rotated secret: none may be in a history
+      for (const a of ACCOUNTS) values.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_SECRET))));
+    }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----
     const credentials = worker.fleet.credentials as unknown as {
@@ -154,6 +234,7 @@ async function main(): Promise<void> {
     };
     const secrets = [
       ...externalIds,
+      ...values,
       ...[...credentials.cache.values()].flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]),
     ];
     if (credentials.cache.size === 0) throw new Error('no cached credentials to scan for');
@@ -178,6 +259,24 @@ async function main(): Promise<void> {
     await temporal?.close().catch(() => undefined);
     await stackDown(cfg, () => undefined);
   }
+}
+
+/** Every version's `value` of a KV v2 secret (to scan the histories for). */
+async function vaultValues(cfg: ReturnType<typeof loadStackConfig>, kvPath: string): Promise<string[]> {
+  const read = async (version?: number) => {
+    const res = await fetch(`${cfg.vaultAddr}/v1/${kvPath}${version ? `?version=${version}` : ''}`, {
+      headers: { 'X-Vault-Token': cfg.vaultDevToken },
+    });
+    if (!res.ok) throw new Error(`Vault ${kvPath}: HTTP ${res.status}`);
+    return ((await res.json()) as { data: { data: { value?: unknown }; metadata: { version: number } } }).data;
+  };
+  const latest = await read();
+  const out: string[] = [];
+  for (let v = 1; v <= latest.metadata.version; v++) {
+    const value = (await read(v)).data.value;
+    if (typeof value === 'string') out.push(value);
+  }
+  return out;
 }
 
 /** Run ids of a workflow id, oldest first (the runs of a continue-as-new chain). */

@@ -8,6 +8,7 @@ import type { AwsClients } from '../activities/aws/aws-clients';
 import type { RateLimits } from '../activities/aws/rate-limiter';
 import type { FleetFileDeps } from '../activities/fleet-file-access';
 import type { VaultKv } from '../activities/vault/vault-kv';
+import { createRotationActivities } from '../activities/rotation/rotation-activities';
 import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
 
 /** What every operation's activities share: AWS clients, cross-account credentials, rate limits, Vault, fleet locations. */
@@ -22,4 +23,7 @@ export type OperationDeps = {
 export type ActivitiesFactory = (deps: OperationDeps) => Record<string, (...args: any[]) => Promise<unknown>>;
 
 /** Operation name → its activities factory. */
-export const operationActivities = new Map<string, ActivitiesFactory>([['upgrade', createUpgradeActivities]]);
+export const operationActivities = new Map<string, ActivitiesFactory>([
+  ['upgrade', createUpgradeActivities],
+  ['rotate-secret', createRotationActivities],
+]);

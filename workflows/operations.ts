@@ -3,12 +3,14 @@
  * own folders (workflows/<op>/, activities/<op>/) plus its lines here and in worker/operation-activities.ts.
  */
 import { OperationRegistry } from './operation/operation-registry';
+import { rotateSecretOperation } from './rotation/rotation-operation';
 import { upgradeOperation } from './upgrade/upgrade-operation';
 
 /** The operations' child workflows, registered with the worker (workflows/index.ts exports this module). */
 export { accountUpgrade } from './upgrade/account-upgrade';
+export { accountSecretRotation } from './rotation/account-secret-rotation';
 
-export const BUILT_IN_OPERATIONS = [upgradeOperation] as const;
+export const BUILT_IN_OPERATIONS = [upgradeOperation, rotateSecretOperation] as const;
 export type BuiltInOperation = (typeof BUILT_IN_OPERATIONS)[number];
 
 /** Read by the engine, the worker and the CLI; tests may register more (a throwaway operation). */

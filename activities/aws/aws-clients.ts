@@ -2,9 +2,13 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** The per-account clients kept in the LRU. */
+type AccountClient = CloudFormationClient | CloudWatchClient | SecretsManagerClient;
 
 export type AwsClientConfig = {
   /** Custom endpoint (the local stack's AWS proxy); unset for real AWS. */
@@ -22,7 +26,7 @@ export type AwsClientConfig = {
 export class AwsClients {
   private readonly handler: NodeHttpHandler;
   /** Recently used per-account clients (LRU): an account's calls reuse one client instead of building one per call. */
-  private readonly recent = new Map<string, CloudFormationClient | CloudWatchClient>();
+  private readonly recent = new Map<string, AccountClient>();
   private static readonly RECENT_MAX = 256;
 
   constructor(private readonly cfg: AwsClientConfig) {
@@ -74,11 +78,19 @@ export class AwsClients {
     );
   }
 
-  private reuse<C extends CloudFormationClient | CloudWatchClient>(
-    key: string,
-    cacheKey: string | undefined,
-    build: () => C,
-  ): C {
+  secretsManager(
+    region: string,
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+    cacheKey?: string,
+  ): SecretsManagerClient {
+    return this.reuse(
+      `sm:${region}:${cacheKey}`,
+      cacheKey,
+      () => new SecretsManagerClient({ ...this.common(region), credentials }),
+    );
+  }
+
+  private reuse<C extends AccountClient>(key: string, cacheKey: string | undefined, build: () => C): C {
     if (cacheKey === undefined) return build();
     const hit = this.recent.get(key) as C | undefined;
     if (hit) {

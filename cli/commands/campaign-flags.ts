@@ -82,6 +82,12 @@ export function parseSeconds(flag: string, raw: string): Parsed<number> {
   return ok(Number(m[1]) * unit);
 }
 
+/** Days: `30` or `30d`. */
+export function parseDays(flag: string, raw: string): Parsed<number> {
+  const m = /^(\d+)\s*d?$/.exec(raw.trim());
+  return m ? ok(Number(m[1])) : bad(flag, raw, 'days (30) or 30d');
+}
+
 /** A whole number (range checks are the input schema's). */
 export function parseWholeNumber(flag: string, raw: string): Parsed<number> {
   return /^\d+$/.test(raw.trim()) ? ok(Number(raw.trim())) : bad(flag, raw, 'a whole number');
@@ -270,7 +276,9 @@ function operationParams(op: AnyOperation, flags: CampaignStartFlags, problems: 
         ? parseSeconds(flagName(f), raw)
         : f.kind === 'number'
           ? parseWholeNumber(flagName(f), raw)
-          : ok(raw.trim());
+          : f.kind === 'days'
+            ? parseDays(flagName(f), raw)
+            : ok(raw.trim());
     if (parsed.ok) params[f.param] = parsed.value;
     else problems.push(parsed.problem);
   }

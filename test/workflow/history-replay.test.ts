@@ -58,7 +58,7 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('recorded histories (test/fixtures/histories)', () => {
-  it('cover every scenario: campaign through continue-as-new with pause/resume, retryAccount and a rollback; inventory', () => {
+  it('cover every scenario: campaign through continue-as-new with pause/resume, retryAccount and a rollback; inventory; secret rotation', () => {
     // Recorded by scripts/record-histories.ts, per set: 3 campaign runs, 9 children (8 accounts + 1 retry),
     // 2 inventory runs. The first set is from before the engine became a class; v2 from after.
     expect(fixtures.length).toBeGreaterThanOrEqual(14);
@@ -91,6 +91,12 @@ describe('recorded histories (test/fixtures/histories)', () => {
     expect(upgrades.length).toBeGreaterThanOrEqual(2);
     expect(upgrades.map((r) => r?.outcome)).toContain('rolled-back');
     expect(upgrades.map((r) => r?.outcome)).toContain('upgraded');
+
+    // The rotation set (--tag rotation): a campaign through continue-as-new with one account rolled back
+    // by its health alarm, and a plan-mode campaign.
+    const rotations = ofType('accountSecretRotation').map((f) => result(f.history) as { outcome?: string } | undefined);
+    expect(rotations.length).toBeGreaterThanOrEqual(3);
+    expect(rotations.map((r) => r?.outcome)).toEqual(expect.arrayContaining(['rotated', 'rolled-back', 'planned']));
 
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);

@@ -8,8 +8,8 @@ export type OperationFlag = {
   description: string;
   /** the field of the operation's parameters it sets */
   param: string;
-  /** how the typed text becomes a value: as typed, seconds (300, 90s, 15m, 2h, 1d), or a whole number */
-  kind: 'text' | 'seconds' | 'number';
+  /** how the typed text becomes a value: as typed, seconds (300, 90s, 15m, 2h, 1d), a whole number, or days (30, 30d) */
+  kind: 'text' | 'seconds' | 'number' | 'days';
   /** the operation cannot run without it (the first required flag also names the default campaign id) */
   required?: boolean;
 };

@@ -1,0 +1,241 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { RotationActivities, RotationStep } from '../../activities/rotation/rotation-activities';
+import { ErrorType } from '../../fleet/error-types';
+import {
+  ACCOUNT_PROGRESS_QUERY,
+  type AccountOperationInput,
+  type AccountOperationResult,
+  type AccountOutcome,
+  type AccountProgress,
+} from '../operation/account-operation';
+import { ACCOUNT_CALL_RETRY } from '../retry-policies';
+import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
+import { parseWorkflowInput } from '../workflow-input';
+import { rotationPlanLine } from './rotation-plan';
+import {
+  AccountSecretRotationInputSchema,
+  ROTATION_OPERATION,
+  type AccountSecretRotationOptions,
+} from './rotation-params';
+import { ROTATION_QUARANTINING, ROTATION_RUNBOOKS } from './rotation-runbooks';
+import { rotationToken } from './uuid-v5';
+
+export const accountProgressQuery = defineQuery<AccountProgress>(ACCOUNT_PROGRESS_QUERY);
+
+/**
+ * Like ACCOUNT_CALL_RETRY, with room for Vault to come back (sealed, restarted): ~20 minutes of
+ * retries before the account is quarantined with the Vault runbook. Every step is idempotent.
+ */
+export const ROTATION_CALL_RETRY: RetryPolicy = {
+  ...ACCOUNT_CALL_RETRY,
+  maximumInterval: '60 seconds',
+  maximumAttempts: 25,
+};
+
+const steps = proxyActivities<RotationActivities>({ startToCloseTimeout: '2 minutes', retry: ROTATION_CALL_RETRY });
+
+type Stop = { outcome: 'quarantined' | 'failed' | 'rolled-back'; reason: string; errorType?: string };
+
+class AccountStopped extends Error {
+  constructor(readonly stop: Stop) {
+    super(stop.reason);
+    this.name = 'AccountStopped';
+  }
+}
+
+/** An activity's failure (after its retries) as the account's stop; cancellation and bugs pass through. */
+async function step<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    const type =
+      cause instanceof ApplicationFailure
+        ? (cause.type ?? 'Error')
+        : cause instanceof TimeoutFailure
+          ? 'ActivityTimeout'
+          : (cause?.name ?? 'Error');
+    const outcome = ROTATION_QUARANTINING.includes(type) ? 'quarantined' : 'failed';
+    throw new AccountStopped({ outcome, errorType: type, reason: cause?.message ?? err.message });
+  }
+}
+
+/**
+ * Rotates one account's `secretsmanager` secret (`rotation.secret`), the Secrets Manager four steps
+ * run by fleetops itself, Vault first so AWSCURRENT never names a value Vault does not hold:
+ *
+ * 1. preflight: secret not in the account → skipped; other kinds → skipped (not supported yet);
+ *    AWSPENDING on someone else's version → quarantined; this token AWSCURRENT → already-current;
+ *    live value younger than `olderThanDays` → skipped (not due). Plan mode stops here with a report.
+ * 2. create: value generated in the activity, new Vault version (cas), PutSecretValue AWSPENDING
+ *    with ClientRequestToken = UUIDv5(campaign/account/secret/attempt);
+ * 3. test: AWSPENDING read back by VersionId, compared by hash with Vault → mismatch rolls back;
+ * 4. finish: AWSCURRENT → the new version (old one AWSPREVIOUS), live record written;
+ * 5. health gate: `<stack>-health` watched for `healthBakeSeconds`; ALARM → AWSCURRENT and the live
+ *    record back (rolled-back).
+ *
+ * Only version ids, tokens, version numbers and booleans pass through here: never a value.
+ */
+export async function accountSecretRotation(rawInput: AccountOperationInput): Promise<AccountOperationResult> {
+  const input = parseWorkflowInput('accountSecretRotation', AccountSecretRotationInputSchema, rawInput);
+  return new AccountSecretRotationRun(input).run();
+}
+
+class AccountSecretRotationRun {
+  private progress: AccountProgress = { phase: 'starting' };
+  private region = '-';
+  private readonly where: RotationStep;
+
+  constructor(private readonly input: AccountSecretRotationOptions) {
+    const { campaignId, accountId, fleetFile, attempt, rotation } = input;
+    this.where = {
+      fleetFile,
+      accountId,
+      campaignId,
+      secret: rotation.secret,
+      token: rotationToken(campaignId, accountId, rotation.secret, attempt),
+    };
+  }
+
+  async run(): Promise<AccountOperationResult> {
+    setHandler(accountProgressQuery, () => this.progress);
+    const { campaignId, accountId, wave } = this.input;
+    upsertSearchAttributes([
+      { key: FLEET_CAMPAIGN_ID, value: campaignId },
+      { key: FLEET_OPERATION, value: ROTATION_OPERATION },
+      { key: FLEET_ACCOUNT_ID, value: accountId },
+      ...(wave ? [{ key: FLEET_WAVE, value: wave }] : []),
+      { key: FLEET_STATE, value: 'running' },
+    ]);
+    try {
+      return this.finish(await this.rotate());
+    } catch (err) {
+      if (isCancellation(err)) {
+        upsertSearchAttributes([{ key: FLEET_STATE, value: 'cancelled' }]);
+        throw err;
+      }
+      if (!(err instanceof AccountStopped)) throw err;
+      const { outcome, reason, errorType } = err.stop;
+      return this.finish({
+        accountId,
+        outcome,
+        reason,
+        ...(errorType ? { errorType } : {}),
+        regions: [{ region: this.region, outcome, reason }],
+      });
+    }
+  }
+
+  private async rotate(): Promise<AccountOperationResult> {
+    const { accountId, plan, rotation } = this.input;
+    this.progress = { phase: 'preflight' };
+    const found = await step(
+      steps.rotationPreflight({
+        ...this.where,
+        ...(rotation.olderThanDays !== undefined ? { olderThanDays: rotation.olderThanDays } : {}),
+      }),
+    );
+    this.region = found.region ?? '-';
+    if (plan) {
+      return { accountId, outcome: 'planned', regions: [rotationPlanLine(rotation.secret, found)] };
+    }
+    const done = (outcome: AccountOutcome, reason?: string): AccountOperationResult => ({
+      accountId,
+      outcome,
+      ...(reason ? { reason } : {}),
+      regions: [{ region: this.region, outcome, ...(reason ? { reason } : {}) }],
+    });
+    switch (found.status) {
+      case 'skipped':
+      case 'not-due':
+        return done('skipped', found.reason);
+      case 'already-current':
+        return done('already-current', found.reason);
+      case 'pending-left-behind':
+        throw new AccountStopped({
+          outcome: 'quarantined',
+          errorType: ErrorType.SecretPendingLeftBehind,
+          reason: found.reason ?? 'AWSPENDING left behind',
+        });
+      case 'due':
+        break;
+    }
+
+    this.progress = { phase: 'creating', region: this.region };
+    const created = await step(steps.rotationCreatePending(this.where));
+    this.progress = { phase: 'testing', region: this.region };
+    const tested = await step(steps.rotationTestPending({ ...this.where, vaultVersion: created.vaultVersion }));
+    if (!tested.matches) {
+      await this.rollBack(undefined);
+      throw new AccountStopped({
+        outcome: 'rolled-back',
+        errorType: ErrorType.SecretTestFailed,
+        reason: `version ${this.where.token} of ${found.secretId} read back from AWS ${tested.found ? 'does not match' : 'is missing, not'} Vault version ${created.vaultVersion}; AWSPENDING removed, AWSCURRENT untouched`,
+      });
+    }
+    this.progress = { phase: 'finishing', region: this.region };
+    const finished = await step(steps.rotationFinish({ ...this.where, vaultVersion: created.vaultVersion }));
+    await this.healthGate(finished.previousVersionId);
+    return done(
+      'rotated',
+      `${found.secretId}: Vault v${created.vaultVersion} is AWSCURRENT (version ${this.where.token}), previous ${finished.previousVersionId ?? '?'} AWSPREVIOUS`,
+    );
+  }
+
+  /** Watches `<stack>-health` for healthBakeSeconds; ALARM rolls the rotation back. */
+  private async healthGate(previousVersionId: string | undefined): Promise<void> {
+    const bakeMs = this.input.rotation.healthBakeSeconds * 1000;
+    const pollMs = this.input.rotation.healthPollSeconds * 1000;
+    this.progress = { phase: 'baking', region: this.region };
+    for (let waitedMs = 0; ;) {
+      const { alarms } = await step(steps.rotationHealthAlarm(this.where));
+      const firing = alarms.filter((a) => a.state === 'ALARM');
+      if (firing.length) {
+        await this.rollBack(previousVersionId);
+        throw new AccountStopped({
+          outcome: 'rolled-back',
+          errorType: ErrorType.HealthAlarm,
+          reason: `alarm ${firing.map((a) => a.name).join(', ')} in ALARM in ${this.region} after rotating ${this.input.rotation.secret}; AWSCURRENT back on ${previousVersionId ?? '?'}`,
+        });
+      }
+      if (waitedMs >= bakeMs) return;
+      const next = Math.min(pollMs, bakeMs - waitedMs);
+      await sleep(next);
+      waitedMs += next;
+    }
+  }
+
+  /** Undoes the rotation; if that fails, the account is quarantined (an operator must look). */
+  private async rollBack(previousVersionId: string | undefined): Promise<void> {
+    this.progress = { phase: 'rolling-back', region: this.region };
+    try {
+      await step(steps.rotationRollBack({ ...this.where, ...(previousVersionId ? { previousVersionId } : {}) }));
+    } catch (err) {
+      if (!(err instanceof AccountStopped)) throw err;
+      throw new AccountStopped({
+        outcome: 'quarantined',
+        errorType: ErrorType.RollbackFailed,
+        reason: `rolling back the rotation of ${this.input.rotation.secret} failed: ${err.stop.reason}`,
+      });
+    }
+  }
+
+  private finish(result: AccountOperationResult): AccountOperationResult {
+    this.progress = { phase: 'done' };
+    upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
+    const runbook = result.errorType && result.outcome !== 'failed' ? ROTATION_RUNBOOKS[result.errorType] : undefined;
+    return { ...result, ...(runbook ? { runbook } : {}) };
+  }
+}

@@ -1,0 +1,31 @@
+import type { RotationPreflight } from '../../activities/rotation/rotation-activities';
+import type { RegionResult } from '../operation/account-operation';
+
+/** The rotation steps a due account would run. */
+const STEPS = 'create (Vault version + AWSPENDING), test, finish (AWSCURRENT), health gate';
+
+/**
+ * A plan-mode report for one account, as one compact region line: the secret, its live Vault version
+ * and age, the AWS versions and their stages, whether it is due, and what would run. Pure.
+ */
+export function rotationPlanLine(secret: string, found: RotationPreflight): RegionResult {
+  const region = found.region ?? '-';
+  if (found.status === 'skipped') return { region, outcome: 'skipped', reason: found.reason };
+  const live = found.live
+    ? `live Vault v${found.live.vaultVersion}, ${found.live.ageDays} d old (rotated ${found.live.rotatedAt} by ${found.live.campaignId})`
+    : 'no live record';
+  const versions = Object.entries(found.versions ?? {})
+    .map(([id, stages]) => `${id}[${stages.join(',') || '-'}]`)
+    .join(' ');
+  const verdict =
+    found.status === 'due'
+      ? `due: would run ${STEPS}`
+      : found.status === 'pending-left-behind'
+        ? `would quarantine: ${found.reason}`
+        : `would skip: ${found.reason}`;
+  return {
+    region,
+    outcome: 'planned',
+    reason: `${secret} (${found.secretId}): ${live}; AWS ${versions || 'no versions'}; ${verdict}`,
+  };
+}

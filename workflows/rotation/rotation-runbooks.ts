@@ -1,0 +1,23 @@
+import { ErrorType } from '../../fleet/error-types';
+
+/** The page an operator follows for each reason a rotation quarantines (or rolls back) an account. */
+export const ROTATION_RUNBOOKS: Partial<Record<string, string>> = {
+  [ErrorType.SecretPendingLeftBehind]: 'docs/runbooks/secret-awspending-left-behind.md',
+  [ErrorType.SecretTestFailed]: 'docs/runbooks/secret-test-failed-rolled-back.md',
+  [ErrorType.HealthAlarm]: 'docs/runbooks/secret-test-failed-rolled-back.md',
+  [ErrorType.RollbackFailed]: 'docs/runbooks/secret-test-failed-rolled-back.md',
+  [ErrorType.VaultUnavailable]: 'docs/runbooks/vault-sealed-or-unreachable.md',
+  [ErrorType.VaultPermissionDenied]: 'docs/runbooks/vault-sealed-or-unreachable.md',
+  [ErrorType.AccountAccessDenied]: 'docs/runbooks/account-access-denied.md',
+  [ErrorType.ExternalIdMissing]: 'docs/runbooks/account-access-denied.md',
+};
+
+/** Error types that quarantine the account (an operator must look); any other stops it as failed. */
+export const ROTATION_QUARANTINING: string[] = [
+  ErrorType.SecretPendingLeftBehind,
+  ErrorType.RollbackFailed,
+  ErrorType.VaultUnavailable,
+  ErrorType.VaultPermissionDenied,
+  ErrorType.AccountAccessDenied,
+  ErrorType.ExternalIdMissing,
+];
