@@ -10,6 +10,7 @@ import { loadWorkerConfig } from '../../worker/worker-config';
 import { useLocalStackEnv } from '../local-env';
 import { loadFleetFile } from '../../fleet/load-fleet';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
+import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { connectTemporalClient } from '../temporal-client';
 import { runCampaignStart } from './campaign-start';
 import { runInventory } from './inventory';
@@ -40,19 +41,37 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
   installRuntimeLogging(logger);
   const { worker, close } = await createFleetWorker({ config: loadWorkerConfig(), logger });
   const running = worker.run();
+  // Ctrl-C (or SIGTERM) stops the worker (Temporal's runtime handles the signal): end the demo with it,
+  // rather than watching a campaign nobody works on. The campaign stays on the stack, resumable.
+  let finished = false;
+  void running
+    .finally(() => {
+      if (finished) return;
+      say('\ndemo interrupted: the worker stopped. The campaign stays on the local stack: npx fleetops campaign list');
+      process.exit(130);
+    })
+    .catch(() => undefined); // a worker failure is reported by `await running` below
 
   try {
-    // One canary account's update to 1.1.0 fails in CloudFormation (the proxy's fault plan).
-    const poisoned = loadFleetFile(file).find((a) => a.ring === 'canary' && a.state === 'active')!.id;
-    await setPoisonedCanary(cfg.awsEndpoint, poisoned);
+    // One canary account's update fails in CloudFormation (the proxy's fault plan). Half of a
+    // wave may fail: a small demo fleet's canary wave (under 3 accounts) would stop at that one failure,
+    // so there the poisoned account is the first of the early ring.
+    const active = loadFleetFile(file).filter((a) => a.state === 'active');
+    const canaries = active.filter((a) => a.ring === 'canary');
+    const poisoned = (canaries.length >= 3 ? canaries[0] : active.find((a) => a.ring === 'early')!).id;
+    // The stacks are at 1.0.0 on a fresh stack; a demo run again on the same stack moves them on from
+    // wherever the last run left them (1.1.0 → 1.2.0 …).
+    const from = highestVersion(await runInventory({ fleet: file, quiet: true, silent: true }));
+    const target = nextMinor(from);
+    await setPoisonedRelease(cfg.awsEndpoint, poisoned, target);
     const campaignId = `demo-upgrade-${new Date()
       .toISOString()
       .replace(/[-:.TZ]/g, '')
       .slice(0, 14)}`;
-    say(`4/5 upgrade campaign ${campaignId}: 1.0.0 → 1.1.0 (account ${poisoned}'s release is poisoned)…`);
+    say(`4/5 upgrade campaign ${campaignId}: ${from} → ${target} (account ${poisoned}'s release is poisoned)…`);
     await runCampaignStart({
       operation: 'upgrade',
-      version: '1.1.0',
+      version: target,
       fleet: file,
       campaignId,
       watch: true,
@@ -72,7 +91,7 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     say(`  fleet file:    ${file}  (check it: npx fleetops fleet validate ${path.relative(process.cwd(), file)})`);
     say(`  worker log:    ${logFile}`);
     say(
-      `  try a plan:    npx fleetops campaign start --operation upgrade --version 1.2.0 --plan --fleet ${path.relative(process.cwd(), file)} --watch   (needs a worker: npx fleetops worker --local)`,
+      `  try a plan:    npx fleetops campaign start --operation upgrade --version ${nextMinor(target)} --plan --fleet ${path.relative(process.cwd(), file)} --watch   (needs a worker: npx fleetops worker --local)`,
     );
     say('  stop the stack: npx fleetops stack down');
     // The poisoned canary is expected to roll back; anything else going wrong fails the demo.
@@ -89,19 +108,20 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     );
     if (!expected) process.exitCode = 1;
   } finally {
+    finished = true;
     worker.shutdown();
     await running;
     await close();
   }
 }
 
-async function setPoisonedCanary(awsEndpoint: string, accountId: string): Promise<void> {
+async function setPoisonedRelease(awsEndpoint: string, accountId: string, version: string): Promise<void> {
   const res = await fetch(`${awsEndpoint}/__fleetops/faults`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
       rules: [],
-      cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.1.0', accounts: [accountId] }] },
+      cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version, accounts: [accountId] }] },
     }),
   });
   if (!res.ok) throw new Error(`AWS proxy refused the demo's fault plan: ${await res.text()}`);
@@ -114,4 +134,18 @@ async function campaignResult(campaignId: string): Promise<CampaignReport> {
   } finally {
     await close();
   }
+}
+
+/** The highest pipeline version the inventory found (1.0.0 on a fresh stack). */
+function highestVersion(report: FleetInventoryReport | undefined): string {
+  const versions = Object.keys(report?.byVersion ?? {}).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+  const key = (v: string) => v.split('.').map(Number);
+  const cmp = (a: string, b: string) => key(a).reduce((d, n, i) => d || n - key(b)[i], 0);
+  return versions.sort(cmp).pop() ?? '1.0.0';
+}
+
+/** 1.0.0 → 1.1.0 */
+function nextMinor(version: string): string {
+  const [major, minor] = version.split('.').map(Number);
+  return `${major}.${minor + 1}.0`;
 }

@@ -22,6 +22,8 @@ export type InventoryCliOptions = {
   json?: boolean;
   detach?: boolean;
   quiet?: boolean;
+  /** print nothing (the caller reads the returned report) */
+  silent?: boolean;
 };
 
 /** Builds the account selector from CLI flags; a bad flag is an error that names it. */
@@ -92,11 +94,15 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
     if (o.detach) return undefined;
 
     const bar = o.quiet ? undefined : new ProgressBar('inventory');
+    // One progress query at a time; the last one is awaited before the connection closes (a query still
+    // retrying on a closed connection would throw from its retry timer).
+    let polling: Promise<void> | undefined;
     const poll = setInterval(() => {
-      handle
+      polling ??= handle
         .query(inventoryProgressQuery)
         .then((p) => bar?.update(p.done, p.total, `ok ${p.succeeded} failed ${p.failed} in flight ${p.inFlight}`))
-        .catch(() => undefined); // between runs (continue-as-new) a query can miss; the next one answers
+        .catch(() => undefined) // between runs (continue-as-new) a query can miss; the next one answers
+        .finally(() => (polling = undefined));
     }, 500);
     let report: FleetInventoryReport;
     try {
@@ -107,9 +113,11 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
       throw err;
     } finally {
       clearInterval(poll);
+      await polling;
     }
     bar?.update(report.succeeded + report.failed, report.total, `ok ${report.succeeded} failed ${report.failed}`);
     bar?.finish();
+    if (o.silent) return report;
     if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(formatInventoryReport(report));
     return report;

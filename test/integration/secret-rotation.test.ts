@@ -2,11 +2,18 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationActivities } from '../../activities/rotation/rotation-activities';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { secretsManager, type AwsCredentials } from '../../cli/sim/secrets-manager-json';
 import { kvRead } from '../../cli/sim/vault-kv';
 import { secretLiveRecordPath, secretVaultPath, type FleetAccount } from '../../fleet';
 import { loadFleetFile } from '../../fleet/load-fleet';
@@ -65,7 +72,9 @@ async function vaultVersion(p: string, version?: number): Promise<{ data: Record
   return { data: body.data.data, version: body.data.metadata.version };
 }
 
-async function accountCredentials(account: FleetAccount): Promise<AwsCredentials> {
+async function accountCredentials(
+  account: FleetAccount,
+): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
   const externalId = (await kvRead(cfg, account.externalIdRef))!.data.externalId;
   const sts = new STSClient({ endpoint: cfg.awsEndpoint, region: 'us-east-1' });
   const out = await sts.send(
@@ -79,18 +88,27 @@ async function accountCredentials(account: FleetAccount): Promise<AwsCredentials
   return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
 }
 
+/** A Secrets Manager client acting in the account (through the AWS proxy). */
+async function secretsManagerOf(account: FleetAccount): Promise<SecretsManagerClient> {
+  return new SecretsManagerClient({
+    endpoint: cfg.awsEndpoint,
+    region: REGION,
+    credentials: await accountCredentials(account),
+  });
+}
+
 /** What AWS holds for the account's secret: the version ids per stage, hashes of AWSCURRENT and AWSPREVIOUS, every version id. */
 async function awsSecret(account: FleetAccount) {
-  const sm = secretsManager(cfg.awsEndpoint, REGION, await accountCredentials(account));
-  const described = await sm('DescribeSecret', { SecretId: SECRET_ID });
-  const stages = described.VersionIdsToStages as Record<string, string[]>;
+  const sm = await secretsManagerOf(account);
+  const described = await sm.send(new DescribeSecretCommand({ SecretId: SECRET_ID }));
+  const stages = described.VersionIdsToStages ?? {};
   const holder = (stage: string) => Object.keys(stages).find((id) => stages[id].includes(stage));
   const hashOf = async (stage: string) => {
-    const out = await sm('GetSecretValue', { SecretId: SECRET_ID, VersionStage: stage });
+    const out = await sm.send(new GetSecretValueCommand({ SecretId: SECRET_ID, VersionStage: stage }));
     return sha256(out.SecretString);
   };
-  const listed = await sm('ListSecretVersionIds', { SecretId: SECRET_ID, IncludeDeprecated: true });
-  const allIds = ((listed.Versions as Array<{ VersionId: string }>) ?? []).map((v) => v.VersionId);
+  const listed = await sm.send(new ListSecretVersionIdsCommand({ SecretId: SECRET_ID, IncludeDeprecated: true }));
+  const allIds = (listed.Versions ?? []).map((v) => v.VersionId!);
   return {
     current: holder('AWSCURRENT'),
     previous: holder('AWSPREVIOUS'),
@@ -273,14 +291,16 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
     { timeout: 120_000 },
     async () => {
       const a = accounts[4];
-      const sm = secretsManager(cfg.awsEndpoint, REGION, await accountCredentials(a));
+      const sm = await secretsManagerOf(a);
       const foreign = 'someone-elses-rotation-0000000000000001';
-      await sm('PutSecretValue', {
-        SecretId: SECRET_ID,
-        SecretString: 'not-from-fleetops',
-        ClientRequestToken: foreign,
-        VersionStages: ['AWSPENDING'],
-      });
+      await sm.send(
+        new PutSecretValueCommand({
+          SecretId: SECRET_ID,
+          SecretString: 'not-from-fleetops',
+          ClientRequestToken: foreign,
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
       const vaultBefore = (await vaultVersion(secretVaultPath(a.id, SECRET))).version;
       const awsBefore = await awsSecret(a);
       try {
@@ -297,11 +317,13 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
         expect((await vaultVersion(secretVaultPath(a.id, SECRET))).version).toBe(vaultBefore);
         expect(await awsSecret(a)).toEqual(awsBefore);
       } finally {
-        await sm('UpdateSecretVersionStage', {
-          SecretId: SECRET_ID,
-          VersionStage: 'AWSPENDING',
-          RemoveFromVersionId: foreign,
-        });
+        await sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: SECRET_ID,
+            VersionStage: 'AWSPENDING',
+            RemoveFromVersionId: foreign,
+          }),
+        );
       }
     },
   );
