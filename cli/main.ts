@@ -7,6 +7,7 @@ import { runDemo } from './commands/demo';
 import { runFleetValidate } from './commands/fleet-validate';
 import { runInventory } from './commands/inventory';
 import { runSimFaults } from './commands/sim-faults';
+import { runSecretStatus } from './commands/secret-status';
 import { runSimSeed } from './commands/sim-seed';
 import { runStackDown, runStackStatus, runStackUp } from './commands/stack';
 import { useLocalStackEnv } from './local-env';
@@ -102,6 +103,22 @@ program
   });
 
 registerCampaignCommands(program);
+
+const secret = program.command('secret').description('secrets fleetops manages (Vault + the accounts)');
+secret
+  .command('status <account> [name]')
+  .description(
+    "an account's secrets (or one): Vault live record and value version, AWS version ids and stages, IAM keys — never a value",
+  )
+  .option(
+    '--fleet <file>',
+    'fleet file (default $FLEETOPS_FLEET_FILE, else .fleetops/fleet.yaml; with --local the state dir’s)',
+  )
+  .option('--local', 'use the local stack for every setting not set in the environment')
+  .option('--json', 'print the status as JSON')
+  .action(async (account: string, name: string | undefined, o) => {
+    await runSecretStatus(account, name, o);
+  });
 
 program
   .command('demo')
