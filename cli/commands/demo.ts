@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import pino from 'pino';
+import type { AccountAwsDeps } from '../../activities/aws/account-region';
 import { stackUp } from '../../stack/local-stack';
 import { loadStackConfig } from '../../stack/stack-config';
 import { createLogger } from '../../worker/logger';
@@ -8,12 +10,16 @@ import { createFleetWorker } from '../../worker/run-worker';
 import { installRuntimeLogging } from '../../worker/runtime-logging';
 import { loadWorkerConfig } from '../../worker/worker-config';
 import { useLocalStackEnv } from '../local-env';
+import { resolveAccountSecrets } from '../../fleet/fleet-secrets';
+import type { FleetAccount } from '../../fleet/fleet-schema';
 import { loadFleetFile } from '../../fleet/load-fleet';
+import { healthAlarmName } from '../../fleet/pipeline-stack';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { connectTemporalClient } from '../temporal-client';
 import { runCampaignStart } from './campaign-start';
 import { runInventory } from './inventory';
+import { reportProblems, runSecretStatus } from './secret-status';
 import { runSimSeed } from './sim-seed';
 
 /**
@@ -21,25 +27,29 @@ import { runSimSeed } from './sim-seed';
  * this process, then an upgrade campaign 1.0.0 → 1.1.0 wave by wave (canary → early → general → late)
  * with one canary account's release poisoned by the AWS proxy — it fails, CloudFormation rolls it
  * back, the campaign stays within its failure budget and goes on — with live progress, and a final
- * inventory. Prints where to look afterwards. The stack stays up.
+ * inventory; then a rotation of `collector-api-key` across the fleet with one account's rotation rolled
+ * back by its health gate (its `<stack>-health` alarm is set to ALARM for the campaign), and
+ * `secret status` of that account and of a rotated one. Prints where to look afterwards and exits 1
+ * unless exactly the planned accounts failed. The stack stays up; running it again on the same stack
+ * upgrades to the next minor version and rotates again.
  */
 export async function runDemo(o: { accounts: number }): Promise<void> {
   const cfg = loadStackConfig();
   const say = (l: string) => process.stderr.write(`${l}\n`);
-  say('1/5 bringing the local stack up (Temporal, moto + AWS proxy, OpenBao)…');
+  say('1/7 bringing the local stack up (Temporal, moto + AWS proxy, OpenBao)…');
   const up = await stackUp(cfg, (l) => say(`    ${l}`));
   say(`    ready in ${up.seconds.toFixed(1)} s`);
   useLocalStackEnv(cfg);
 
-  say(`2/5 seeding a simulated fleet of ${o.accounts} accounts…`);
+  say(`2/7 seeding a simulated fleet of ${o.accounts} accounts…`);
   const { file } = await runSimSeed({ accounts: o.accounts });
 
   const logFile = path.join(cfg.stateDir, 'logs', 'demo-worker.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  say(`3/5 starting a worker (logs: ${logFile})…`);
+  say(`3/7 starting a worker (logs: ${logFile})…`);
   const logger = createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: false }) });
   installRuntimeLogging(logger);
-  const { worker, close } = await createFleetWorker({ config: loadWorkerConfig(), logger });
+  const { worker, fleet, close } = await createFleetWorker({ config: loadWorkerConfig(), logger });
   const running = worker.run();
   // Ctrl-C (or SIGTERM) stops the worker (Temporal's runtime handles the signal): end the demo with it,
   // rather than watching a campaign nobody works on. The campaign stays on the stack, resumable.
@@ -59,6 +69,13 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     const active = loadFleetFile(file).filter((a) => a.state === 'active');
     const canaries = active.filter((a) => a.ring === 'canary');
     const poisoned = (canaries.length >= 3 ? canaries[0] : active.find((a) => a.ring === 'early')!).id;
+    // The rotation's rolled-back account: another account of a wave of at least 3 (so that one
+    // failure stays within the wave's 50% budget), in the same way.
+    const alarmed = rotationVictim(active, poisoned);
+    // Its health alarm back to OK first: a run interrupted during the rotation may have left it in ALARM,
+    // which would roll this run's upgrade of that account back.
+    const setAlarm = (state: 'OK' | 'ALARM') => setHealthAlarm(fleet.shared, alarmed, state);
+    await setAlarm('OK');
     // The stacks are at 1.0.0 on a fresh stack; a demo run again on the same stack moves them on from
     // wherever the last run left them (1.1.0 → 1.2.0 …).
     const from = highestVersion(await runInventory({ fleet: file, quiet: true, silent: true }));
@@ -68,7 +85,7 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
       .toISOString()
       .replace(/[-:.TZ]/g, '')
       .slice(0, 14)}`;
-    say(`4/5 upgrade campaign ${campaignId}: ${from} → ${target} (account ${poisoned}'s release is poisoned)…`);
+    say(`4/7 upgrade campaign ${campaignId}: ${from} → ${target} (account ${poisoned}'s release is poisoned)…`);
     await runCampaignStart({
       operation: 'upgrade',
       version: target,
@@ -81,38 +98,133 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
       healthBake: '5',
     });
     await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
-    say('5/5 inventory after the campaign…');
+    say('5/7 inventory after the campaign…');
     await runInventory({ fleet: file });
+
+    const rotationId = `demo-rotate-${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}`;
+    say(
+      `6/7 rotation campaign ${rotationId}: ${SECRET} in every account (Vault → AWSPENDING → test → AWSCURRENT → health gate)`,
+    );
+    say(
+      `    account ${alarmed.id}'s ${healthAlarmName(alarmed.pipeline.stackName)} alarm is set to ALARM (CloudWatch SetAlarmState) for the campaign: its health gate rolls the rotation back (AWSCURRENT moved back, the old value stays current)`,
+    );
+    await setAlarm('ALARM');
+    try {
+      await runCampaignStart({
+        operation: 'rotate-secret',
+        secret: SECRET,
+        fleet: file,
+        campaignId: rotationId,
+        watch: true,
+        maxInFlight: '20',
+        failureBudget: '50%',
+        waveBake: '5',
+        healthBake: '5',
+      });
+    } finally {
+      await setAlarm('OK');
+      say(`    ${alarmed.id}'s health alarm is back to OK`);
+    }
+    const rotated =
+      active.find((a) => a.id !== alarmed.id && a.id !== poisoned && a.ring === alarmed.ring) ??
+      active.find((a) => a.id !== alarmed.id)!;
+    say(`7/7 secret status of the rolled-back account ${alarmed.id} and of a rotated one, ${rotated.id}…`);
+    const statuses = [];
+    for (const a of [alarmed, rotated]) {
+      say('');
+      statuses.push(await runSecretStatus(a.id, SECRET, { fleet: file }));
+    }
+    const statusProblems = statuses.flatMap((r) => reportProblems(r).map((p) => `${r.accountId} ${p}`));
     say('\nWhere to look:');
     say(
       `  Temporal UI:   ${cfg.temporalUiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`FleetCampaignId="${campaignId}"`)}`,
     );
     say(`  campaign:      npx fleetops campaign status ${campaignId}`);
+    say(
+      `  rotation:      ${cfg.temporalUiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`FleetCampaignId="${rotationId}"`)}`,
+    );
+    say(`                 npx fleetops campaign status ${rotationId}`);
+    say(
+      `  secrets:       npx fleetops secret status ${alarmed.id} --local   (every secret of the account; never prints a value)`,
+    );
+    say('  runbooks:      docs/runbooks/secret-test-failed-rolled-back.md (the rolled-back account), secret-*.md');
     say(`  fleet file:    ${file}  (check it: npx fleetops fleet validate ${path.relative(process.cwd(), file)})`);
     say(`  worker log:    ${logFile}`);
     say(
       `  try a plan:    npx fleetops campaign start --operation upgrade --version ${nextMinor(target)} --plan --fleet ${path.relative(process.cwd(), file)} --watch   (needs a worker: npx fleetops worker --local)`,
     );
     say('  stop the stack: npx fleetops stack down');
-    // The poisoned canary is expected to roll back; anything else going wrong fails the demo.
+    // The poisoned canary and the alarmed account are expected to roll back; anything else going wrong fails the demo.
     const final = await campaignResult(campaignId);
-    const expected =
-      final.phase === 'completed' &&
-      final.problems.length === 1 &&
-      final.problems[0].accountId === poisoned &&
-      final.problems[0].state === 'rolled-back';
+    const expected = onlyRolledBack(final, poisoned, 'upgraded');
     say(
       expected
-        ? `\n✔ campaign completed: ${final.counts.upgraded ?? 0} upgraded, ${poisoned} rolled back as planned`
-        : `\n✖ campaign ended ${final.phase} with ${final.problems.length} problem(s)`,
+        ? `\n✔ upgrade campaign completed: ${final.counts.upgraded ?? 0} upgraded, ${poisoned} rolled back as planned`
+        : `\n✖ upgrade campaign ended ${final.phase} with ${final.problems.length} problem(s)`,
     );
-    if (!expected) process.exitCode = 1;
+    const rotation = await campaignResult(rotationId);
+    const rotationExpected = onlyRolledBack(rotation, alarmed.id, 'rotated');
+    say(
+      rotationExpected
+        ? `✔ rotation campaign completed: ${rotation.counts.rotated ?? 0} rotated, ${alarmed.id} rolled back as planned (health alarm)`
+        : `✖ rotation campaign ended ${rotation.phase}: ${JSON.stringify(rotation.counts)}, problems: ${rotation.problems.map((p) => `${p.accountId} ${p.state}`).join(', ') || 'none'}`,
+    );
+    say(
+      statusProblems.length === 0
+        ? '✔ secret status: Vault and AWS agree in both accounts'
+        : `✖ secret status: ${statusProblems.join('; ')}`,
+    );
+    if (!expected || !rotationExpected || statusProblems.length > 0) process.exitCode = 1;
   } finally {
     finished = true;
     worker.shutdown();
     await running;
     await close();
   }
+}
+
+const SECRET = 'collector-api-key';
+
+/** The campaign completed with every account `done` except `accountId`, rolled back. */
+function onlyRolledBack(report: CampaignReport, accountId: string, done: string): boolean {
+  const counts = Object.entries(report.counts).filter(([, n]) => (n ?? 0) > 0);
+  return (
+    report.phase === 'completed' &&
+    report.problems.length === 1 &&
+    report.problems[0].accountId === accountId &&
+    report.problems[0].state === 'rolled-back' &&
+    counts.every(([state, n]) => state === done || (state === 'rolled-back' && n === 1))
+  );
+}
+
+/** An account of the first ring with at least 3 active accounts that is not `avoid` (the upgrade's poisoned one). */
+function rotationVictim(active: FleetAccount[], avoid: string): FleetAccount {
+  for (const ring of ['canary', 'early', 'general', 'late']) {
+    const inRing = active.filter((a) => a.ring === ring);
+    if (inRing.length >= 3) return inRing.find((a) => a.id !== avoid)!;
+  }
+  throw new Error('the demo fleet has no ring of 3 or more active accounts: use FLEETOPS_DEMO_ACCOUNTS=20 or more');
+}
+
+/** CloudWatch SetAlarmState on the account's `<stack>-health` alarm in the secret's region, with the account's own credentials (AssumeRole + ExternalId, the worker's path). */
+async function setHealthAlarm(
+  shared: Pick<AccountAwsDeps, 'clients' | 'credentials'>,
+  account: FleetAccount,
+  state: 'OK' | 'ALARM',
+): Promise<void> {
+  const secret = resolveAccountSecrets(account)[SECRET];
+  const region = secret && 'region' in secret ? secret.region : account.regions[0];
+  const cw = shared.clients.cloudWatch(region, shared.credentials.provider(account, 'demo'), `${account.id}/demo`);
+  await cw.send(
+    new SetAlarmStateCommand({
+      AlarmName: healthAlarmName(account.pipeline.stackName),
+      StateValue: state,
+      StateReason: `set by the fleetops demo (${state})`,
+    }),
+  );
 }
 
 async function setPoisonedRelease(awsEndpoint: string, accountId: string, version: string): Promise<void> {
