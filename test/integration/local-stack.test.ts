@@ -1,3 +1,4 @@
+import { port } from '../support/test-env';
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,11 +32,11 @@ describe('local stack', () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetops-stack-'));
     const cfg = loadStackConfig({
       FLEETOPS_STATE_DIR: stateDir,
-      FLEETOPS_TEMPORAL_PORT: '27233',
-      FLEETOPS_TEMPORAL_UI_PORT: '28233',
-      FLEETOPS_MOTO_PORT: '25000',
-      FLEETOPS_AWS_PORT: '24566',
-      FLEETOPS_VAULT_PORT: '28200',
+      FLEETOPS_TEMPORAL_PORT: port(27233),
+      FLEETOPS_TEMPORAL_UI_PORT: port(28233),
+      FLEETOPS_MOTO_PORT: port(25000),
+      FLEETOPS_AWS_PORT: port(24566),
+      FLEETOPS_VAULT_PORT: port(28200),
     });
     try {
       await stackUp(cfg, () => undefined);

@@ -9,7 +9,8 @@ if (!Number.isInteger(offset) || offset < 0 || offset > 40_000) {
     `FLEETOPS_TEST_PORT_OFFSET must be an integer from 0 to 40000, got "${process.env.FLEETOPS_TEST_PORT_OFFSET}"`,
   );
 }
-const port = (p: number) => String(p + offset);
+/** A test port, moved by FLEETOPS_TEST_PORT_OFFSET like the shared test stack's. */
+export const port = (p: number) => String(p + offset);
 
 export const TEST_STACK_ENV = {
   FLEETOPS_STATE_DIR: '.fleetops-test',
