@@ -89,7 +89,11 @@ async function seedSecretsManagerValue(
     ({ version } = written);
     value = generated;
   } else {
-    const existing = await kvRead(deps.cfg, path);
+    // Seeded or rotated before: keep the version that is live (a rotation rolled back leaves a newer,
+    // rejected version in Vault that must not become current).
+    const live = await kvRead(deps.cfg, secretLiveRecordPath(account.id, secret.name));
+    const liveVersion = typeof live?.data.vaultVersion === 'number' ? live.data.vaultVersion : undefined;
+    const existing = await kvRead(deps.cfg, path, liveVersion);
     const parsed = SecretsManagerVaultValueSchema.safeParse(existing?.data);
     if (!existing || !parsed.success) throw new Error(`Vault ${path}: the entry there is not a { value } secret`);
     ({ version } = existing);

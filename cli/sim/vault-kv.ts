@@ -12,8 +12,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The current version of a KV v2 entry (`path` like `secret/data/...`), or undefined if there is none. */
-export async function kvRead(cfg: VaultAccess, path: string): Promise<KvEntry | undefined> {
-  const res = await fetch(`${cfg.vaultAddr}/v1/${path}`, { headers: headers(cfg) });
+export async function kvRead(cfg: VaultAccess, path: string, atVersion?: number): Promise<KvEntry | undefined> {
+  const query = atVersion !== undefined ? `?version=${atVersion}` : '';
+  const res = await fetch(`${cfg.vaultAddr}/v1/${path}${query}`, { headers: headers(cfg) });
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`Vault ${path}: read failed with HTTP ${res.status}`);
   const body: unknown = await res.json();

@@ -7,7 +7,7 @@ import { runSimSeed } from '../../cli/commands/sim-seed';
 import { secretsManager, type AwsCredentials } from '../../cli/sim/secrets-manager-calls';
 import { SIM_SEED_CAMPAIGN } from '../../cli/sim/seed-secrets';
 import { simulatedSecrets } from '../../cli/sim/simulated-fleet';
-import { kvRead, type KvEntry } from '../../cli/sim/vault-kv';
+import { kvRead, kvWrite, type KvEntry } from '../../cli/sim/vault-kv';
 import { resolveAccountSecrets, secretLiveRecordPath, secretVaultPath, type FleetAccount } from '../../fleet';
 import { loadFleetFile } from '../../fleet/load-fleet';
 import { testStack } from '../support/test-stack';
@@ -172,5 +172,21 @@ describe('sim seed: secrets', () => {
     snapshots.push(await checkAccounts());
     expect(snapshots[1]).toEqual(snapshots[0]);
     for (const value of values) expect(printed.includes(value)).toBe(false);
+  });
+
+  it('seeding again keeps the live version when Vault holds a newer, rejected one (a rolled-back rotation)', async () => {
+    const account = accounts[0];
+    const path = secretVaultPath(account.id, 'collector-api-key');
+    const live = await vault(path);
+    const rejected = await kvWrite(cfg, path, { value: 'R'.repeat(40) }, live.version);
+    expect(rejected).not.toBe('cas-mismatch');
+    await seedCapturingOutput();
+    const sm = secretsManager(cfg.awsEndpoint, 'eu-west-1', await accountCredentials(account));
+    const current = await sm('GetSecretValue', {
+      SecretId: 'data-pipeline/collector-api-key',
+      VersionStage: 'AWSCURRENT',
+    });
+    expect(sha256(current.SecretString)).toBe(sha256(live.data.value));
+    expect((await vault(secretLiveRecordPath(account.id, 'collector-api-key'))).data.vaultVersion).toBe(live.version);
   });
 });
