@@ -151,14 +151,23 @@ export class IamKeyRotation {
         latest?.token === step.token
           ? latest.previousAccessKeyId
           : (live?.record.accessKeyId ?? latest?.pair.accessKeyId);
-      for (const key of keys) {
-        if (key.accessKeyId === previousAccessKeyId) continue;
-        const ownCrashed = key.status === 'Active' && key.createdAt >= stepScheduledAtMs - CLOCK_SLACK_MS;
-        if (key.status !== 'Inactive' && !ownCrashed)
+      // Keys this step made in an earlier attempt (not live, unknown to Vault, created since the step was
+      // first scheduled) go first; then, if the user still has two keys, an inactive stale one makes room.
+      const others = keys.filter((k) => k.accessKeyId !== previousAccessKeyId);
+      const ownCrashed = others.filter(
+        (k) => k.status === 'Active' && k.createdAt >= stepScheduledAtMs - CLOCK_SLACK_MS,
+      );
+      const stale = others.filter((k) => k.status === 'Inactive');
+      const remove = [...ownCrashed];
+      if (keys.length - remove.length >= 2) {
+        if (!stale.length)
           throw new FleetOpsError(
             ErrorType.IamTwoKeyLimit,
             this.twoKeyReason(account, secret, keys, previousAccessKeyId),
           );
+        remove.push(stale[0]);
+      }
+      for (const key of remove) {
         await deleteAccessKey(this.deps, { ...user, accessKeyId: key.accessKeyId });
         deletedKeyIds.push(key.accessKeyId);
       }
