@@ -76,7 +76,8 @@ async function step<T>(call: Promise<T>): Promise<T> {
  * Rotates one account's `secretsmanager` secret (`rotation.secret`), the Secrets Manager four steps
  * run by fleetops itself, Vault first so AWSCURRENT never names a value Vault does not hold:
  *
- * 1. preflight: secret not in the account → skipped; other kinds → skipped (not supported yet);
+ * 1. preflight: secret not in the account → skipped; `external-id` → skipped (not supported yet);
+ *    `iam-access-key` runs rotateKey (the same steps with the user's key, then the old key's cleanup);
  *    AWSPENDING on someone else's version → quarantined; this token AWSCURRENT → already-current;
  *    live value younger than `olderThanDays` → skipped (not due). Plan mode stops here with a report.
  * 2. create: value generated in the activity, new Vault version (cas), PutSecretValue AWSPENDING
