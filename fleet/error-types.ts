@@ -61,6 +61,11 @@ export const ErrorType = {
   SecretPendingLeftBehind: 'SecretPendingLeftBehind',
   /** The new secret version read back from AWS does not match Vault's (by hash); the rotation was rolled back. */
   SecretTestFailed: 'SecretTestFailed',
+  /**
+   * The IAM user already has two keys and neither may be deleted (both active, or one active key that is not
+   * the live one and was not made by this rotation): no room for a new key. Account quarantined.
+   */
+  IamTwoKeyLimit: 'IamTwoKeyLimit',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -86,4 +91,5 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.RollbackFailed,
   ErrorType.SecretPendingLeftBehind,
   ErrorType.SecretTestFailed,
+  ErrorType.IamTwoKeyLimit,
 ];

@@ -51,6 +51,8 @@ if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(
 const recording = (scenario: (typeof SCENARIOS)[number]) => ONLY.includes(scenario);
 /** The rotation scenario's secret. */
 const ROTATED_SECRET = 'collector-api-key';
+/** The rotation scenario's IAM access key. */
+const ROTATED_KEY = 'loader-access-key';
 const TASK_QUEUE = 'record-histories';
 const CAMPAIGN_ID = 'fixture-campaign';
 /** 8 accounts: canary [0], early [1], general [2..6], late [7]; account 4 has two regions. */
@@ -169,6 +171,8 @@ async function main(): Promise<void> {
 
     // ---- 4: a secret rotation through continue-as-new, one account rolled back by its health alarm; a plan ----
     const values: string[] = [];
+    /** IAM user key ids the key rotation names on purpose (their secrets are in `values`). */
+    const keyIds: string[] = [];
     if (recording('rotation')) {
       const credentials = worker.fleet.credentials;
       const setAlarm = (account: FleetAccount, state: 'OK' | 'ALARM') =>
@@ -226,6 +230,51 @@ async function main(): Promise<void> {
       await record(`accountSecretRotation-plan${TAG}-${ACCOUNTS[0].id}.json`, `${planId}/${ACCOUNTS[0].id}`);
       // every value version Vault holds for the rotated secret: none may be in a history
       for (const a of ACCOUNTS) values.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_SECRET))));
+
+      // iam-access-key: three accounts with a short grace (a new key slow to work), one rolled back by its
+      // alarm; the two others start their old key's cleanup, recorded once it deactivated and deleted the key.
+      const keyAccounts = ACCOUNTS.slice(0, 3).map((a) => ({
+        ...a,
+        secrets: {
+          ...a.secrets,
+          [ROTATED_KEY]: { ...a.secrets?.[ROTATED_KEY], graceSeconds: 1, deleteAfterSeconds: 2 },
+        },
+      })) as FleetAccount[];
+      const keyFleetFile = path.join(cfg.stateDir, 'fixture-key-fleet.yaml');
+      fs.writeFileSync(keyFleetFile, stringifyFleet(keyAccounts));
+      await setFaultPlan(cfg, { iam: { newKeyDelayMs: 1500, accounts: keyAccounts.map((a) => a.id) } });
+      const keyAlarmed = keyAccounts[2];
+      await setAlarm(keyAlarmed, 'ALARM');
+      const keyRotationId = 'fixture-key-rotation';
+      const keysRotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: keyRotationId,
+        args: [
+          {
+            operation: 'rotate-secret',
+            fleetFile: keyFleetFile,
+            maxInFlight: 3,
+            failureBudget: { maxFailures: 2 },
+            rotation: { secret: ROTATED_KEY, healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } satisfies FleetCampaignInput,
+        ],
+      });
+      await setAlarm(keyAlarmed, 'OK');
+      await setFaultPlan(cfg, null);
+      if (keysRotated.counts.rotated !== 2 || keysRotated.counts['rolled-back'] !== 1)
+        throw new Error(`unexpected key rotation report: ${JSON.stringify(keysRotated)}`);
+      await record(`fleetCampaign-key-rotation${TAG}-run-1.json`, keyRotationId);
+      for (const a of keyAccounts) {
+        await record(`accountSecretRotation-key${TAG}-${a.id}.json`, `${keyRotationId}/${a.id}`);
+        values.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_KEY), 'secretAccessKey')));
+        keyIds.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_KEY), 'accessKeyId')));
+      }
+      for await (const wf of client.workflow.list({
+        query: `WorkflowType = 'secretKeyCleanup' AND WorkflowId STARTS_WITH '${keyRotationId}/'`,
+      })) {
+        await client.workflow.getHandle(wf.workflowId).result();
+        await record(`secretKeyCleanup-key${TAG}-${wf.workflowId.split('/')[1]}.json`, wf.workflowId);
+      }
     }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----
@@ -239,7 +288,7 @@ async function main(): Promise<void> {
     ];
     if (credentials.cache.size === 0) throw new Error('no cached credentials to scan for');
     for (const r of recorded) {
-      const found = secretsIn(decodedHistoryText(r.json), secrets);
+      const found = secretsIn(decodedHistoryText(r.json), secrets, keyIds);
       if (found.length) throw new Error(`${r.file} holds secrets (${found.join(', ')}); nothing written`);
     }
 
@@ -249,7 +298,16 @@ async function main(): Promise<void> {
     const manifestFile = path.join(OUT_DIR, MANIFEST);
     const manifest = {
       ...(fs.existsSync(manifestFile) ? (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as object) : {}),
-      ...Object.fromEntries(recorded.map((r) => [r.file, { workflowId: r.workflowId, runId: r.runId }])),
+      ...Object.fromEntries(
+        recorded.map((r) => {
+          // The key ids this history names (allowed by the replay test's secret scan), none other.
+          const allowedKeyIds = keyIds.filter((id) => r.json.includes(id) || decodedHistoryText(r.json).includes(id));
+          return [
+            r.file,
+            { workflowId: r.workflowId, runId: r.runId, ...(allowedKeyIds.length ? { allowedKeyIds } : {}) },
+          ];
+        }),
+      ),
     };
     fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
     log(`wrote ${recorded.length} histories to ${path.relative(ROOT, OUT_DIR)}`);
@@ -261,19 +319,23 @@ async function main(): Promise<void> {
   }
 }
 
-/** Every version's `value` of a KV v2 secret (to scan the histories for). */
-async function vaultValues(cfg: ReturnType<typeof loadStackConfig>, kvPath: string): Promise<string[]> {
+/** Every version's `value` (or another field) of a KV v2 secret (to scan the histories for). */
+async function vaultValues(
+  cfg: ReturnType<typeof loadStackConfig>,
+  kvPath: string,
+  field = 'value',
+): Promise<string[]> {
   const read = async (version?: number) => {
     const res = await fetch(`${cfg.vaultAddr}/v1/${kvPath}${version ? `?version=${version}` : ''}`, {
       headers: { 'X-Vault-Token': cfg.vaultDevToken },
     });
     if (!res.ok) throw new Error(`Vault ${kvPath}: HTTP ${res.status}`);
-    return ((await res.json()) as { data: { data: { value?: unknown }; metadata: { version: number } } }).data;
+    return ((await res.json()) as { data: { data: Record<string, unknown>; metadata: { version: number } } }).data;
   };
   const latest = await read();
   const out: string[] = [];
   for (let v = 1; v <= latest.metadata.version; v++) {
-    const value = (await read(v)).data.value;
+    const value = (await read(v)).data[field];
     if (typeof value === 'string') out.push(value);
   }
   return out;

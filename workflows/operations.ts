@@ -9,6 +9,7 @@ import { upgradeOperation } from './upgrade/upgrade-operation';
 /** The operations' child workflows, registered with the worker (workflows/index.ts exports this module). */
 export { accountUpgrade } from './upgrade/account-upgrade';
 export { accountSecretRotation } from './rotation/account-secret-rotation';
+export { secretKeyCleanup } from './rotation/secret-key-cleanup';
 
 export const BUILT_IN_OPERATIONS = [upgradeOperation, rotateSecretOperation] as const;
 export type BuiltInOperation = (typeof BUILT_IN_OPERATIONS)[number];

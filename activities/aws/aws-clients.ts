@@ -2,13 +2,14 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** The per-account clients kept in the LRU. */
-type AccountClient = CloudFormationClient | CloudWatchClient | SecretsManagerClient;
+type AccountClient = CloudFormationClient | CloudWatchClient | SecretsManagerClient | IAMClient;
 
 export type AwsClientConfig = {
   /** Custom endpoint (the local stack's AWS proxy); unset for real AWS. */
@@ -88,6 +89,16 @@ export class AwsClients {
       cacheKey,
       () => new SecretsManagerClient({ ...this.common(region), credentials }),
     );
+  }
+
+  /** IAM (a global service, signed for us-east-1) acting in an account. */
+  iam(credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider, cacheKey?: string): IAMClient {
+    return this.reuse(`iam:${cacheKey}`, cacheKey, () => new IAMClient({ ...this.common('us-east-1'), credentials }));
+  }
+
+  /** STS signed with the given credentials (e.g. a freshly created access key), never cached. */
+  stsAs(credentials: AwsCredentialIdentity): STSClient {
+    return new STSClient({ ...this.common(this.cfg.homeRegion), credentials });
   }
 
   private reuse<C extends AccountClient>(key: string, cacheKey: string | undefined, build: () => C): C {

@@ -14,16 +14,11 @@ import { secretLiveRecordPath, secretVaultPath } from '../../fleet/secret-vault-
 import type { AccountAwsDeps, AccountRegion } from '../aws/account-region';
 import { describeAlarmStates, type AlarmState } from '../aws/cloudwatch';
 import { FleetOpsError } from '../aws/errors';
-import {
-  describeSecretVersions,
-  moveVersionStage,
-  putPendingVersion,
-  readVersionHash,
-  versionWithStage,
-  type SecretVersionStages,
-} from '../aws/secretsmanager';
+import { describeSecretVersions, versionWithStage } from '../aws/secretsmanager';
 import { fleetAccount, type FleetFileDeps } from '../fleet-file-access';
 import type { VaultKv } from '../vault/vault-kv';
+import { IamKeyRotation } from './iam-key-rotation';
+import { PendingVersionStages, type PendingVersionAt } from './pending-version-stages';
 import { RotationVault } from './rotation-vault';
 
 /** Which rotation a step belongs to: the account (from the fleet file), the secret's name, the campaign (role session). */
@@ -33,8 +28,12 @@ export type RotationStep = RotationTarget & { token: string };
 
 /** What preflight found: the secret, its live record and AWS versions, and what the rotation should do. */
 export type RotationPreflight = {
-  status: 'due' | 'not-due' | 'skipped' | 'already-current' | 'pending-left-behind';
+  status: 'due' | 'not-due' | 'skipped' | 'already-current' | 'pending-left-behind' | 'two-key-limit';
   reason?: string;
+  /** Set for kinds other than secretsmanager (the workflow runs that kind's steps). */
+  kind?: 'iam-access-key';
+  /** iam-access-key: the user's keys (ids and states; `live`: the one the live record names). */
+  keys?: Array<{ accessKeyId: string; status: string; live: boolean }>;
   secretId?: string;
   region?: string;
   /** VersionId → staging labels. */
@@ -49,12 +48,15 @@ const DAY_MS = 86_400_000;
 
 export class SecretRotation {
   private readonly vault: RotationVault;
+  private readonly stages: PendingVersionStages;
 
   constructor(
     private readonly deps: RotationDeps,
     private readonly now: () => Date = () => new Date(),
+    private readonly iamKeys: IamKeyRotation = new IamKeyRotation(deps, now),
   ) {
     this.vault = new RotationVault(deps.vault);
+    this.stages = new PendingVersionStages(deps);
   }
 
   /** Reads the fleet file, the live record and the AWS versions; decides due / not due / skip / quarantine. */
@@ -63,6 +65,8 @@ export class SecretRotation {
     const secret = resolveAccountSecrets(account)[step.secret];
     if (!secret)
       return { status: 'skipped', reason: `the fleet file gives account ${account.id} no secret ${step.secret}` };
+    if (secret.kind === 'iam-access-key')
+      return this.notDue(await this.iamKeys.preflight(step, account, secret), step.token, step.olderThanDays);
     if (secret.kind !== 'secretsmanager')
       return { status: 'skipped', reason: `secret ${step.secret} is kind ${secret.kind}: kind not supported yet` };
     const state = await describeSecretVersions(this.deps, {
@@ -109,6 +113,18 @@ export class SecretRotation {
     return found;
   }
 
+  /** not-due when the live value is younger than `olderThanDays` (unless this token's version is there). */
+  private notDue(found: RotationPreflight, token: string, olderThanDays: number | undefined): RotationPreflight {
+    const inProgress = token in (found.versions ?? {});
+    if (found.status !== 'due' || olderThanDays === undefined || !found.live || inProgress) return found;
+    if (found.live.ageDays >= olderThanDays) return found;
+    return {
+      ...found,
+      status: 'not-due',
+      reason: `not due: rotated ${found.live.ageDays} d ago (${found.live.rotatedAt}), younger than ${olderThanDays} d`,
+    };
+  }
+
   /**
    * Generates the value here, writes it to Vault as a new version (cas; a retry reuses the version
    * written for this token), then puts it in AWS as version `token` labelled AWSPENDING (unless there).
@@ -120,22 +136,17 @@ export class SecretRotation {
     const written = await this.vault.ensureValueVersion(secretVaultPath(account.id, secret.name), step.token, () =>
       generateSecretValue(secret.generate, randomBytes),
     );
-    const at = { ...this.where(account, secret, step), secretId: secret.secretId };
-    const state = await describeSecretVersions(this.deps, at);
-    const awsReused = step.token in state.versions;
-    if (!awsReused) await putPendingVersion(this.deps, { ...at, token: step.token, value: written.value });
+    const { reused: awsReused } = await this.stages.ensurePending(this.at(account, secret, step), () => written.value);
     return { vaultVersion: written.version, versionId: step.token, vaultReused: written.reused, awsReused };
   }
 
   /** Reads version `token` back from AWS and compares its hash with Vault's `vaultVersion`. */
   async test(step: RotationStep & { vaultVersion: number }): Promise<{ matches: boolean; found: boolean }> {
     const { account, secret } = this.resolve(step);
-    const at = { ...this.where(account, secret, step), secretId: secret.secretId };
-    const state = await describeSecretVersions(this.deps, at);
-    if (!(step.token in state.versions)) return { matches: false, found: false };
-    const aws = await readVersionHash(this.deps, { ...at, versionId: step.token });
+    const aws = await this.stages.pendingHash(this.at(account, secret, step));
+    if (!aws.found) return { matches: false, found: false };
     const vault = await this.vault.valueHash(secretVaultPath(account.id, secret.name), step.vaultVersion);
-    return { matches: aws !== null && aws === vault, found: true };
+    return { matches: aws.hash !== null && aws.hash === vault, found: true };
   }
 
   /**
@@ -144,21 +155,7 @@ export class SecretRotation {
    */
   async finish(step: RotationStep & { vaultVersion: number }): Promise<{ previousVersionId?: string; moved: boolean }> {
     const { account, secret } = this.resolve(step);
-    const at = { ...this.where(account, secret, step), secretId: secret.secretId };
-    const state = await describeSecretVersions(this.deps, at);
-    if (!(step.token in state.versions)) {
-      throw new FleetOpsError(
-        ErrorType.SecretTestFailed,
-        `${secret.secretId} in ${secret.region}: version ${step.token} is gone before it was made current`,
-      );
-    }
-    const current = versionWithStage(state, 'AWSCURRENT');
-    const moved = current !== step.token;
-    const previousVersionId = moved ? current : versionWithStage(state, 'AWSPREVIOUS');
-    if (moved)
-      await moveVersionStage(this.deps, { ...at, stage: 'AWSCURRENT', moveTo: step.token, removeFrom: current });
-    if (state.versions[step.token].includes('AWSPENDING'))
-      await moveVersionStage(this.deps, { ...at, stage: 'AWSPENDING', removeFrom: step.token });
+    const made = await this.stages.makeCurrent(this.at(account, secret, step));
     await this.vault.ensureLiveRecord(secretLiveRecordPath(account.id, secret.name), {
       kind: 'secretsmanager',
       vaultVersion: step.vaultVersion,
@@ -166,7 +163,7 @@ export class SecretRotation {
       rotatedAt: this.now().toISOString(),
       campaignId: step.campaignId,
     });
-    return { ...(previousVersionId ? { previousVersionId } : {}), moved };
+    return made;
   }
 
   /**
@@ -176,35 +173,23 @@ export class SecretRotation {
    */
   async rollBack(step: RotationStep & { previousVersionId?: string }): Promise<{ restoredCurrent: boolean }> {
     const { account, secret } = this.resolve(step);
-    const at = { ...this.where(account, secret, step), secretId: secret.secretId };
-    const state: SecretVersionStages = await describeSecretVersions(this.deps, at);
-    const current = versionWithStage(state, 'AWSCURRENT');
-    let restoredCurrent = false;
-    if (current === step.token) {
-      if (!step.previousVersionId)
-        throw new FleetOpsError(
-          ErrorType.RollbackFailed,
-          `${secret.secretId} in ${secret.region}: version ${step.token} is AWSCURRENT and no previous version is known`,
-        );
-      await moveVersionStage(this.deps, {
-        ...at,
-        stage: 'AWSCURRENT',
-        moveTo: step.previousVersionId,
-        removeFrom: step.token,
-      });
-      restoredCurrent = true;
-    }
-    if (state.versions[step.token]?.includes('AWSPENDING'))
-      await moveVersionStage(this.deps, { ...at, stage: 'AWSPENDING', removeFrom: step.token });
+    const { restoredCurrent } = await this.stages.moveBack({
+      ...this.at(account, secret, step),
+      ...(step.previousVersionId ? { previousVersionId: step.previousVersionId } : {}),
+    });
     await this.vault.restoreLiveRecord(secretLiveRecordPath(account.id, secret.name), step.token);
     return { restoredCurrent };
   }
 
-  /** The pipeline's `<stack>-health` alarm in the secret's region. */
+  /** The pipeline's `<stack>-health` alarm in the secret's region (the deliverTo secret's for iam-access-key). */
   async healthAlarm(target: RotationTarget): Promise<{ alarms: AlarmState[]; missing: string[] }> {
-    const { account, secret } = this.resolve(target);
+    const account = fleetAccount(this.deps, target.fleetFile, target.accountId);
+    const secret = resolveAccountSecrets(account)[target.secret];
+    const region = secret && 'region' in secret ? secret.region : this.resolve(target).secret.region;
     return describeAlarmStates(this.deps, {
-      ...this.where(account, secret, target),
+      account,
+      region,
+      runId: target.campaignId,
       alarmNames: [healthAlarmName(account.pipeline.stackName)],
     });
   }
@@ -220,6 +205,10 @@ export class SecretRotation {
       );
     }
     return { account, secret };
+  }
+
+  private at(account: FleetAccount, secret: SecretsManagerSecret, step: RotationStep): PendingVersionAt {
+    return { ...this.where(account, secret, step), secretId: secret.secretId, token: step.token };
   }
 
   private where(account: FleetAccount, secret: SecretsManagerSecret, target: RotationTarget): AccountRegion {

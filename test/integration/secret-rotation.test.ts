@@ -277,11 +277,11 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       /^not due: rotated 0 d ago .*younger than 30 d$/,
     );
     const otherKind = await rotationCampaign(`${RUN}-other-kind`, {
-      rotation: { secret: 'loader-access-key', healthBakeSeconds: 0 },
+      rotation: { secret: 'external-id', healthBakeSeconds: 0 },
     });
     expect(otherKind.counts).toEqual({ skipped: 6 });
     expect((await childResult(`${RUN}-other-kind`, accounts[0].id)).reason).toBe(
-      'secret loader-access-key is kind iam-access-key: kind not supported yet',
+      'secret external-id is kind external-id: kind not supported yet',
     );
     expect(await Promise.all(accounts.map((a) => awsSecret(a)))).toEqual(snapshot);
   });

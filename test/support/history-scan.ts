@@ -52,10 +52,13 @@ const SECRET_PATTERNS: Array<[string, RegExp]> = [
 
 /**
  * What a (decoded) history text gives away: each known secret value found (by position in `known`)
- * and each secret-looking pattern. Empty when clean.
+ * and each secret-looking pattern. Empty when clean. `allowedKeyIds`: IAM user access key *ids* that
+ * the text may name on purpose (an iam-access-key rotation reports the keys it made and retired by id;
+ * their secrets go in `known`); every other `AKIA…` id is still reported.
  */
-export function secretsIn(text: string, known: string[] = []): string[] {
-  const found = SECRET_PATTERNS.filter(([, re]) => re.test(text)).map(([what]) => what);
+export function secretsIn(text: string, known: string[] = [], allowedKeyIds: string[] = []): string[] {
+  const scanned = allowedKeyIds.reduce((t, id) => (id ? t.split(id).join('<key id>') : t), text);
+  const found = SECRET_PATTERNS.filter(([, re]) => re.test(scanned)).map(([what]) => what);
   known.forEach((s, i) => {
     if (s && text.includes(s)) found.push(`known secret #${i}`);
   });

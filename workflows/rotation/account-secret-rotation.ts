@@ -6,9 +6,10 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  ParentClosePolicy,
   sleep,
+  startChild,
   upsertSearchAttributes,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { RotationActivities, RotationStep } from '../../activities/rotation/rotation-activities';
 import { ErrorType } from '../../fleet/error-types';
@@ -19,7 +20,6 @@ import {
   type AccountOutcome,
   type AccountProgress,
 } from '../operation/account-operation';
-import { ACCOUNT_CALL_RETRY } from '../retry-policies';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { parseWorkflowInput } from '../workflow-input';
 import { rotationPlanLine } from './rotation-plan';
@@ -29,21 +29,21 @@ import {
   type AccountSecretRotationOptions,
 } from './rotation-params';
 import { ROTATION_QUARANTINING, ROTATION_RUNBOOKS } from './rotation-runbooks';
+import { ROTATION_CALL_RETRY } from './rotation-retry';
+import { secretKeyCleanup, secretKeyCleanupId } from './secret-key-cleanup';
 import { rotationToken } from './uuid-v5';
 
 export const accountProgressQuery = defineQuery<AccountProgress>(ACCOUNT_PROGRESS_QUERY);
 
-/**
- * Like ACCOUNT_CALL_RETRY, with room for Vault to come back (sealed, restarted): ~20 minutes of
- * retries before the account is quarantined with the Vault runbook. Every step is idempotent.
- */
-export const ROTATION_CALL_RETRY: RetryPolicy = {
-  ...ACCOUNT_CALL_RETRY,
-  maximumInterval: '60 seconds',
-  maximumAttempts: 25,
-};
+export { ROTATION_CALL_RETRY };
 
 const steps = proxyActivities<RotationActivities>({ startToCloseTimeout: '2 minutes', retry: ROTATION_CALL_RETRY });
+/** The IAM key test waits up to a minute for a new key to be accepted, heartbeating. */
+const keyTest = proxyActivities<RotationActivities>({
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: ROTATION_CALL_RETRY,
+});
 
 type Stop = { outcome: 'quarantined' | 'failed' | 'rolled-back'; reason: string; errorType?: string };
 
@@ -76,7 +76,8 @@ async function step<T>(call: Promise<T>): Promise<T> {
  * Rotates one account's `secretsmanager` secret (`rotation.secret`), the Secrets Manager four steps
  * run by fleetops itself, Vault first so AWSCURRENT never names a value Vault does not hold:
  *
- * 1. preflight: secret not in the account → skipped; other kinds → skipped (not supported yet);
+ * 1. preflight: secret not in the account → skipped; `external-id` → skipped (not supported yet);
+ *    `iam-access-key` runs rotateKey (the same steps with the user's key, then the old key's cleanup);
  *    AWSPENDING on someone else's version → quarantined; this token AWSCURRENT → already-current;
  *    live value younger than `olderThanDays` → skipped (not due). Plan mode stops here with a report.
  * 2. create: value generated in the activity, new Vault version (cas), PutSecretValue AWSPENDING
@@ -169,16 +170,23 @@ class AccountSecretRotationRun {
           errorType: ErrorType.SecretPendingLeftBehind,
           reason: found.reason ?? 'AWSPENDING left behind',
         });
+      case 'two-key-limit':
+        throw new AccountStopped({
+          outcome: 'quarantined',
+          errorType: ErrorType.IamTwoKeyLimit,
+          reason: found.reason ?? 'IAM user has two keys',
+        });
       case 'due':
         break;
     }
+    if (found.kind === 'iam-access-key') return this.rotateKey(found.secretId ?? '?', done);
 
     this.progress = { phase: 'creating', region: this.region };
     const created = await step(steps.rotationCreatePending(this.where));
     this.progress = { phase: 'testing', region: this.region };
     const tested = await step(steps.rotationTestPending({ ...this.where, vaultVersion: created.vaultVersion }));
     if (!tested.matches) {
-      await this.rollBack(undefined);
+      await this.rollBack(steps.rotationRollBack(this.where));
       throw new AccountStopped({
         outcome: 'rolled-back',
         errorType: ErrorType.SecretTestFailed,
@@ -187,15 +195,76 @@ class AccountSecretRotationRun {
     }
     this.progress = { phase: 'finishing', region: this.region };
     const finished = await step(steps.rotationFinish({ ...this.where, vaultVersion: created.vaultVersion }));
-    await this.healthGate(finished.previousVersionId);
+    await this.healthGate(finished.previousVersionId, () =>
+      this.rollBack(
+        steps.rotationRollBack({
+          ...this.where,
+          ...(finished.previousVersionId ? { previousVersionId: finished.previousVersionId } : {}),
+        }),
+      ),
+    );
     return done(
       'rotated',
       `${found.secretId}: Vault v${created.vaultVersion} is AWSCURRENT (version ${this.where.token}), previous ${finished.previousVersionId ?? '?'} AWSPREVIOUS`,
     );
   }
 
+  /**
+   * The `iam-access-key` kind: new key (room made, stored in Vault at once) and its pair AWSPENDING on
+   * the deliverTo secret; test (GetCallerIdentity with the new key, deliverTo hash); finish; health gate
+   * (ALARM → deliverTo back, new key deactivated, old key active); then the old key's cleanup is started
+   * as its own workflow (abandoned by this one) so the campaign's window does not wait out the grace.
+   */
+  private async rotateKey(
+    deliverTo: string,
+    done: (outcome: AccountOutcome, reason?: string) => AccountOperationResult,
+  ): Promise<AccountOperationResult> {
+    this.progress = { phase: 'creating', region: this.region };
+    const created = await step(steps.iamKeyCreate(this.where));
+    const at = { ...this.where, vaultVersion: created.vaultVersion };
+    this.progress = { phase: 'testing', region: this.region };
+    const tested = await step(keyTest.iamKeyTest(at));
+    if (!tested.matches) {
+      await this.rollBack(steps.iamKeyRollBack(at));
+      throw new AccountStopped({
+        outcome: 'rolled-back',
+        errorType: ErrorType.SecretTestFailed,
+        reason: `new key ${created.accessKeyId} ${tested.callerMatches ? 'signs as the user' : 'was not accepted by STS as the user within a minute'}; ${deliverTo} version ${this.where.token} ${!tested.found ? 'is missing' : tested.deliverMatches ? 'matches Vault' : 'does not match Vault'}; new key deactivated, AWSCURRENT untouched`,
+      });
+    }
+    this.progress = { phase: 'finishing', region: this.region };
+    const finished = await step(steps.iamKeyFinish(at));
+    const previousVersionId = finished.previousVersionId;
+    await this.healthGate(previousVersionId, () =>
+      this.rollBack(steps.iamKeyRollBack({ ...at, ...(previousVersionId ? { previousVersionId } : {}) })),
+    );
+    const old = finished.previousAccessKeyId;
+    if (old && old !== finished.accessKeyId) {
+      const { campaignId, accountId, fleetFile, rotation } = this.input;
+      await startChild(secretKeyCleanup, {
+        workflowId: secretKeyCleanupId(campaignId, accountId, old),
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            campaignId,
+            accountId,
+            fleetFile,
+            secret: rotation.secret,
+            accessKeyId: old,
+            graceSeconds: finished.graceSeconds,
+            deleteAfterSeconds: finished.deleteAfterSeconds,
+          },
+        ],
+      });
+    }
+    return done(
+      'rotated',
+      `${deliverTo}: key ${finished.accessKeyId} (Vault v${created.vaultVersion}) is live as version ${this.where.token}; old key ${old ?? '?'} deactivated after ${finished.graceSeconds} s, deleted after ${finished.deleteAfterSeconds} s`,
+    );
+  }
+
   /** Watches `<stack>-health` for healthBakeSeconds; ALARM rolls the rotation back. */
-  private async healthGate(previousVersionId: string | undefined): Promise<void> {
+  private async healthGate(previousVersionId: string | undefined, undo: () => Promise<void>): Promise<void> {
     const bakeMs = this.input.rotation.healthBakeSeconds * 1000;
     const pollMs = this.input.rotation.healthPollSeconds * 1000;
     this.progress = { phase: 'baking', region: this.region };
@@ -203,7 +272,7 @@ class AccountSecretRotationRun {
       const { alarms } = await step(steps.rotationHealthAlarm(this.where));
       const firing = alarms.filter((a) => a.state === 'ALARM');
       if (firing.length) {
-        await this.rollBack(previousVersionId);
+        await undo();
         throw new AccountStopped({
           outcome: 'rolled-back',
           errorType: ErrorType.HealthAlarm,
@@ -218,10 +287,10 @@ class AccountSecretRotationRun {
   }
 
   /** Undoes the rotation; if that fails, the account is quarantined (an operator must look). */
-  private async rollBack(previousVersionId: string | undefined): Promise<void> {
+  private async rollBack(call: Promise<unknown>): Promise<void> {
     this.progress = { phase: 'rolling-back', region: this.region };
     try {
-      await step(steps.rotationRollBack({ ...this.where, ...(previousVersionId ? { previousVersionId } : {}) }));
+      await step(call);
     } catch (err) {
       if (!(err instanceof AccountStopped)) throw err;
       throw new AccountStopped({

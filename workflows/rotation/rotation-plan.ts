@@ -3,6 +3,8 @@ import type { RegionResult } from '../operation/account-operation';
 
 /** The rotation steps a due account would run. */
 const STEPS = 'create (Vault version + AWSPENDING), test, finish (AWSCURRENT), health gate';
+const KEY_STEPS =
+  'create key (room made, Vault version, deliverTo AWSPENDING), test (STS with the new key), finish, health gate, old key cleanup';
 
 /**
  * A plan-mode report for one account, as one compact region line: the secret, its live Vault version
@@ -17,15 +19,18 @@ export function rotationPlanLine(secret: string, found: RotationPreflight): Regi
   const versions = Object.entries(found.versions ?? {})
     .map(([id, stages]) => `${id}[${stages.join(',') || '-'}]`)
     .join(' ');
+  const keys = found.keys
+    ? `; keys ${found.keys.map((k) => `${k.accessKeyId}[${k.status}${k.live ? ',live' : ''}]`).join(' ') || 'none'}`
+    : '';
   const verdict =
     found.status === 'due'
-      ? `due: would run ${STEPS}`
-      : found.status === 'pending-left-behind'
+      ? `due: would run ${found.kind === 'iam-access-key' ? KEY_STEPS : STEPS}`
+      : found.status === 'pending-left-behind' || found.status === 'two-key-limit'
         ? `would quarantine: ${found.reason}`
         : `would skip: ${found.reason}`;
   return {
     region,
     outcome: 'planned',
-    reason: `${secret} (${found.secretId}): ${live}; AWS ${versions || 'no versions'}; ${verdict}`,
+    reason: `${secret} (${found.secretId}): ${live}; AWS ${versions || 'no versions'}${keys}; ${verdict}`,
   };
 }

@@ -8,6 +8,7 @@ export const ROTATION_RUNBOOKS: Partial<Record<string, string>> = {
   [ErrorType.RollbackFailed]: 'docs/runbooks/secret-test-failed-rolled-back.md',
   [ErrorType.VaultUnavailable]: 'docs/runbooks/vault-sealed-or-unreachable.md',
   [ErrorType.VaultPermissionDenied]: 'docs/runbooks/vault-sealed-or-unreachable.md',
+  [ErrorType.IamTwoKeyLimit]: 'docs/runbooks/iam-two-key-limit.md',
   [ErrorType.AccountAccessDenied]: 'docs/runbooks/account-access-denied.md',
   [ErrorType.ExternalIdMissing]: 'docs/runbooks/account-access-denied.md',
 };
@@ -15,6 +16,7 @@ export const ROTATION_RUNBOOKS: Partial<Record<string, string>> = {
 /** Error types that quarantine the account (an operator must look); any other stops it as failed. */
 export const ROTATION_QUARANTINING: string[] = [
   ErrorType.SecretPendingLeftBehind,
+  ErrorType.IamTwoKeyLimit,
   ErrorType.RollbackFailed,
   ErrorType.VaultUnavailable,
   ErrorType.VaultPermissionDenied,
