@@ -1,24 +1,22 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { createRotationActivities, type IamKeyCreated } from '../../activities/rotation/rotation-activities';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { kvRead } from '../../cli/sim/vault-kv';
 import { secretLiveRecordPath, secretVaultPath, type FleetAccount } from '../../fleet';
 import { loadFleetFile } from '../../fleet/load-fleet';
-import { healthAlarmName } from '../../fleet/pipeline-stack';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { AccountOperationResult } from '../../workflows/operation/account-operation';
 import { secretKeyCleanupId, type SecretKeyCleanupResult } from '../../workflows/rotation/secret-key-cleanup';
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
+import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
@@ -64,41 +62,18 @@ beforeAll(async () => {
 
 afterAll(() =>
   cleanUp({
-    alarm: () => setHealthAlarm(accounts[1], 'OK'),
+    alarm: () => setHealthAlarm(cfg, accounts[1], REGION, 'OK', 'set by the IAM key rotation test'),
     faults: () => setFaultPlan(cfg, null),
     worker: () => worker?.stop(),
     temporal: () => temporal?.close(),
   }),
 );
 
-async function vaultVersion(p: string, version?: number): Promise<{ data: Record<string, unknown>; version: number }> {
-  const res = await fetch(`${cfg.vaultAddr}/v1/${p}${version ? `?version=${version}` : ''}`, {
-    headers: { 'X-Vault-Token': cfg.vaultDevToken },
-  });
-  if (!res.ok) throw new Error(`Vault ${p}: HTTP ${res.status}`);
-  const body = (await res.json()) as { data: { data: Record<string, unknown>; metadata: { version: number } } };
-  return { data: body.data.data, version: body.data.metadata.version };
-}
-
-async function accountCredentials(account: FleetAccount) {
-  const externalId = (await kvRead(cfg, account.externalIdRef))!.data.externalId;
-  const sts = new STSClient({ endpoint: cfg.awsEndpoint, region: 'us-east-1' });
-  const out = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: account.roleArn,
-      RoleSessionName: 'iam-rotation-test',
-      ExternalId: String(externalId),
-    }),
-  );
-  const c = out.Credentials!;
-  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
-}
-
 async function iamOf(account: FleetAccount): Promise<IAMClient> {
   return new IAMClient({
     endpoint: cfg.awsEndpoint,
     region: 'us-east-1',
-    credentials: await accountCredentials(account),
+    credentials: await accountCredentials(cfg, account, 'iam-rotation-test'),
   });
 }
 
@@ -113,7 +88,7 @@ async function delivered(account: FleetAccount): Promise<{ currentHash: string; 
   const sm = new SecretsManagerClient({
     endpoint: cfg.awsEndpoint,
     region: REGION,
-    credentials: await accountCredentials(account),
+    credentials: await accountCredentials(cfg, account, 'iam-rotation-test'),
   });
   const out = await sm.send(new GetSecretValueCommand({ SecretId: DELIVER_TO, VersionStage: 'AWSCURRENT' }));
   const stages = (await sm.send(new DescribeSecretCommand({ SecretId: DELIVER_TO }))).VersionIdsToStages ?? {};
@@ -125,7 +100,7 @@ async function delivered(account: FleetAccount): Promise<{ currentHash: string; 
 
 /** GetCallerIdentity signed with the key at Vault `version`: its ARN, or the error's name. */
 async function callerWith(account: FleetAccount, version: number): Promise<string> {
-  const { data } = await vaultVersion(secretVaultPath(account.id, SECRET), version);
+  const { data } = await vaultEntry(cfg, secretVaultPath(account.id, SECRET), version);
   const sts = new STSClient({
     endpoint: cfg.awsEndpoint,
     region: 'us-east-1',
@@ -137,22 +112,6 @@ async function callerWith(account: FleetAccount, version: number): Promise<strin
   } catch (err) {
     return (err as Error).name;
   }
-}
-
-async function setHealthAlarm(account: FleetAccount | undefined, state: 'OK' | 'ALARM'): Promise<void> {
-  if (!account) return;
-  const cw = new CloudWatchClient({
-    endpoint: cfg.awsEndpoint,
-    region: REGION,
-    credentials: await accountCredentials(account),
-  });
-  await cw.send(
-    new SetAlarmStateCommand({
-      AlarmName: healthAlarmName(account.pipeline.stackName),
-      StateValue: state,
-      StateReason: `set by the IAM key rotation test (${state})`,
-    }),
-  );
 }
 
 function rotationCampaign(campaignId: string, input: Record<string, unknown> = {}) {
@@ -206,7 +165,7 @@ describe('rotate-secret (kind iam-access-key) on the local stack', () => {
     async () => {
       const before: Record<string, { vault: number; keyId: string; hash: string }> = {};
       for (const a of accounts) {
-        const v = await vaultVersion(secretVaultPath(a.id, SECRET));
+        const v = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
         before[a.id] = { vault: v.version, keyId: String(v.data.accessKeyId), hash: sha256(pairJson(v.data)) };
         expect(Object.keys(await keysOf(a))).toEqual([before[a.id].keyId]);
         expect((await delivered(a)).currentHash === before[a.id].hash).toBe(true);
@@ -227,8 +186,8 @@ describe('rotate-secret (kind iam-access-key) on the local stack', () => {
       const all = Promise.all(cleanups).finally(() => (settled = true));
       for (const a of accounts) {
         const token = rotationToken(campaignId, a.id, SECRET, 1);
-        const vault = await vaultVersion(secretVaultPath(a.id, SECRET));
-        const live = await vaultVersion(secretLiveRecordPath(a.id, SECRET));
+        const vault = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
+        const live = await vaultEntry(cfg, secretLiveRecordPath(a.id, SECRET));
         expect(vault.version).toBe(before[a.id].vault + 1);
         expect(vault.data.rotationToken).toBe(token);
         expect(vault.data.accessKeyId).not.toBe(before[a.id].keyId);
@@ -256,7 +215,7 @@ describe('rotate-secret (kind iam-access-key) on the local stack', () => {
       const results = await all;
       for (const [i, a] of accounts.entries()) {
         expect(results[i]).toEqual({ accessKeyId: before[a.id].keyId, deactivate: 'deactivated', delete: 'deleted' });
-        const vault = await vaultVersion(secretVaultPath(a.id, SECRET));
+        const vault = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
         expect(await keysOf(a)).toEqual({ [String(vault.data.accessKeyId)]: 'Active' });
         expect(await callerWith(a, before[a.id].vault)).toBe('InvalidClientTokenId'); // the old key is gone
       }
@@ -274,26 +233,26 @@ describe('rotate-secret (kind iam-access-key) on the local stack', () => {
     { timeout: 120_000 },
     async () => {
       const a = accounts[1];
-      const live = await vaultVersion(secretLiveRecordPath(a.id, SECRET));
+      const live = await vaultEntry(cfg, secretLiveRecordPath(a.id, SECRET));
       const oldKey = String(live.data.accessKeyId);
       const oldHash = (await delivered(a)).currentHash;
-      await setHealthAlarm(a, 'ALARM');
+      await setHealthAlarm(cfg, a, REGION, 'ALARM', 'set by the IAM key rotation test');
       try {
         const campaignId = `${RUN}-alarm`;
         const report = await rotationCampaign(campaignId, { select: { ids: [a.id] } });
         expect(report.counts).toEqual({ 'rolled-back': 1 });
         const result = await childResult(campaignId, a.id);
         expect(result.errorType).toBe('HealthAlarm');
-        const vault = await vaultVersion(secretVaultPath(a.id, SECRET));
+        const vault = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
         const newKey = String(vault.data.accessKeyId);
         expect(newKey).not.toBe(oldKey);
         expect(await keysOf(a)).toEqual({ [oldKey]: 'Active', [newKey]: 'Inactive' });
         expect((await delivered(a)).currentHash === oldHash, 'deliverTo AWSCURRENT back on the old pair').toBe(true);
-        expect((await vaultVersion(secretLiveRecordPath(a.id, SECRET))).data).toMatchObject({ accessKeyId: oldKey });
+        expect((await vaultEntry(cfg, secretLiveRecordPath(a.id, SECRET))).data).toMatchObject({ accessKeyId: oldKey });
         expect(await callerWith(a, vault.version)).toBe('InvalidClientTokenId');
         expect(await callerWith(a, live.data.vaultVersion as number)).toBe(userArn(a));
       } finally {
-        await setHealthAlarm(a, 'OK');
+        await setHealthAlarm(cfg, a, REGION, 'OK', 'set by the IAM key rotation test');
       }
     },
   );
@@ -308,7 +267,7 @@ describe('rotate-secret (kind iam-access-key) on the local stack', () => {
       const token = rotationToken(step.campaignId, a.id, SECRET, 1);
       const where = { ...step, token };
       const liveKey = Object.keys(await keysOf(a))[0];
-      const versionBefore = (await vaultVersion(secretVaultPath(a.id, SECRET))).version;
+      const versionBefore = (await vaultEntry(cfg, secretVaultPath(a.id, SECRET))).version;
       const startedAt = Date.now();
       // A crashed first attempt: the key was created, Vault never heard of it.
       noteForeignKey(await (await iamOf(a)).send(new CreateAccessKeyCommand({ UserName: USER })));
@@ -353,9 +312,9 @@ describe('rotate-secret (kind iam-access-key) on the local stack', () => {
     const secrets: string[] = [];
     const keyIds: string[] = [];
     for (const a of accounts) {
-      const latest = await vaultVersion(secretVaultPath(a.id, SECRET));
+      const latest = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
       for (let v = 1; v <= latest.version; v++) {
-        const { data } = await vaultVersion(secretVaultPath(a.id, SECRET), v);
+        const { data } = await vaultEntry(cfg, secretVaultPath(a.id, SECRET), v);
         if (typeof data.secretAccessKey === 'string') secrets.push(data.secretAccessKey);
         if (typeof data.accessKeyId === 'string') keyIds.push(data.accessKeyId);
       }

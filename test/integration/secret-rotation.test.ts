@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -10,19 +9,17 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationActivities } from '../../activities/rotation/rotation-activities';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { kvRead } from '../../cli/sim/vault-kv';
 import { secretLiveRecordPath, secretVaultPath, type FleetAccount } from '../../fleet';
 import { loadFleetFile } from '../../fleet/load-fleet';
-import { healthAlarmName } from '../../fleet/pipeline-stack';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { AccountOperationResult } from '../../workflows/operation/account-operation';
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
 import { FLEET_STATE } from '../../workflows/search-attributes';
+import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { startTestWorker, testClient, testStack } from '../support/test-stack';
@@ -57,43 +54,18 @@ beforeAll(async () => {
 
 afterAll(() =>
   cleanUp({
-    alarm: () => setHealthAlarm(accounts[2], 'OK'),
+    alarm: () => setHealthAlarm(cfg, accounts[2], REGION, 'OK', 'set by the rotation test'),
     worker: () => worker?.stop(),
     temporal: () => temporal?.close(),
   }),
 );
-
-async function vaultVersion(p: string, version?: number): Promise<{ data: Record<string, unknown>; version: number }> {
-  const res = await fetch(`${cfg.vaultAddr}/v1/${p}${version ? `?version=${version}` : ''}`, {
-    headers: { 'X-Vault-Token': cfg.vaultDevToken },
-  });
-  if (!res.ok) throw new Error(`Vault ${p}: HTTP ${res.status}`);
-  const body = (await res.json()) as { data: { data: Record<string, unknown>; metadata: { version: number } } };
-  return { data: body.data.data, version: body.data.metadata.version };
-}
-
-async function accountCredentials(
-  account: FleetAccount,
-): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
-  const externalId = (await kvRead(cfg, account.externalIdRef))!.data.externalId;
-  const sts = new STSClient({ endpoint: cfg.awsEndpoint, region: 'us-east-1' });
-  const out = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: account.roleArn,
-      RoleSessionName: 'rotation-test',
-      ExternalId: String(externalId),
-    }),
-  );
-  const c = out.Credentials!;
-  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
-}
 
 /** A Secrets Manager client acting in the account (through the AWS proxy). */
 async function secretsManagerOf(account: FleetAccount): Promise<SecretsManagerClient> {
   return new SecretsManagerClient({
     endpoint: cfg.awsEndpoint,
     region: REGION,
-    credentials: await accountCredentials(account),
+    credentials: await accountCredentials(cfg, account, 'rotation-test'),
   });
 }
 
@@ -117,19 +89,6 @@ async function awsSecret(account: FleetAccount) {
     previousHash: holder('AWSPREVIOUS') ? await hashOf('AWSPREVIOUS') : undefined,
     versionCount: new Set([...allIds, ...Object.keys(stages)]).size,
   };
-}
-
-async function setHealthAlarm(account: FleetAccount | undefined, state: 'OK' | 'ALARM'): Promise<void> {
-  if (!account) return;
-  const credentials = await accountCredentials(account);
-  const cw = new CloudWatchClient({ endpoint: cfg.awsEndpoint, region: REGION, credentials });
-  await cw.send(
-    new SetAlarmStateCommand({
-      AlarmName: healthAlarmName(account.pipeline.stackName),
-      StateValue: state,
-      StateReason: `set by the rotation test (${state})`,
-    }),
-  );
 }
 
 function rotationCampaign(campaignId: string, input: Partial<FleetCampaignInput> & Record<string, unknown> = {}) {
@@ -182,8 +141,8 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       for (const a of accounts) {
         const token = rotationToken(campaignId, a.id, SECRET, 1);
         const now = await awsSecret(a);
-        const vault = await vaultVersion(secretVaultPath(a.id, SECRET));
-        const live = await vaultVersion(secretLiveRecordPath(a.id, SECRET));
+        const vault = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
+        const live = await vaultEntry(cfg, secretLiveRecordPath(a.id, SECRET));
         expect(now.current).toBe(token);
         expect(now.pending).toBeUndefined();
         expect(now.currentHash === sha256(vault.data.value), 'AWSCURRENT equals Vault latest').toBe(true);
@@ -219,7 +178,7 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       const a = accounts[1];
       const target = { fleetFile, accountId: a.id, secret: SECRET, campaignId: `${RUN}-direct` };
       const step = { ...target, token: rotationToken(target.campaignId, a.id, SECRET, 1) };
-      const vaultBefore = (await vaultVersion(secretVaultPath(a.id, SECRET))).version;
+      const vaultBefore = (await vaultEntry(cfg, secretVaultPath(a.id, SECRET))).version;
       const awsBefore = (await awsSecret(a)).versionCount;
       expect((await acts.rotationPreflight(step)).status).toBe('due');
       const c1 = await acts.rotationCreatePending(step);
@@ -234,7 +193,7 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       const f2 = await acts.rotationFinish({ ...step, vaultVersion: c1.vaultVersion });
       expect(f1.moved).toBe(true);
       expect(f2).toEqual({ moved: false, previousVersionId: f1.previousVersionId });
-      expect((await vaultVersion(secretVaultPath(a.id, SECRET))).version).toBe(vaultBefore + 1);
+      expect((await vaultEntry(cfg, secretVaultPath(a.id, SECRET))).version).toBe(vaultBefore + 1);
       const after = await awsSecret(a);
       expect(after.versionCount).toBe(awsBefore + 1);
       expect(after.current).toBe(step.token);
@@ -248,11 +207,11 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
     async () => {
       const poisoned = accounts[2];
       const old = await awsSecret(poisoned);
-      const liveBefore = await vaultVersion(secretLiveRecordPath(poisoned.id, SECRET));
-      await setHealthAlarm(poisoned, 'ALARM');
+      const liveBefore = await vaultEntry(cfg, secretLiveRecordPath(poisoned.id, SECRET));
+      await setHealthAlarm(cfg, poisoned, REGION, 'ALARM', 'set by the rotation test');
       const campaignId = `${RUN}-3`;
       const report = await rotationCampaign(campaignId);
-      await setHealthAlarm(poisoned, 'OK');
+      await setHealthAlarm(cfg, poisoned, REGION, 'OK', 'set by the rotation test');
       expect(report.counts).toEqual({ rotated: 5, 'rolled-back': 1 });
       const result = await childResult(campaignId, poisoned.id);
       expect(result).toMatchObject({ outcome: 'rolled-back', errorType: 'HealthAlarm' });
@@ -262,7 +221,7 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       expect(now.currentHash === old.currentHash, 'the old value is current again').toBe(true);
       expect(now.previous).toBe(rotationToken(campaignId, poisoned.id, SECRET, 1));
       expect(now.pending).toBeUndefined();
-      const liveAfter = await vaultVersion(secretLiveRecordPath(poisoned.id, SECRET));
+      const liveAfter = await vaultEntry(cfg, secretLiveRecordPath(poisoned.id, SECRET));
       expect(liveAfter.data).toEqual(liveBefore.data);
     },
   );
@@ -301,7 +260,7 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
           VersionStages: ['AWSPENDING'],
         }),
       );
-      const vaultBefore = (await vaultVersion(secretVaultPath(a.id, SECRET))).version;
+      const vaultBefore = (await vaultEntry(cfg, secretVaultPath(a.id, SECRET))).version;
       const awsBefore = await awsSecret(a);
       try {
         const campaignId = `${RUN}-left-behind`;
@@ -314,7 +273,7 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
           runbook: 'docs/runbooks/secret-awspending-left-behind.md',
         });
         expect(result.reason).toContain(`AWSPENDING is on version ${foreign}`);
-        expect((await vaultVersion(secretVaultPath(a.id, SECRET))).version).toBe(vaultBefore);
+        expect((await vaultEntry(cfg, secretVaultPath(a.id, SECRET))).version).toBe(vaultBefore);
         expect(await awsSecret(a)).toEqual(awsBefore);
       } finally {
         await sm.send(
@@ -406,7 +365,7 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       expect(report.counts).toEqual({ rotated: 1 });
       const now = await awsSecret(a);
       expect(now.current).toBe(rotationToken(campaignId, a.id, SECRET, 1));
-      expect(now.currentHash === sha256((await vaultVersion(secretVaultPath(a.id, SECRET))).data.value)).toBe(true);
+      expect(now.currentHash === sha256((await vaultEntry(cfg, secretVaultPath(a.id, SECRET))).data.value)).toBe(true);
       expect(appRoleWorker.logLines.join('\n')).not.toContain(secretId);
     } finally {
       await appRoleWorker.stop();
@@ -416,9 +375,9 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
   it('no value appears in any history of these workflows or in the worker log', { timeout: 120_000 }, async () => {
     const values: string[] = [];
     for (const a of accounts) {
-      const latest = await vaultVersion(secretVaultPath(a.id, SECRET));
+      const latest = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
       for (let v = 1; v <= latest.version; v++) {
-        const value = (await vaultVersion(secretVaultPath(a.id, SECRET), v)).data.value;
+        const value = (await vaultEntry(cfg, secretVaultPath(a.id, SECRET), v)).data.value;
         if (typeof value === 'string') values.push(value);
       }
     }

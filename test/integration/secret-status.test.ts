@@ -3,7 +3,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { secretStatusJson } from '../../cli/commands/secret-status-format';
 import { runSimSeed } from '../../cli/commands/sim-seed';
@@ -13,6 +12,7 @@ import { loadFleetFile } from '../../fleet/load-fleet';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
+import { accountCredentials } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
 import { startTestWorker, testClient, testStack } from '../support/test-stack';
 
@@ -71,19 +71,9 @@ async function statusJson(accountId: string, ...rest: string[]): Promise<StatusJ
   return JSON.parse(r.stdout) as StatusJson;
 }
 
-async function credentialsOf(account: FleetAccount) {
-  const externalId = (await kvRead(cfg, account.externalIdRef))!.data.externalId;
-  const sts = new STSClient({ endpoint: cfg.awsEndpoint, region: 'us-east-1' });
-  const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'status-test', ExternalId: String(externalId) }),
-  );
-  const c = out.Credentials!;
-  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
-}
-
 /** What AWS holds, read directly: version id → sorted stages per secret, and the loader's keys. */
 async function awsState(account: FleetAccount) {
-  const credentials = await credentialsOf(account);
+  const credentials = await accountCredentials(cfg, account, 'status-test');
   const sm = new SecretsManagerClient({ endpoint: cfg.awsEndpoint, region: REGION, credentials });
   const stagesOf = async (secretId: string) => {
     const d = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));

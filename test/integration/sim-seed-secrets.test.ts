@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { GetCallerIdentityCommand, AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { secretsManager, type AwsCredentials } from '../../cli/sim/secrets-manager-calls';
+import { secretsManager } from '../../cli/sim/secrets-manager-calls';
 import { SIM_SEED_CAMPAIGN } from '../../cli/sim/seed-secrets';
 import { simulatedSecrets } from '../../cli/sim/simulated-fleet';
-import { kvRead, kvWrite, type KvEntry } from '../../cli/sim/vault-kv';
+import { kvRead, kvWrite } from '../../cli/sim/vault-kv';
 import { resolveAccountSecrets, secretLiveRecordPath, secretVaultPath, type FleetAccount } from '../../fleet';
 import { loadFleetFile } from '../../fleet/load-fleet';
+import { accountCredentials, vaultEntry } from '../support/account-access';
 import { testStack } from '../support/test-stack';
 
 const cfg = testStack();
@@ -40,23 +41,6 @@ async function seedCapturingOutput(): Promise<void> {
   }
 }
 
-async function vault(pathInVault: string): Promise<KvEntry> {
-  const entry = await kvRead(cfg, pathInVault);
-  if (!entry) throw new Error(`nothing in Vault at ${pathInVault}`);
-  return entry;
-}
-
-/** The account's credentials through the proxy, the way fleetops gets them: AssumeRole with the ExternalId. */
-async function accountCredentials(account: FleetAccount): Promise<AwsCredentials> {
-  const externalId = (await vault(account.externalIdRef)).data.externalId;
-  const sts = new STSClient({ endpoint: cfg.awsEndpoint, region: 'us-east-1' });
-  const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'seed-test', ExternalId: String(externalId) }),
-  );
-  const c = out.Credentials!;
-  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
-}
-
 type Snapshot = Record<string, { vaultVersion: number; awsVersionId?: string; accessKeyIds?: string[] }>;
 const snapshots: Snapshot[] = [];
 /** Secret values seen (in memory only), to scan the seeder's output for. */
@@ -66,12 +50,12 @@ const values: string[] = [];
 async function checkAccounts(): Promise<Snapshot> {
   const seen: Snapshot = {};
   for (const account of accounts) {
-    const credentials = await accountCredentials(account);
+    const credentials = await accountCredentials(cfg, account, 'seed-test');
     const sm = secretsManager(cfg.awsEndpoint, 'eu-west-1', credentials);
 
     // collector-api-key: Vault value == AWSCURRENT, live record names both versions.
-    const collector = await vault(secretVaultPath(account.id, 'collector-api-key'));
-    const collectorLive = await vault(secretLiveRecordPath(account.id, 'collector-api-key'));
+    const collector = await vaultEntry(cfg, secretVaultPath(account.id, 'collector-api-key'));
+    const collectorLive = await vaultEntry(cfg, secretLiveRecordPath(account.id, 'collector-api-key'));
     const current = await sm('GetSecretValue', {
       SecretId: 'data-pipeline/collector-api-key',
       VersionStage: 'AWSCURRENT',
@@ -88,8 +72,8 @@ async function checkAccounts(): Promise<Snapshot> {
     values.push(String(collector.data.value));
 
     // loader-access-key: one active key, the same pair in Vault and in the deliverTo secret, and it works.
-    const loader = await vault(secretVaultPath(account.id, 'loader-access-key'));
-    const loaderLive = await vault(secretLiveRecordPath(account.id, 'loader-access-key'));
+    const loader = await vaultEntry(cfg, secretVaultPath(account.id, 'loader-access-key'));
+    const loaderLive = await vaultEntry(cfg, secretLiveRecordPath(account.id, 'loader-access-key'));
     const iam = new IAMClient({ endpoint: cfg.awsEndpoint, region: 'us-east-1', credentials });
     const keys = (await iam.send(new ListAccessKeysCommand({ UserName: 'data-pipeline-loader' }))).AccessKeyMetadata!;
     expect(keys.map((k) => [k.AccessKeyId, k.Status])).toEqual([[loader.data.accessKeyId, 'Active']]);
@@ -117,9 +101,9 @@ async function checkAccounts(): Promise<Snapshot> {
     values.push(String(loader.data.secretAccessKey));
 
     // external-id: the value stays at externalIdRef (no copy in the new layout); only the live record is new.
-    const externalId = await vault(account.externalIdRef);
+    const externalId = await vaultEntry(cfg, account.externalIdRef);
     expect(await kvRead(cfg, secretVaultPath(account.id, 'external-id'))).toBeUndefined();
-    expect((await vault(secretLiveRecordPath(account.id, 'external-id'))).data).toMatchObject({
+    expect((await vaultEntry(cfg, secretLiveRecordPath(account.id, 'external-id'))).data).toMatchObject({
       kind: 'external-id',
       vaultVersion: externalId.version,
     });
@@ -177,16 +161,18 @@ describe('sim seed: secrets', () => {
   it('seeding again keeps the live version when Vault holds a newer, rejected one (a rolled-back rotation)', async () => {
     const account = accounts[0];
     const path = secretVaultPath(account.id, 'collector-api-key');
-    const live = await vault(path);
+    const live = await vaultEntry(cfg, path);
     const rejected = await kvWrite(cfg, path, { value: 'R'.repeat(40) }, live.version);
     expect(rejected).not.toBe('cas-mismatch');
     await seedCapturingOutput();
-    const sm = secretsManager(cfg.awsEndpoint, 'eu-west-1', await accountCredentials(account));
+    const sm = secretsManager(cfg.awsEndpoint, 'eu-west-1', await accountCredentials(cfg, account, 'seed-test'));
     const current = await sm('GetSecretValue', {
       SecretId: 'data-pipeline/collector-api-key',
       VersionStage: 'AWSCURRENT',
     });
     expect(sha256(current.SecretString)).toBe(sha256(live.data.value));
-    expect((await vault(secretLiveRecordPath(account.id, 'collector-api-key'))).data.vaultVersion).toBe(live.version);
+    expect((await vaultEntry(cfg, secretLiveRecordPath(account.id, 'collector-api-key'))).data.vaultVersion).toBe(
+      live.version,
+    );
   });
 });
