@@ -18,6 +18,7 @@ import { secretKeyCleanupId, type SecretKeyCleanupResult } from '../../workflows
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
 import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
+import { accountResult, runRotationCampaign } from '../support/rotation-campaigns';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 
@@ -114,25 +115,20 @@ async function callerWith(account: FleetAccount, version: number): Promise<strin
   }
 }
 
-function rotationCampaign(campaignId: string, input: Record<string, unknown> = {}) {
-  return temporal.client.workflow.execute('fleetCampaign', {
+function rotationCampaign(campaignId: string, input: Partial<FleetCampaignInput> = {}): Promise<CampaignReport> {
+  const run = {
+    client: temporal.client,
     taskQueue: TASK_QUEUE,
-    workflowId: campaignId,
-    args: [
-      {
-        operation: 'rotate-secret',
-        fleetFile,
-        maxInFlight: 4,
-        failureBudget: { maxFailures: 3 },
-        rotation: { secret: SECRET, healthBakeSeconds: 0 },
-        ...input,
-      } as unknown as FleetCampaignInput,
-    ],
-  }) as Promise<CampaignReport>;
+    fleetFile,
+    secret: SECRET,
+    maxInFlight: 4,
+    maxFailures: 3,
+  };
+  return runRotationCampaign(run, campaignId, input);
 }
 
 function childResult(campaignId: string, accountId: string): Promise<AccountOperationResult> {
-  return temporal.client.workflow.getHandle(`${campaignId}/${accountId}`).result();
+  return accountResult(temporal.client, campaignId, accountId);
 }
 
 /** Keys the test made itself (ids may appear in histories; their secrets may not). */

@@ -21,6 +21,7 @@ import { rotationToken } from '../../workflows/rotation/uuid-v5';
 import { FLEET_STATE } from '../../workflows/search-attributes';
 import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
+import { accountResult, runRotationCampaign } from '../support/rotation-campaigns';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { startTestWorker, testClient, testStack } from '../support/test-stack';
 
@@ -91,25 +92,20 @@ async function awsSecret(account: FleetAccount) {
   };
 }
 
-function rotationCampaign(campaignId: string, input: Partial<FleetCampaignInput> & Record<string, unknown> = {}) {
-  return temporal.client.workflow.execute('fleetCampaign', {
+function rotationCampaign(campaignId: string, input: Partial<FleetCampaignInput> = {}): Promise<CampaignReport> {
+  const run = {
+    client: temporal.client,
     taskQueue: TASK_QUEUE,
-    workflowId: campaignId,
-    args: [
-      {
-        operation: 'rotate-secret',
-        fleetFile,
-        maxInFlight: 6,
-        failureBudget: { maxFailures: 5 },
-        rotation: { secret: SECRET, healthBakeSeconds: 0 },
-        ...input,
-      } as unknown as FleetCampaignInput,
-    ],
-  }) as Promise<CampaignReport>;
+    fleetFile,
+    secret: SECRET,
+    maxInFlight: 6,
+    maxFailures: 5,
+  };
+  return runRotationCampaign(run, campaignId, input);
 }
 
-async function childResult(campaignId: string, accountId: string): Promise<AccountOperationResult> {
-  return temporal.client.workflow.getHandle(`${campaignId}/${accountId}`).result();
+function childResult(campaignId: string, accountId: string): Promise<AccountOperationResult> {
+  return accountResult(temporal.client, campaignId, accountId);
 }
 
 type Snapshot = Awaited<ReturnType<typeof awsSecret>>;
