@@ -3,6 +3,7 @@
  * idempotency, a change set executes once (others of the stack become OBSOLETE), simulated updates
  * with the execution ledger, replacement details, and change sets named by name sent to moto by ARN.
  */
+import { PIPELINE_VERSION_PARAMETER } from '../../../fleet/pipeline-stack';
 import { renderQueryError } from '../core/aws-errors';
 import type { BufferedResponse } from '../core/upstream-forwarder';
 import { decideUpdateOutcome, replacedResourceTypes, type DeployTarget } from './cloudformation-faults';
@@ -23,7 +24,7 @@ import {
 } from './cloudformation-xml';
 import { knownChangeSet, lookupChangeSet } from './change-set-lookup';
 import { answer, passThrough } from './layer-answers';
-import { VERSION_PARAMETER, isOk, stackRef, withToken, type CallContext, type LayerResponse } from './layer-context';
+import { isOk, stackRef, withToken, type CallContext, type LayerResponse } from './layer-context';
 import { forwardToMoto } from './moto-calls';
 import { addReplacements } from './replacement-details';
 import { refuseIfBlocked, resolveStackId, updateOverlay } from './stack-status';
@@ -51,7 +52,7 @@ export function createChangeSet(ctx: CallContext): Promise<LayerResponse> {
           arn,
           stackId,
           type,
-          version: explicitParameter(ctx.params, VERSION_PARAMETER),
+          version: explicitParameter(ctx.params, PIPELINE_VERSION_PARAMETER),
         });
       }
     }
@@ -157,7 +158,7 @@ export async function describeChangeSet(ctx: CallContext): Promise<LayerResponse
   if (status) xml = setXmlText(xml, 'ExecutionStatus', status);
 
   const { plan } = layer.plan();
-  const version = xmlParameters(xml)[VERSION_PARAMETER];
+  const version = xmlParameters(xml)[PIPELINE_VERSION_PARAMETER];
   const types = replacedResourceTypes(plan, { account: ctx.account, region: ctx.region, version });
   if (types.length > 0) xml = await addReplacements(ctx, xml, types);
   return passThrough(res, xml === original ? undefined : xml);

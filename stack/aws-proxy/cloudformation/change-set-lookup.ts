@@ -1,7 +1,8 @@
 /** Which change set a request names: one the proxy saw created, or (after a proxy restart) one moto knows. */
+import { PIPELINE_VERSION_PARAMETER } from '../../../fleet/pipeline-stack';
 import type { ChangeSetRecord } from './cloudformation-overlay';
 import { isChangeSetArn, stackNameOf, xmlParameters, xmlText } from './cloudformation-xml';
-import { VERSION_PARAMETER, isOk, stackRef, type CallContext } from './layer-context';
+import { isOk, stackRef, type CallContext } from './layer-context';
 import { motoQuery } from './moto-calls';
 
 /** The change set a request names (by ARN, or by name + StackName), if the proxy saw it created. */
@@ -40,7 +41,7 @@ export async function lookupChangeSet(ctx: CallContext): Promise<ChangeSetRecord
     arn,
     stackId,
     type: 'UPDATE',
-    version: xmlParameters(xml)[VERSION_PARAMETER],
+    version: xmlParameters(xml)[PIPELINE_VERSION_PARAMETER],
   };
   if (executionStatus === 'EXECUTE_COMPLETE') record.execution = { at: 0, endsAt: 0, outcome: 'applied' };
   ctx.layer.overlay.rememberChangeSet(record);

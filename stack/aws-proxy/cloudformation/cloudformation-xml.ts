@@ -9,8 +9,6 @@ export const CLOUDFORMATION_NS = 'http://cloudformation.amazonaws.com/doc/2010-0
 
 import { xmlEscape } from '../core/aws-errors';
 
-export { xmlEscape };
-
 export function xmlUnescape(text: string): string {
   return text
     .replace(/&lt;/g, '<')

@@ -13,8 +13,6 @@ import type { HealthAlarms } from './health-alarms';
 import type { RequestTokens, TokenScope } from './request-tokens';
 
 /** The parameter whose value is a pipeline stack's version. */
-/** The stack parameter that carries the pipeline version (one definition, shared with the activities). */
-export { PIPELINE_VERSION_PARAMETER as VERSION_PARAMETER } from '../../../fleet/pipeline-stack';
 
 /** A CloudFormation request and the layer's answers are the proxy's generic ones (core/service-layer.ts). */
 export type { LayerRequest as CloudFormationRequest, LayerResponse } from '../core/service-layer';

@@ -3,6 +3,7 @@
  * token idempotency, simulated updates (slow, rolled back, rollback failed) and the simulated
  * statuses laid over moto's.
  */
+import { PIPELINE_VERSION_PARAMETER } from '../../../fleet/pipeline-stack';
 import type { BufferedResponse } from '../core/upstream-forwarder';
 import { decideUpdateOutcome, type DeployTarget } from './cloudformation-faults';
 import { terminalStatusFor, type StackRef } from './cloudformation-overlay';
@@ -11,11 +12,11 @@ import {
   renderCloudFormationResult,
   rewriteContainerMembers,
   setXmlText,
-  xmlEscape,
   xmlText,
 } from './cloudformation-xml';
+import { xmlEscape } from '../core/aws-errors';
 import { answer, passThrough, validationError } from './layer-answers';
-import { VERSION_PARAMETER, isOk, stackRef, withToken, type CallContext, type LayerResponse } from './layer-context';
+import { isOk, stackRef, withToken, type CallContext, type LayerResponse } from './layer-context';
 import { forwardToMoto } from './moto-calls';
 import { isBusy, refuseIfBlocked, resolveStackId, simulatedStatus, updateOverlay } from './stack-status';
 
@@ -57,7 +58,7 @@ export function updateStack(ctx: CallContext): Promise<LayerResponse> {
     const target: DeployTarget = {
       account: ref.account,
       region: ref.region,
-      version: explicitParameter(ctx.params, VERSION_PARAMETER),
+      version: explicitParameter(ctx.params, PIPELINE_VERSION_PARAMETER),
     };
     const outcome = decideUpdateOutcome(plan, target);
     const durationMs = plan?.updateDurationMs ?? 0;
