@@ -3,8 +3,13 @@
 # Attach it to fleetops' AppRole role with token_no_default_policy=true: the token paths below are
 # the only parts of Vault's "default" policy fleetops uses.
 
-# ExternalIds that AssumeRole presents (fleet file: externalIdRef), read only.
+# ExternalIds that AssumeRole presents (fleet file: externalIdRef). Read for AssumeRole; create/update
+# for the `external-id` rotation, which writes new versions with check-and-set (pending, then live).
+# A fleetops that never rotates ExternalIds can keep this read-only.
 path "secret/data/fleetops/external-ids/*" {
+  capabilities = ["create", "read", "update"]
+}
+path "secret/metadata/fleetops/external-ids/*" {
   capabilities = ["read"]
 }
 

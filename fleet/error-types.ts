@@ -66,6 +66,17 @@ export const ErrorType = {
    * the live one and was not made by this rotation): no room for a new key. Account quarantined.
    */
   IamTwoKeyLimit: 'IamTwoKeyLimit',
+  /**
+   * The execution role's trust policy does not state its ExternalId in a form fleetops can edit safely
+   * (no Allow statement for sts:AssumeRole with `StringEquals` on `sts:ExternalId`, another operator on
+   * it, or a document that does not parse). Account quarantined: nothing was changed.
+   */
+  TrustPolicyUnsupported: 'TrustPolicyUnsupported',
+  /**
+   * An ExternalId rotation of another campaign is unfinished at the account's externalIdRef (a pending
+   * id written by another rotation token). Account quarantined.
+   */
+  ExternalIdPendingLeftBehind: 'ExternalIdPendingLeftBehind',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -78,6 +89,7 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.InvalidWorkflowInput,
   ErrorType.AwsRequestRejected,
   ErrorType.VaultPermissionDenied,
+  ErrorType.TrustPolicyUnsupported,
   ErrorType.VaultCasMismatch,
   ErrorType.VaultRequestRejected,
   ErrorType.StackMissing,
@@ -92,4 +104,5 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.SecretPendingLeftBehind,
   ErrorType.SecretTestFailed,
   ErrorType.IamTwoKeyLimit,
+  ErrorType.ExternalIdPendingLeftBehind,
 ];

@@ -252,8 +252,15 @@ export const IamAccessKeySecretSchema = z.strictObject(
 
 /** fleetops' own ExternalId for the account (its execution role's trust policy + Vault at externalIdRef). */
 export const ExternalIdSecretSchema = z.strictObject(
-  { kind: z.literal('external-id') },
-  { error: expected('a secret mapping { kind: external-id }') },
+  {
+    kind: z.literal('external-id'),
+    /**
+     * The old ExternalId stays in the trust policy this long after the new one is live (workers still
+     * holding it in their cache re-read Vault when AssumeRole is denied), then it is removed.
+     */
+    graceSeconds: secondsSchema().default(3_600),
+  },
+  { error: expected('a secret mapping { kind: external-id, graceSeconds? }') },
 );
 
 /** Each kind's schema, by kind. */

@@ -32,3 +32,9 @@ export function generateSecretValue(
   }
   return out;
 }
+
+/** What a generated ExternalId looks like (the seeder's and the rotation's): 32 hex characters. */
+export const EXTERNAL_ID_FORMAT = { length: 32, alphabet: 'hex' } as const satisfies {
+  length: number;
+  alphabet: SecretAlphabet;
+};

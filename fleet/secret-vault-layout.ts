@@ -57,7 +57,18 @@ export const IamAccessKeyVaultValueSchema = z.object({
   accessKeyId: z.string().min(16),
   secretAccessKey: z.string().min(1),
 });
-export const ExternalIdVaultValueSchema = z.object({ externalId: z.string().min(1) });
+/**
+ * The entry at an account's `externalIdRef`. `externalId` is the one AssumeRole uses. While a rotation
+ * runs, `pendingExternalId` holds the new id (durable before any trust policy accepts it) and
+ * `rotationToken` names the rotation that wrote the version; once live, the new id moves to
+ * `externalId` in a version of its own. Readers other than the rotation look at `externalId` only.
+ */
+export const ExternalIdVaultValueSchema = z.object({
+  externalId: z.string().min(1),
+  pendingExternalId: z.string().min(1).optional(),
+  rotationToken: z.string().min(1).optional(),
+});
+export type ExternalIdVaultValue = z.infer<typeof ExternalIdVaultValueSchema>;
 export type IamAccessKeyVaultValue = z.infer<typeof IamAccessKeyVaultValueSchema>;
 
 /**

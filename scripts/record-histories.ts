@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -43,7 +43,7 @@ const tagAt = process.argv.indexOf('--tag');
 const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
 if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
 /** The scenarios to record (default: all). */
-const SCENARIOS = ['upgrade', 'inventory', 'rotation'] as const;
+const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
 if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(s)))
@@ -173,20 +173,20 @@ async function main(): Promise<void> {
     const values: string[] = [];
     /** IAM user key ids the key rotation names on purpose (their secrets are in `values`). */
     const keyIds: string[] = [];
+    const credentials = worker.fleet.credentials;
+    const setAlarm = (account: FleetAccount, state: 'OK' | 'ALARM') =>
+      new CloudWatchClient({
+        endpoint: cfg.awsEndpoint,
+        region: 'eu-west-1',
+        credentials: credentials.provider(account, 'fixture-alarm'),
+      }).send(
+        new SetAlarmStateCommand({
+          AlarmName: healthAlarmName(account.pipeline.stackName),
+          StateValue: state,
+          StateReason: `fixture: ${state}`,
+        }),
+      );
     if (recording('rotation')) {
-      const credentials = worker.fleet.credentials;
-      const setAlarm = (account: FleetAccount, state: 'OK' | 'ALARM') =>
-        new CloudWatchClient({
-          endpoint: cfg.awsEndpoint,
-          region: 'eu-west-1',
-          credentials: credentials.provider(account, 'fixture-alarm'),
-        }).send(
-          new SetAlarmStateCommand({
-            AlarmName: healthAlarmName(account.pipeline.stackName),
-            StateValue: state,
-            StateReason: `fixture: ${state}`,
-          }),
-        );
       const rotationId = 'fixture-rotation';
       await setAlarm(ROTATION_ALARMED, 'ALARM');
       const rotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
@@ -277,16 +277,58 @@ async function main(): Promise<void> {
       }
     }
 
+    // ---- 5: an ExternalId rotation: two accounts rotated (their old ids removed after a 1 s grace), one
+    // rolled back by its alarm ----
+    if (recording('external-id')) {
+      const idAccounts = ACCOUNTS.slice(0, 3).map((a) => ({
+        ...a,
+        secrets: { ...a.secrets, 'external-id': { kind: 'external-id', graceSeconds: 1 } },
+      })) as FleetAccount[];
+      const idFleetFile = path.join(cfg.stateDir, 'fixture-xid-fleet.yaml');
+      fs.writeFileSync(idFleetFile, stringifyFleet(idAccounts));
+      const idAlarmed = idAccounts[2];
+      await setAlarm(idAlarmed, 'ALARM');
+      const idRotationId = 'fixture-xid-rotation';
+      const idsRotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: idRotationId,
+        args: [
+          {
+            operation: 'rotate-secret',
+            fleetFile: idFleetFile,
+            maxInFlight: 3,
+            failureBudget: { maxFailures: 2 },
+            rotation: { secret: 'external-id', healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } satisfies FleetCampaignInput,
+        ],
+      });
+      await setAlarm(idAlarmed, 'OK');
+      if (idsRotated.counts.rotated !== 2 || idsRotated.counts['rolled-back'] !== 1)
+        throw new Error(`unexpected ExternalId rotation report: ${JSON.stringify(idsRotated)}`);
+      await record(`fleetCampaign-external-id-rotation${TAG}-run-1.json`, idRotationId);
+      for (const a of idAccounts) {
+        await record(`accountSecretRotation-external-id${TAG}-${a.id}.json`, `${idRotationId}/${a.id}`);
+        values.push(...(await vaultValues(cfg, a.externalIdRef, 'externalId')));
+        values.push(...(await vaultValues(cfg, a.externalIdRef, 'pendingExternalId')));
+      }
+      for await (const wf of client.workflow.list({
+        query: `WorkflowType = 'externalIdCleanup' AND WorkflowId STARTS_WITH '${idRotationId}/'`,
+      })) {
+        await client.workflow.getHandle(wf.workflowId).result();
+        await record(`externalIdCleanup${TAG}-${wf.workflowId.split('/')[1]}.json`, wf.workflowId);
+      }
+    }
+
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----
-    const credentials = worker.fleet.credentials as unknown as {
+    const cachedCredentials = worker.fleet.credentials as unknown as {
       cache: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
     };
     const secrets = [
       ...externalIds,
       ...values,
-      ...[...credentials.cache.values()].flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]),
+      ...[...cachedCredentials.cache.values()].flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]),
     ];
-    if (credentials.cache.size === 0) throw new Error('no cached credentials to scan for');
+    if (cachedCredentials.cache.size === 0) throw new Error('no cached credentials to scan for');
     for (const r of recorded) {
       const found = secretsIn(decodedHistoryText(r.json), secrets, keyIds);
       if (found.length) throw new Error(`${r.file} holds secrets (${found.join(', ')}); nothing written`);

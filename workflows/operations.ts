@@ -10,6 +10,7 @@ import { upgradeOperation } from './upgrade/upgrade-operation';
 export { accountUpgrade } from './upgrade/account-upgrade';
 export { accountSecretRotation } from './rotation/account-secret-rotation';
 export { secretKeyCleanup } from './rotation/secret-key-cleanup';
+export { externalIdCleanup } from './rotation/external-id-cleanup';
 
 export const BUILT_IN_OPERATIONS = [upgradeOperation, rotateSecretOperation] as const;
 export type BuiltInOperation = (typeof BUILT_IN_OPERATIONS)[number];

@@ -1,5 +1,6 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { ErrorType } from '../../fleet/error-types';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import { callAws } from './aws-call';
 import { FleetOpsError } from './errors';
@@ -73,23 +74,41 @@ export class AccountCredentials {
     return p;
   }
 
+  /**
+   * Whether AssumeRole into the account is accepted with this `externalId` (AccessDenied → false);
+   * not cached, nothing kept. The ExternalId rotation's test step: the new id, and the old one still.
+   */
+  async accepts(account: FleetAccount, runId: string, externalId: string): Promise<boolean> {
+    try {
+      await this.assumeRole(account, runId, externalId);
+      return true;
+    } catch (err) {
+      if (err instanceof FleetOpsError && err.name === ErrorType.AccountAccessDenied) return false;
+      throw err;
+    }
+  }
+
+  /** Makes the next AssumeRole into the account read its ExternalId from Vault again. */
+  forgetExternalId(account: FleetAccount): void {
+    this.deps.externalIds.invalidate(account.externalIdRef);
+  }
+
+  /**
+   * AssumeRole with the ExternalId from the cache. Denied → the id is read from Vault again, and if it
+   * changed (an ExternalId rotation went live or was rolled back since it was cached) tried once more.
+   */
   private async assume(account: FleetAccount, runId: string): Promise<CachedCredentials> {
     const externalId = await this.deps.externalIds.get(account.externalIdRef);
-    const out = await callAws(
-      this.deps.limits,
-      { family: 'sts', api: 'AssumeRole', region: this.deps.stsRegion, accountId: account.id, assumingRole: true },
-      () => {
-        this.assumeRoleCalls++;
-        return this.deps.sts.send(
-          new AssumeRoleCommand({
-            RoleArn: account.roleArn,
-            RoleSessionName: roleSessionName(runId, account.id),
-            ExternalId: externalId,
-            DurationSeconds: this.deps.sessionDurationSeconds ?? 3600,
-          }),
-        );
-      },
-    );
+    let out: AssumeRoleCommandOutput;
+    try {
+      out = await this.assumeRole(account, runId, externalId);
+    } catch (err) {
+      if (!(err instanceof FleetOpsError && err.name === ErrorType.AccountAccessDenied)) throw err;
+      this.forgetExternalId(account);
+      const fresh = await this.deps.externalIds.get(account.externalIdRef);
+      if (fresh === externalId) throw err;
+      out = await this.assumeRole(account, runId, fresh);
+    }
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
       throw new FleetOpsError(
@@ -106,5 +125,23 @@ export class AccountCredentials {
     };
     this.cache.set(account.id, creds);
     return creds;
+  }
+
+  private assumeRole(account: FleetAccount, runId: string, externalId: string): Promise<AssumeRoleCommandOutput> {
+    return callAws(
+      this.deps.limits,
+      { family: 'sts', api: 'AssumeRole', region: this.deps.stsRegion, accountId: account.id, assumingRole: true },
+      () => {
+        this.assumeRoleCalls++;
+        return this.deps.sts.send(
+          new AssumeRoleCommand({
+            RoleArn: account.roleArn,
+            RoleSessionName: roleSessionName(runId, account.id),
+            ExternalId: externalId,
+            DurationSeconds: this.deps.sessionDurationSeconds ?? 3600,
+          }),
+        );
+      },
+    );
   }
 }

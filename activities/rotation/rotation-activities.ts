@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { asFailure } from '../aws/errors';
+import { ExternalIdRotation, type ExternalIdStep } from './external-id-rotation';
 import { IamKeyCleanup, type KeyCleanupStep } from './iam-key-cleanup';
 import { IamKeyRotation } from './iam-key-rotation';
 import { SecretRotation, type RotationDeps, type RotationStep, type RotationTarget } from './secret-rotation';
@@ -7,6 +8,13 @@ import { SecretRotation, type RotationDeps, type RotationStep, type RotationTarg
 export type { RotationPreflight, RotationStep, RotationTarget } from './secret-rotation';
 export type { IamKeyCreated, IamKeyFinished, IamKeyTested } from './iam-key-rotation';
 export type { KeyCleanupResult, KeyCleanupStep } from './iam-key-cleanup';
+export type {
+  ExternalIdFinished,
+  ExternalIdRetired,
+  ExternalIdRolledBack,
+  ExternalIdStep,
+  ExternalIdTested,
+} from './external-id-rotation';
 
 /**
  * Activities of the per-account secret rotation (accountSecretRotation), one per step, and of the
@@ -18,6 +26,7 @@ export function createRotationActivities(deps: RotationDeps) {
   const rotation = new SecretRotation(deps);
   const iamKeys = new IamKeyRotation(deps);
   const cleanup = new IamKeyCleanup(deps, iamKeys);
+  const externalIds = new ExternalIdRotation(deps);
   return {
     rotationPreflight: (input: RotationStep & { olderThanDays?: number }) => asFailure(() => rotation.preflight(input)),
     rotationCreatePending: (input: RotationStep) => asFailure(() => rotation.create(input)),
@@ -40,6 +49,12 @@ export function createRotationActivities(deps: RotationDeps) {
       asFailure(() => iamKeys.rollBack(input)),
     iamKeyDeactivate: (input: KeyCleanupStep) => asFailure(() => cleanup.deactivate(input)),
     iamKeyDelete: (input: KeyCleanupStep) => asFailure(() => cleanup.delete(input)),
+    externalIdCreate: (input: RotationStep) => asFailure(() => externalIds.create(input)),
+    externalIdSet: (input: ExternalIdStep) => asFailure(() => externalIds.set(input)),
+    externalIdTest: (input: ExternalIdStep) => asFailure(() => externalIds.test(input)),
+    externalIdFinish: (input: ExternalIdStep) => asFailure(() => externalIds.finish(input)),
+    externalIdRollBack: (input: ExternalIdStep) => asFailure(() => externalIds.rollBack(input)),
+    externalIdRetire: (input: ExternalIdStep) => asFailure(() => externalIds.retire(input)),
   };
 }
 

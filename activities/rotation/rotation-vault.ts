@@ -87,18 +87,30 @@ export class RotationVault {
    * Puts back the live record from before `awsVersionId` went live: the latest earlier KV version that
    * names another AWS version. Nothing to do when the current record does not name `awsVersionId`.
    */
-  async restoreLiveRecord(path: string, awsVersionId: string): Promise<{ restored: boolean }> {
+  restoreLiveRecord(path: string, awsVersionId: string): Promise<{ restored: boolean }> {
+    return this.restoreLiveRecordWhere(path, (r) => r.awsVersionId === awsVersionId, awsVersionId);
+  }
+
+  /**
+   * Puts back the live record from before this rotation's: the latest earlier KV version for which
+   * `isThisRotation` is false. Nothing to do when the current record is not this rotation's.
+   */
+  async restoreLiveRecordWhere(
+    path: string,
+    isThisRotation: (record: SecretLiveRecord) => boolean,
+    what: string,
+  ): Promise<{ restored: boolean }> {
     const existing = await this.liveRecord(path);
-    if (!existing || existing.record.awsVersionId !== awsVersionId) return { restored: false };
+    if (!existing || !isThisRotation(existing.record)) return { restored: false };
     for (let v = existing.version - 1; v >= Math.max(1, existing.version - LIVE_HISTORY_LOOKBACK); v--) {
       const parsed = SecretLiveRecordSchema.safeParse((await this.vault.readSecretVersion(path, v))?.data);
-      if (!parsed.success || parsed.data.awsVersionId === awsVersionId) continue;
+      if (!parsed.success || isThisRotation(parsed.data)) continue;
       await this.vault.writeSecretVersion(path, parsed.data, { cas: existing.version });
       return { restored: true };
     }
     throw new FleetOpsError(
       ErrorType.RollbackFailed,
-      `Vault ${path}: no earlier live record to restore (the last ${LIVE_HISTORY_LOOKBACK} versions all name ${awsVersionId})`,
+      `Vault ${path}: no earlier live record to restore (the last ${LIVE_HISTORY_LOOKBACK} versions all name ${what})`,
     );
   }
 

@@ -17,6 +17,7 @@ import { FleetOpsError } from '../aws/errors';
 import { describeSecretVersions, versionWithStage } from '../aws/secretsmanager';
 import { fleetAccount, type FleetFileDeps } from '../fleet-file-access';
 import type { VaultKv } from '../vault/vault-kv';
+import { ExternalIdRotation } from './external-id-rotation';
 import { IamKeyRotation } from './iam-key-rotation';
 import { PendingVersionStages, type PendingVersionAt } from './pending-version-stages';
 import { RotationVault } from './rotation-vault';
@@ -31,7 +32,11 @@ export type RotationPreflight = {
   status: 'due' | 'not-due' | 'skipped' | 'already-current' | 'pending-left-behind' | 'two-key-limit';
   reason?: string;
   /** Set for kinds other than secretsmanager (the workflow runs that kind's steps). */
-  kind?: 'iam-access-key';
+  kind?: 'iam-access-key' | 'external-id';
+  /** external-id: how many ExternalIds the role's trust policy accepts, and whether Vault's current one. */
+  trust?: { acceptedIds: number; acceptsCurrent: boolean };
+  /** Set when this rotation's own earlier work is there (a not-due check does not stop it). */
+  inProgress?: boolean;
   /** iam-access-key: the user's keys (ids and states; `live`: the one the live record names). */
   keys?: Array<{ accessKeyId: string; status: string; live: boolean }>;
   secretId?: string;
@@ -54,6 +59,7 @@ export class SecretRotation {
     private readonly deps: RotationDeps,
     private readonly now: () => Date = () => new Date(),
     private readonly iamKeys: IamKeyRotation = new IamKeyRotation(deps, now),
+    private readonly externalIds: ExternalIdRotation = new ExternalIdRotation(deps, now),
   ) {
     this.vault = new RotationVault(deps.vault);
     this.stages = new PendingVersionStages(deps);
@@ -67,8 +73,8 @@ export class SecretRotation {
       return { status: 'skipped', reason: `the fleet file gives account ${account.id} no secret ${step.secret}` };
     if (secret.kind === 'iam-access-key')
       return this.notDue(await this.iamKeys.preflight(step, account, secret), step.token, step.olderThanDays);
-    if (secret.kind !== 'secretsmanager')
-      return { status: 'skipped', reason: `secret ${step.secret} is kind ${secret.kind}: kind not supported yet` };
+    if (secret.kind === 'external-id')
+      return this.notDue(await this.externalIds.preflight(step, account, secret), step.token, step.olderThanDays);
     const state = await describeSecretVersions(this.deps, {
       ...this.where(account, secret, step),
       secretId: secret.secretId,
@@ -115,7 +121,7 @@ export class SecretRotation {
 
   /** not-due when the live value is younger than `olderThanDays` (unless this token's version is there). */
   private notDue(found: RotationPreflight, token: string, olderThanDays: number | undefined): RotationPreflight {
-    const inProgress = token in (found.versions ?? {});
+    const inProgress = found.inProgress ?? token in (found.versions ?? {});
     if (found.status !== 'due' || olderThanDays === undefined || !found.live || inProgress) return found;
     if (found.live.ageDays >= olderThanDays) return found;
     return {
@@ -185,7 +191,8 @@ export class SecretRotation {
   async healthAlarm(target: RotationTarget): Promise<{ alarms: AlarmState[]; missing: string[] }> {
     const account = fleetAccount(this.deps, target.fleetFile, target.accountId);
     const secret = resolveAccountSecrets(account)[target.secret];
-    const region = secret && 'region' in secret ? secret.region : this.resolve(target).secret.region;
+    // external-id (IAM is global): the pipeline's first region, where its health alarm is.
+    const region = secret && 'region' in secret ? secret.region : account.regions[0];
     return describeAlarmStates(this.deps, {
       account,
       region,

@@ -7,6 +7,7 @@
 import type { SecretKind } from '../../fleet/fleet-schema';
 
 export const AWSPENDING_RUNBOOK = 'docs/runbooks/secret-awspending-left-behind.md';
+export const EXTERNAL_ID_RUNBOOK = 'docs/runbooks/external-id-lockout.md';
 
 /** One secret's state, as read (no value). */
 export type SecretStatus = {
@@ -34,6 +35,17 @@ export type SecretStatus = {
   } | null;
   /** Secrets Manager: each VersionId and its staging labels (DescribeSecret). */
   awsVersions?: { versionId: string; stages: string[] }[];
+  /**
+   * `external-id`: the execution role's trust policy — how many ExternalIds it accepts, whether Vault's
+   * current one (and a pending one of an unfinished rotation) among them. Ids are compared, never shown.
+   */
+  trust?: {
+    role: string;
+    acceptedIds: number;
+    acceptsCurrent: boolean;
+    pendingInVault: boolean;
+    acceptsPending?: boolean;
+  };
   /** IAM: the user's access keys (ListAccessKeys). */
   accessKeys?: { accessKeyId: string; status: string; createdAt?: string }[];
   /** AWS could not be read (AssumeRole refused, secret missing…): the classified error. */
@@ -58,6 +70,12 @@ export function secretStatusProblems(s: SecretStatus): string[] {
   const out: string[] = [];
   if (s.kind === 'external-id') {
     if (!s.live) out.push('no live record in Vault (not seeded or rotated by fleetops)');
+    if (s.trust && !s.trust.acceptsCurrent)
+      out.push(
+        `the trust policy of ${s.trust.role} does not accept Vault's current ExternalId: see ${EXTERNAL_ID_RUNBOOK}`,
+      );
+    if (s.trust?.pendingInVault)
+      out.push(`Vault holds a pending ExternalId of an unfinished rotation: see ${EXTERNAL_ID_RUNBOOK}`);
     return out;
   }
   if (!s.live) out.push('no live record in Vault (not seeded or rotated by fleetops)');
@@ -148,6 +166,14 @@ export function formatSecretStatus(report: SecretStatusReport): string {
         ? s.awsVersions.map((v) => `${v.versionId} [${v.stages.join(', ') || 'no stage'}]`)
         : ['no versions'];
       lines.push(`  aws:      ${versions[0]}`, ...versions.slice(1).map((v) => `            ${v}`));
+    }
+    if (s.trust) {
+      const pending = s.trust.pendingInVault
+        ? `; a pending id in Vault, ${s.trust.acceptsPending ? 'accepted' : 'not accepted'}`
+        : '';
+      lines.push(
+        `  trust:    ${s.trust.role} accepts ${s.trust.acceptedIds} ExternalId(s), ${s.trust.acceptsCurrent ? "Vault's current one among them" : "NOT Vault's current one"}${pending}`,
+      );
     }
     if (s.accessKeys) {
       const keys = s.accessKeys.length

@@ -13,7 +13,10 @@ import type { AccountAwsDeps } from '../../activities/aws/account-region';
 import { callAws } from '../../activities/aws/aws-call';
 import { AwsClients } from '../../activities/aws/aws-clients';
 import { RateLimits } from '../../activities/aws/rate-limiter';
+import { readTrustPolicy, roleNameOf } from '../../activities/aws/iam-trust-policy';
 import { describeSecretVersions } from '../../activities/aws/secretsmanager';
+import { ExternalIdVault } from '../../activities/rotation/external-id-vault';
+import { TrustPolicyExternalIds } from '../../activities/rotation/trust-policy-external-ids';
 import { ExternalIdCache } from '../../activities/vault/external-id-cache';
 import { VaultError } from '../../activities/vault/vault-errors';
 import { VaultKv } from '../../activities/vault/vault-kv';
@@ -141,7 +144,15 @@ class StatusReader {
       if (!(err instanceof VaultError) || err.name === ErrorType.VaultUnavailable) throw err;
       status.valueVersionError = err.message;
     }
-    if (secret.kind === 'external-id') return status;
+    if (secret.kind === 'external-id') {
+      try {
+        status.trust = await this.trust(account);
+      } catch (err) {
+        if (err instanceof VaultError && err.name === ErrorType.VaultUnavailable) throw err;
+        status.awsError = `${(err as Error).name}: ${(err as Error).message}`;
+      }
+      return status;
+    }
     status.region = secret.region;
     status.secretId = secret.kind === 'secretsmanager' ? secret.secretId : secret.deliverTo;
     if (secret.kind === 'iam-access-key') status.userName = secret.userName;
@@ -161,6 +172,20 @@ class StatusReader {
       status.awsError = `${(err as Error).name}: ${(err as Error).message}`;
     }
     return status;
+  }
+
+  /** The trust policy's ExternalIds compared with Vault's (in this process; only counts and booleans leave). */
+  private async trust(account: FleetAccount): Promise<NonNullable<SecretStatus['trust']>> {
+    const { entry } = await new ExternalIdVault(this.vault).latest(account.externalIdRef);
+    const document = await readTrustPolicy(this.aws, { account, runId: this.runId });
+    const policy = new TrustPolicyExternalIds(document, account.roleArn);
+    return {
+      role: roleNameOf(account.roleArn),
+      acceptedIds: policy.accepted().length,
+      acceptsCurrent: policy.accepts(entry.externalId),
+      pendingInVault: entry.pendingExternalId !== undefined,
+      ...(entry.pendingExternalId !== undefined ? { acceptsPending: policy.accepts(entry.pendingExternalId) } : {}),
+    };
   }
 
   private async liveRecord(accountId: string, name: string): Promise<SecretStatus['live']> {

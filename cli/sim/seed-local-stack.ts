@@ -10,6 +10,7 @@ import type { StackConfig } from '../../stack/stack-config';
 import { mapPool } from '../map-pool';
 import { kvRead, kvWrite } from './vault-kv';
 import { healthAlarmName, PIPELINE_VERSION_PARAMETER } from '../../fleet/pipeline-stack';
+import { EXTERNAL_ID_FORMAT, generateSecretValue } from '../../fleet/secret-values';
 import { executionRoleTrustPolicy, PIPELINE_TEMPLATE } from './pipeline-template';
 import { secretsManager } from './secrets-manager-calls';
 import { seedAccountSecrets } from './seed-secrets';
@@ -122,7 +123,7 @@ async function ensureExternalId(cfg: StackConfig, ref: string): Promise<{ extern
   if (typeof existing?.data.externalId === 'string' && existing.data.externalId !== '') {
     return { externalId: existing.data.externalId, version: existing.version };
   }
-  const externalId = randomBytes(16).toString('hex');
+  const externalId = generateSecretValue(EXTERNAL_ID_FORMAT, randomBytes);
   const written = await kvWrite(cfg, ref, { externalId }, existing?.version ?? 0);
   if (written === 'cas-mismatch') return ensureExternalId(cfg, ref); // another seeder wrote it first
   return { externalId, version: written.version };

@@ -91,7 +91,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
   const layers: ServiceLayer[] = [
     iam,
     new StsLayer({ forwarder, trust, credentials }),
-    new SecretsManagerLayer(forwarder),
+    new SecretsManagerLayer(forwarder, () => faults.plan.secretsmanager),
     cloudformation,
   ];
   const accountOf = (accessKeyId: string): string | undefined =>

@@ -222,24 +222,38 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
     },
   );
 
-  it('skips accounts not due, and kinds not supported yet; nothing written', { timeout: 120_000 }, async () => {
-    const snapshot = await Promise.all(accounts.map((a) => awsSecret(a)));
-    const notDue = await rotationCampaign(`${RUN}-not-due`, {
-      rotation: { secret: SECRET, olderThanDays: 30, healthBakeSeconds: 0 },
-    });
-    expect(notDue.counts).toEqual({ skipped: 6 });
-    expect((await childResult(`${RUN}-not-due`, accounts[0].id)).reason).toMatch(
-      /^not due: rotated 0 d ago .*younger than 30 d$/,
-    );
-    const otherKind = await rotationCampaign(`${RUN}-other-kind`, {
-      rotation: { secret: 'external-id', healthBakeSeconds: 0 },
-    });
-    expect(otherKind.counts).toEqual({ skipped: 6 });
-    expect((await childResult(`${RUN}-other-kind`, accounts[0].id)).reason).toBe(
-      'secret external-id is kind external-id: kind not supported yet',
-    );
-    expect(await Promise.all(accounts.map((a) => awsSecret(a)))).toEqual(snapshot);
-  });
+  it(
+    'skips accounts not due (of every kind), and secrets an account does not have; nothing written',
+    { timeout: 120_000 },
+    async () => {
+      const snapshot = await Promise.all(accounts.map((a) => awsSecret(a)));
+      const notDue = await rotationCampaign(`${RUN}-not-due`, {
+        rotation: { secret: SECRET, olderThanDays: 30, healthBakeSeconds: 0 },
+      });
+      expect(notDue.counts).toEqual({ skipped: 6 });
+      expect((await childResult(`${RUN}-not-due`, accounts[0].id)).reason).toMatch(
+        /^not due: rotated 0 d ago .*younger than 30 d$/,
+      );
+      const externalIdRefs = await Promise.all(accounts.map((a) => vaultEntry(cfg, a.externalIdRef)));
+      const otherKind = await rotationCampaign(`${RUN}-other-kind`, {
+        rotation: { secret: 'external-id', olderThanDays: 30, healthBakeSeconds: 0 },
+      });
+      expect(otherKind.counts).toEqual({ skipped: 6 });
+      expect((await childResult(`${RUN}-other-kind`, accounts[0].id)).reason).toMatch(
+        /^not due: rotated 0 d ago .*younger than 30 d$/,
+      );
+      const unknown = await rotationCampaign(`${RUN}-unknown`, {
+        rotation: { secret: 'no-such-secret', healthBakeSeconds: 0 },
+      });
+      expect(unknown.counts).toEqual({ skipped: 6 });
+      expect((await childResult(`${RUN}-unknown`, accounts[0].id)).reason).toBe(
+        `the fleet file gives account ${accounts[0].id} no secret no-such-secret`,
+      );
+      const refsAfter = await Promise.all(accounts.map((a) => vaultEntry(cfg, a.externalIdRef)));
+      expect(refsAfter.map((e) => e.version)).toEqual(externalIdRefs.map((e) => e.version));
+      expect(await Promise.all(accounts.map((a) => awsSecret(a)))).toEqual(snapshot);
+    },
+  );
 
   it(
     "someone else's AWSPENDING quarantines the account with its runbook, before anything is written",

@@ -138,6 +138,12 @@ describe('fleetops secret status', () => {
     const external = byName(json, 'external-id');
     expect(external.valueVersion).toBe((await kvRead(cfg, a.externalIdRef))!.version);
     expect(external.awsVersions).toBeUndefined();
+    expect(external.trust).toEqual({
+      role: a.roleArn.split('/').pop(),
+      acceptedIds: 1,
+      acceptsCurrent: true,
+      pendingInVault: false,
+    });
     for (const s of json.secrets) expect(s.problems).toEqual([]);
     const raw = await fleetops(['secret', 'status', a.id, '--fleet', fleetFile, '--json']);
     expect(printsNoValue(raw.stdout + raw.stderr), 'no secret value in the JSON').toBe(true);

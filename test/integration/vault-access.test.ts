@@ -163,10 +163,14 @@ describe('AppRole login under the fleetops policy', () => {
     expect(other.retryable).toBe(false);
     expect(other.message).toContain('secret/data/other');
     expect(other.toFailure()).toMatchObject({ type: 'VaultPermissionDenied', nonRetryable: true });
-    // ExternalIds are read-only; their metadata is out of bounds too
-    const write = await thrown(kv.writeSecretVersion(EXTERNAL_ID_REF, { externalId: 'x' }, { cas: 1 }));
+    // ExternalIds are written with cas by their rotation (same value here: later tests read it), and
+    // their metadata is readable; a path beside them is not
+    const rewritten = await kv.writeSecretVersion(EXTERNAL_ID_REF, { externalId: `ext-${run}` }, { cas: 1 });
+    expect(rewritten.version).toBe(2);
+    expect((await kv.readMetadata(EXTERNAL_ID_REF))?.currentVersion).toBe(2);
+    const write = await thrown(kv.writeSecretVersion('secret/data/fleetops/other/x', { value: 'x' }, { cas: 0 }));
     expect(write.name).toBe(ErrorType.VaultPermissionDenied);
-    const metadata = await thrown(kv.readMetadata(EXTERNAL_ID_REF));
+    const metadata = await thrown(kv.readMetadata('secret/data/fleetops/other/x'));
     expect(metadata.name).toBe(ErrorType.VaultPermissionDenied);
     // a denial with a valid token is not mistaken for an expired one: no new login
     expect(session.stats.logins).toBe(1);

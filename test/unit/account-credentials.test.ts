@@ -81,6 +81,36 @@ describe('AccountCredentials', () => {
     await expect(s.creds.get(account, 'r')).rejects.toMatchObject({ name: 'AccountAccessDenied' });
     expect(s.requests).toHaveLength(2);
   });
+
+  it('a denied AssumeRole re-reads the ExternalId from Vault and tries once more when it changed (a rotation went live)', async () => {
+    const sent: string[] = [];
+    const sts = {
+      send: async (cmd: { input: { ExternalId: string } }) => {
+        sent.push(cmd.input.ExternalId);
+        if (cmd.input.ExternalId !== 'ext-new') {
+          throw Object.assign(new Error('not authorized'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+          });
+        }
+        return { Credentials: { AccessKeyId: 'AK', SecretAccessKey: 'S', SessionToken: 'T', Expiration: new Date() } };
+      },
+    } as unknown as STSClient;
+    const inVault = ['ext-old', 'ext-new'];
+    let reads = 0;
+    const creds = new AccountCredentials({
+      sts,
+      stsRegion: 'us-east-1',
+      externalIds: new ExternalIdCache({ readKv: async () => ({ externalId: inVault[Math.min(reads++, 1)] }) }),
+      limits: new RateLimits(RateBudgetsSchema.parse({})),
+    });
+    expect((await creds.get(account, 'r')).accessKeyId).toBe('AK');
+    expect(sent).toEqual(['ext-old', 'ext-new']);
+    expect(reads).toBe(2);
+    // the ExternalId rotation's test: a given id, nothing cached
+    expect(await creds.accepts(account, 'r', 'ext-old')).toBe(false);
+    expect(await creds.accepts(account, 'r', 'ext-new')).toBe(true);
+  });
 });
 
 describe('roleSessionName', () => {

@@ -128,7 +128,7 @@ describe('secrets in the fleet file: the issue 8 example', () => {
       graceSeconds: 3600,
       deleteAfterSeconds: 7200,
     });
-    expect(resolved['external-id']).toEqual({ name: 'external-id', kind: 'external-id' });
+    expect(resolved['external-id']).toEqual({ name: 'external-id', kind: 'external-id', graceSeconds: 3600 });
     expect(SecretSchema.parse({ kind: 'iam-access-key', userName: 'u', deliverTo: 'd' })).toEqual({
       kind: 'iam-access-key',
       userName: 'u',
@@ -266,7 +266,7 @@ const EXPECTED: Expected[] = [
   {
     path: `${S}.external-id.rotate`,
     at: 'rotate: true',
-    message: /unknown field "rotate" for kind external-id \(allowed: kind\)/,
+    message: /unknown field "rotate" for kind external-id \(allowed: kind, graceSeconds\)/,
   },
   {
     index: 0,

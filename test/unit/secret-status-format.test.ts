@@ -54,6 +54,7 @@ const externalId: SecretStatus = {
   valueRef: 'secret/data/fleetops/external-ids/123456789012',
   valueVersion: 1,
   live: { vaultVersion: 1, rotatedAt: '2026-11-26T09:58:00.000Z', campaignId: 'sim-seed', recordVersion: 1 },
+  trust: { role: 'fleetops-execution', acceptedIds: 1, acceptsCurrent: true, pendingInVault: false },
 };
 
 const report = (secrets: SecretStatus[]): SecretStatusReport => ({
@@ -104,6 +105,29 @@ describe('secret status formatter (pure)', () => {
     const text = formatSecretStatus(report([drifted, twoKeys]));
     expect(text.split('\n').filter((l) => l.startsWith('  ⚠ '))).toHaveLength(3);
     expect(text).not.toContain('✔ consistent');
+  });
+
+  it("external-id: flags a trust policy that does not accept Vault's id and a pending id, with the runbook", () => {
+    const locked: SecretStatus = {
+      ...externalId,
+      trust: {
+        role: 'fleetops-execution',
+        acceptedIds: 2,
+        acceptsCurrent: false,
+        pendingInVault: true,
+        acceptsPending: true,
+      },
+    };
+    expect(secretStatusProblems(locked)).toEqual([
+      "the trust policy of fleetops-execution does not accept Vault's current ExternalId: see docs/runbooks/external-id-lockout.md",
+      'Vault holds a pending ExternalId of an unfinished rotation: see docs/runbooks/external-id-lockout.md',
+    ]);
+    expect(formatSecretStatus(report([locked]))).toContain(
+      "trust:    fleetops-execution accepts 2 ExternalId(s), NOT Vault's current one; a pending id in Vault, accepted",
+    );
+    expect(formatSecretStatus(report([externalId]))).toContain(
+      "trust:    fleetops-execution accepts 1 ExternalId(s), Vault's current one among them",
+    );
   });
 
   it('AWSPENDING on the current version (a rotation mid-finish) is not flagged; a newer Vault value is noted', () => {

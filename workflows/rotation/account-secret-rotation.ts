@@ -30,6 +30,7 @@ import {
 } from './rotation-params';
 import { ROTATION_QUARANTINING, ROTATION_RUNBOOKS } from './rotation-runbooks';
 import { ROTATION_CALL_RETRY } from './rotation-retry';
+import { externalIdCleanup, externalIdCleanupId } from './external-id-cleanup';
 import { secretKeyCleanup, secretKeyCleanupId } from './secret-key-cleanup';
 import { rotationToken } from './uuid-v5';
 
@@ -76,8 +77,8 @@ async function step<T>(call: Promise<T>): Promise<T> {
  * Rotates one account's `secretsmanager` secret (`rotation.secret`), the Secrets Manager four steps
  * run by fleetops itself, Vault first so AWSCURRENT never names a value Vault does not hold:
  *
- * 1. preflight: secret not in the account → skipped; `external-id` → skipped (not supported yet);
- *    `iam-access-key` runs rotateKey (the same steps with the user's key, then the old key's cleanup);
+ * 1. preflight: secret not in the account → skipped; `iam-access-key` runs rotateKey (the same steps
+ *    with the user's key, then the old key's cleanup); `external-id` runs rotateExternalId;
  *    AWSPENDING on someone else's version → quarantined; this token AWSCURRENT → already-current;
  *    live value younger than `olderThanDays` → skipped (not due). Plan mode stops here with a report.
  * 2. create: value generated in the activity, new Vault version (cas), PutSecretValue AWSPENDING
@@ -167,7 +168,8 @@ class AccountSecretRotationRun {
       case 'pending-left-behind':
         throw new AccountStopped({
           outcome: 'quarantined',
-          errorType: ErrorType.SecretPendingLeftBehind,
+          errorType:
+            found.kind === 'external-id' ? ErrorType.ExternalIdPendingLeftBehind : ErrorType.SecretPendingLeftBehind,
           reason: found.reason ?? 'AWSPENDING left behind',
         });
       case 'two-key-limit':
@@ -180,6 +182,7 @@ class AccountSecretRotationRun {
         break;
     }
     if (found.kind === 'iam-access-key') return this.rotateKey(found.secretId ?? '?', done);
+    if (found.kind === 'external-id') return this.rotateExternalId(found.secretId ?? '?', done);
 
     this.progress = { phase: 'creating', region: this.region };
     const created = await step(steps.rotationCreatePending(this.where));
@@ -195,7 +198,7 @@ class AccountSecretRotationRun {
     }
     this.progress = { phase: 'finishing', region: this.region };
     const finished = await step(steps.rotationFinish({ ...this.where, vaultVersion: created.vaultVersion }));
-    await this.healthGate(finished.previousVersionId, () =>
+    await this.healthGate(`AWSCURRENT back on ${finished.previousVersionId ?? '?'}`, () =>
       this.rollBack(
         steps.rotationRollBack({
           ...this.where,
@@ -235,7 +238,7 @@ class AccountSecretRotationRun {
     this.progress = { phase: 'finishing', region: this.region };
     const finished = await step(steps.iamKeyFinish(at));
     const previousVersionId = finished.previousVersionId;
-    await this.healthGate(previousVersionId, () =>
+    await this.healthGate(`AWSCURRENT back on ${previousVersionId ?? '?'}`, () =>
       this.rollBack(steps.iamKeyRollBack({ ...at, ...(previousVersionId ? { previousVersionId } : {}) })),
     );
     const old = finished.previousAccessKeyId;
@@ -263,8 +266,60 @@ class AccountSecretRotationRun {
     );
   }
 
-  /** Watches `<stack>-health` for healthBakeSeconds; ALARM rolls the rotation back. */
-  private async healthGate(previousVersionId: string | undefined, undo: () => Promise<void>): Promise<void> {
+  /**
+   * The `external-id` kind: the new id pending in Vault; set (the role's trust policy accepts old and
+   * new); test (AssumeRole with each); finish (Vault hands out the new id); health gate (ALARM → Vault
+   * back on the old id, the new one out of the policy); then the old id's removal from the policy after
+   * the grace, as its own workflow (abandoned by this one) so the campaign's window does not wait.
+   */
+  private async rotateExternalId(
+    role: string,
+    done: (outcome: AccountOutcome, reason?: string) => AccountOperationResult,
+  ): Promise<AccountOperationResult> {
+    this.progress = { phase: 'creating', region: this.region };
+    const created = await step(steps.externalIdCreate(this.where));
+    const at = { ...this.where, vaultVersion: created.vaultVersion };
+    this.progress = { phase: 'setting', region: this.region };
+    await step(steps.externalIdSet(at));
+    this.progress = { phase: 'testing', region: this.region };
+    const tested = await step(steps.externalIdTest(at));
+    if (!tested.matches) {
+      await this.rollBack(steps.externalIdRollBack(at));
+      throw new AccountStopped({
+        outcome: 'rolled-back',
+        errorType: ErrorType.SecretTestFailed,
+        reason: `AssumeRole of ${role} with the new ExternalId ${tested.newAccepted ? 'works' : 'is denied'}, with the old one ${tested.oldAccepted ? 'works' : 'is denied'}; new id taken out of the trust policy, Vault still hands out the old one`,
+      });
+    }
+    this.progress = { phase: 'finishing', region: this.region };
+    const finished = await step(steps.externalIdFinish(at));
+    await this.healthGate('Vault hands out the old ExternalId again, the new one is out of the trust policy', () =>
+      this.rollBack(steps.externalIdRollBack(at)),
+    );
+    const { campaignId, accountId, fleetFile, rotation } = this.input;
+    await startChild(externalIdCleanup, {
+      workflowId: externalIdCleanupId(campaignId, accountId, this.where.token),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [
+        {
+          campaignId,
+          accountId,
+          fleetFile,
+          secret: rotation.secret,
+          token: this.where.token,
+          vaultVersion: created.vaultVersion,
+          graceSeconds: finished.graceSeconds,
+        },
+      ],
+    });
+    return done(
+      'rotated',
+      `${role}: ExternalId Vault v${finished.liveVersion} is live; the trust policy accepts the old one (v${finished.previousVersion}) for ${finished.graceSeconds} s more`,
+    );
+  }
+
+  /** Watches `<stack>-health` for healthBakeSeconds; ALARM rolls the rotation back (`undoneAs` says how). */
+  private async healthGate(undoneAs: string, undo: () => Promise<void>): Promise<void> {
     const bakeMs = this.input.rotation.healthBakeSeconds * 1000;
     const pollMs = this.input.rotation.healthPollSeconds * 1000;
     this.progress = { phase: 'baking', region: this.region };
@@ -276,7 +331,7 @@ class AccountSecretRotationRun {
         throw new AccountStopped({
           outcome: 'rolled-back',
           errorType: ErrorType.HealthAlarm,
-          reason: `alarm ${firing.map((a) => a.name).join(', ')} in ALARM in ${this.region} after rotating ${this.input.rotation.secret}; AWSCURRENT back on ${previousVersionId ?? '?'}`,
+          reason: `alarm ${firing.map((a) => a.name).join(', ')} in ALARM in ${this.region} after rotating ${this.input.rotation.secret}; ${undoneAs}`,
         });
       }
       if (waitedMs >= bakeMs) return;

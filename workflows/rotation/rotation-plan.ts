@@ -6,6 +6,9 @@ const STEPS = 'create (Vault version + AWSPENDING), test, finish (AWSCURRENT), h
 const KEY_STEPS =
   'create key (room made, Vault version, deliverTo AWSPENDING), test (STS with the new key), finish, health gate, old key cleanup';
 
+const EXTERNAL_ID_STEPS =
+  'create (pending id in Vault), set (trust policy accepts old and new), test (AssumeRole with each), finish (Vault hands out the new id), health gate, old id out of the policy after the grace';
+
 /**
  * A plan-mode report for one account, as one compact region line: the secret, its live Vault version
  * and age, the AWS versions and their stages, whether it is due, and what would run. Pure.
@@ -22,15 +25,19 @@ export function rotationPlanLine(secret: string, found: RotationPreflight): Regi
   const keys = found.keys
     ? `; keys ${found.keys.map((k) => `${k.accessKeyId}[${k.status}${k.live ? ',live' : ''}]`).join(' ') || 'none'}`
     : '';
+  const trust = found.trust
+    ? `trust policy accepts ${found.trust.acceptedIds} ExternalId(s), ${found.trust.acceptsCurrent ? "Vault's current one among them" : "NOT Vault's current one"}`
+    : undefined;
+  const steps = found.kind === 'iam-access-key' ? KEY_STEPS : found.kind === 'external-id' ? EXTERNAL_ID_STEPS : STEPS;
   const verdict =
     found.status === 'due'
-      ? `due: would run ${found.kind === 'iam-access-key' ? KEY_STEPS : STEPS}`
+      ? `due: would run ${steps}`
       : found.status === 'pending-left-behind' || found.status === 'two-key-limit'
         ? `would quarantine: ${found.reason}`
         : `would skip: ${found.reason}`;
   return {
     region,
     outcome: 'planned',
-    reason: `${secret} (${found.secretId}): ${live}; AWS ${versions || 'no versions'}${keys}; ${verdict}`,
+    reason: `${secret} (${found.secretId}): ${live}; ${trust ?? `AWS ${versions || 'no versions'}${keys}`}; ${verdict}`,
   };
 }

@@ -11,6 +11,8 @@ export const ROTATION_RUNBOOKS: Partial<Record<string, string>> = {
   [ErrorType.IamTwoKeyLimit]: 'docs/runbooks/iam-two-key-limit.md',
   [ErrorType.AccountAccessDenied]: 'docs/runbooks/account-access-denied.md',
   [ErrorType.ExternalIdMissing]: 'docs/runbooks/account-access-denied.md',
+  [ErrorType.TrustPolicyUnsupported]: 'docs/runbooks/external-id-lockout.md',
+  [ErrorType.ExternalIdPendingLeftBehind]: 'docs/runbooks/external-id-lockout.md',
 };
 
 /** Error types that quarantine the account (an operator must look); any other stops it as failed. */
@@ -22,4 +24,6 @@ export const ROTATION_QUARANTINING: string[] = [
   ErrorType.VaultPermissionDenied,
   ErrorType.AccountAccessDenied,
   ErrorType.ExternalIdMissing,
+  ErrorType.TrustPolicyUnsupported,
+  ErrorType.ExternalIdPendingLeftBehind,
 ];

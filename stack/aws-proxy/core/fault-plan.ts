@@ -1,12 +1,14 @@
 /**
  * The fault plan: which requests get throttled, fail with 5xx or are delayed, plus the optional
  * `cloudformation` section (simulated CloudFormation behaviours, see cloudformation/cloudformation-faults.ts)
- * and `iam` section (new access keys that take a while to work, see iam/iam-faults.ts).
+ * and `iam` section (new access keys that take a while to work, trust-policy updates that do not take,
+ * see iam/iam-faults.ts) and `secretsmanager` section (stale version reads).
  * Validation (zod), rule matching and the seeded decision are pure functions.
  */
 import { z } from 'zod';
 import { cloudFormationPlanSchema } from '../cloudformation/cloudformation-faults';
 import { iamPlanSchema } from '../iam/iam-faults';
+import { secretsManagerPlanSchema } from '../secretsmanager/secretsmanager-faults';
 import type { RequestInfo } from './request-info';
 
 const rate = z.number().min(0).max(1);
@@ -44,8 +46,10 @@ export const faultPlanSchema = z
     rules: z.array(faultRuleSchema).default([]),
     /** CloudFormation behaviours moto lacks (see cloudformation/cloudformation-faults.ts). */
     cloudformation: cloudFormationPlanSchema.optional(),
-    /** IAM access-key behaviours moto lacks (see iam/iam-faults.ts). */
+    /** IAM behaviours moto lacks: new keys not yet valid, trust-policy updates not applied (see iam/iam-faults.ts). */
     iam: iamPlanSchema.optional(),
+    /** Secrets Manager stale reads for chosen accounts (see secretsmanager/secretsmanager-faults.ts). */
+    secretsmanager: secretsManagerPlanSchema.optional(),
   })
   .strict();
 

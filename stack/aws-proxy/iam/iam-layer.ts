@@ -4,8 +4,11 @@
  *    error (InvalidClientTokenId 403 for STS/IAM, UnrecognizedClientException for JSON services, ...),
  *    and so does a key younger than the fault plan's `iam.newKeyDelayMs` (AWS: a new key works seconds later);
  *  - handles CreateAccessKey / UpdateAccessKey / DeleteAccessKey: forwarded, and what they did is
- *    remembered (access-keys.ts; keys the proxy has not seen are asked from moto once).
+ *    remembered (access-keys.ts; keys the proxy has not seen are asked from moto once);
+ *  - UpdateAssumeRolePolicy: forwarded, or — fault plan `iam.trustPolicyUpdatesIgnoredFor` — answered
+ *    success without being applied.
  */
+import { randomUUID } from 'node:crypto';
 import type { RequestInfo } from '../core/request-info';
 import { xmlTag } from '../core/moto-query';
 import {
@@ -20,9 +23,18 @@ import {
 import type { UpstreamForwarder } from '../core/upstream-forwarder';
 import { AccessKeyRegistry, isUserAccessKey, type AccessKeyRecord } from './access-keys';
 import { renderInvalidCredentials } from './credential-errors';
-import { isKeyTooNew, type IamPlan } from './iam-faults';
+import { isKeyTooNew, isTrustPolicyUpdateIgnored, type IamPlan } from './iam-faults';
 
 const KEY_ACTIONS = new Set(['CreateAccessKey', 'UpdateAccessKey', 'DeleteAccessKey']);
+const UPDATE_TRUST_POLICY = 'UpdateAssumeRolePolicy';
+
+/** IAM's empty success answer to UpdateAssumeRolePolicy. */
+function trustPolicyUpdated(): { status: number; headers: Record<string, string>; body: Buffer } {
+  const body =
+    '<UpdateAssumeRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">' +
+    `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></UpdateAssumeRolePolicyResponse>`;
+  return { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(body) };
+}
 
 export interface IamLayerOptions {
   forwarder: UpstreamForwarder;
@@ -53,10 +65,19 @@ export class IamLayer implements ServiceLayer {
   }
 
   handles(info: RequestInfo): boolean {
-    return info.service === 'iam' && info.protocol === 'query' && KEY_ACTIONS.has(info.action);
+    return (
+      info.service === 'iam' &&
+      info.protocol === 'query' &&
+      (KEY_ACTIONS.has(info.action) || info.action === UPDATE_TRUST_POLICY)
+    );
   }
 
   async handle(req: LayerRequest): Promise<LayerResponse> {
+    if (req.info.action === UPDATE_TRUST_POLICY) {
+      if (isTrustPolicyUpdateIgnored(this.opts.plan(), req.info.account))
+        return ownAnswer(trustPolicyUpdated(), 'fault(trust-policy-update-ignored)');
+      return passThrough(await forwardRequest(this.opts.forwarder, req));
+    }
     const res = await forwardRequest(this.opts.forwarder, req);
     if (isOk(res)) this.remember(req.info, res.body.toString('utf8'));
     return passThrough(res);

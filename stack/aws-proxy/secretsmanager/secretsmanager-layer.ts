@@ -1,6 +1,7 @@
 /**
  * The Secrets Manager layer of the proxy: what moto gets wrong about versions and staging labels,
- * always on (no fault-plan section: throttling and 5xx per action come from the generic rules).
+ * always on; the fault plan's `secretsmanager` section adds stale reads for chosen accounts
+ * (secretsmanager-faults.ts); throttling and 5xx per action come from the generic rules.
  *  - version-reads.ts: GetSecretValue without VersionId/VersionStage answers with AWSCURRENT;
  *  - version-tokens.ts: a ClientRequestToken reused with another value → ResourceExistsException,
  *    with the same value → idempotent success (PutSecretValue, UpdateSecret, CreateSecret);
@@ -13,11 +14,12 @@ import type { RequestInfo } from '../core/request-info';
 import type { LayerRequest, LayerResponse, ServiceLayer } from '../core/service-layer';
 import type { UpstreamForwarder } from '../core/upstream-forwarder';
 import { SecretsCall } from './secrets-call';
+import type { SecretsManagerPlan } from './secretsmanager-faults';
 import { getSecretValue } from './version-reads';
 import { rotateSecret, updateSecretVersionStage } from './version-stages';
 import { versionWithToken } from './version-tokens';
 
-const ACTIONS: Record<string, (call: SecretsCall) => Promise<LayerResponse>> = {
+const ACTIONS: Record<string, (call: SecretsCall, plan?: SecretsManagerPlan) => Promise<LayerResponse>> = {
   GetSecretValue: getSecretValue,
   PutSecretValue: versionWithToken,
   UpdateSecret: versionWithToken,
@@ -40,7 +42,11 @@ export class SecretsManagerLayer implements ServiceLayer {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly counts: Record<string, number> = {};
 
-  constructor(private readonly forwarder: UpstreamForwarder) {}
+  constructor(
+    private readonly forwarder: UpstreamForwarder,
+    /** The fault plan's current `secretsmanager` section. */
+    private readonly plan: () => SecretsManagerPlan | undefined = () => undefined,
+  ) {}
 
   handles(info: RequestInfo): boolean {
     return info.service === 'secretsmanager' && info.protocol === 'json' && Object.hasOwn(ACTIONS, info.action);
@@ -57,7 +63,10 @@ export class SecretsManagerLayer implements ServiceLayer {
     }
     const call = new SecretsCall(this.forwarder, req, params);
     const action = ACTIONS[req.info.action];
-    const answer = READS.has(req.info.action) ? await action(call) : await this.oneAtATime(call, () => action(call));
+    const plan = this.plan();
+    const answer = READS.has(req.info.action)
+      ? await action(call, plan)
+      : await this.oneAtATime(call, () => action(call, plan));
     this.counts[answer.outcome] = (this.counts[answer.outcome] ?? 0) + 1;
     return answer;
   }
