@@ -1,10 +1,12 @@
 /**
  * The fault plan: which requests get throttled, fail with 5xx or are delayed, plus the optional
- * `cloudformation` section (simulated CloudFormation behaviours, see cloudformation/cloudformation-faults.ts)
- * and `iam` section (new access keys that take a while to work, see iam/iam-faults.ts).
+ * `cloudformation` section (simulated CloudFormation behaviours, see cloudformation/cloudformation-faults.ts),
+ * `iam` section (new access keys that take a while to work, see iam/iam-faults.ts) and `autoscaling`
+ * section (instance refreshes: speed, poisoned images, alarms, failed rollbacks, see autoscaling/autoscaling-faults.ts).
  * Validation (zod), rule matching and the seeded decision are pure functions.
  */
 import { z } from 'zod';
+import { autoScalingPlanSchema } from '../autoscaling/autoscaling-faults';
 import { cloudFormationPlanSchema } from '../cloudformation/cloudformation-faults';
 import { iamPlanSchema } from '../iam/iam-faults';
 import type { RequestInfo } from './request-info';
@@ -46,6 +48,8 @@ export const faultPlanSchema = z
     cloudformation: cloudFormationPlanSchema.optional(),
     /** IAM access-key behaviours moto lacks (see iam/iam-faults.ts). */
     iam: iamPlanSchema.optional(),
+    /** Instance refresh behaviours moto lacks (see autoscaling/autoscaling-faults.ts). */
+    autoscaling: autoScalingPlanSchema.optional(),
   })
   .strict();
 
