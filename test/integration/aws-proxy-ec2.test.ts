@@ -18,7 +18,11 @@ import {
   RegisterImageCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { startMotoServer } from '../support/moto-server';
 import { proxyAdmin } from '../support/proxy-admin';
 import { caught, credentialsIn, type Credentials } from '../support/aws-accounts';
@@ -82,7 +86,9 @@ describe('AMI shared with ModifyImageAttribute', () => {
     const stranger = await ec2In(proxyUrl, STRANGER);
     const imageId = await newImage(owner, 'pipeline-2026.11.1');
     const unshared = await newImage(owner, 'pipeline-unshared');
-    await owner.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: 'release', Value: 'pipeline-2026.11.1' }] }));
+    await owner.send(
+      new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: 'release', Value: 'pipeline-2026.11.1' }] }),
+    );
 
     // before the share: invisible, like AWS
     expect((await caught(consumer.send(new DescribeImagesCommand({ ImageIds: [imageId] })))).name).toBe(
@@ -163,7 +169,12 @@ describe('AMI shared with ModifyImageAttribute', () => {
         LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.micro' },
       }),
     );
-    const asg = new AutoScalingClient({ endpoint: proxyUrl, region: REGION, credentials: consumerCreds, maxAttempts: 1 });
+    const asg = new AutoScalingClient({
+      endpoint: proxyUrl,
+      region: REGION,
+      credentials: consumerCreds,
+      maxAttempts: 1,
+    });
     await asg.send(
       new CreateAutoScalingGroupCommand({
         AutoScalingGroupName: 'pipeline-launch',
@@ -201,7 +212,9 @@ describe('CreateLaunchTemplateVersion', () => {
   }
 
   async function versionData(client: EC2Client, id: string, version: string) {
-    const out = await client.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [version] }));
+    const out = await client.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [version] }),
+    );
     return out.LaunchTemplateVersions![0].LaunchTemplateData!;
   }
 

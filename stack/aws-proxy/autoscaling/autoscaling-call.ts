@@ -99,9 +99,6 @@ export class AutoScalingCall {
   }
 
   error(code: string, message: string, status = 400): LayerResponse {
-    return ownAnswer(
-      renderQueryError('autoscaling', { status, type: 'Sender', code, message }),
-      `refused(${code})`,
-    );
+    return ownAnswer(renderQueryError('autoscaling', { status, type: 'Sender', code, message }), `refused(${code})`);
   }
 }

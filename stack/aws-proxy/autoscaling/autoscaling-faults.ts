@@ -9,7 +9,9 @@ import { HEALTH_ALARM_SUFFIX } from '../../../fleet/pipeline-stack';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const accounts = z.array(accountId).min(1);
-const regions = z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name like eu-west-1')).min(1);
+const regions = z
+  .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name like eu-west-1'))
+  .min(1);
 const groups = z.array(z.string().min(1).max(255)).min(1);
 const imageId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id like ami-0123456789abcdef0');
 /** Up to one day. */
@@ -26,11 +28,7 @@ export const autoScalingPlanSchema = z
     msPerAwsSecond: z.number().min(0).max(1000).optional(),
     /** Refreshes in these accounts (regions, groups) take `durationMs` instead. */
     slowRefreshes: z
-      .array(
-        z
-          .object({ accounts, regions: regions.optional(), groups: groups.optional(), durationMs })
-          .strict(),
-      )
+      .array(z.object({ accounts, regions: regions.optional(), groups: groups.optional(), durationMs }).strict())
       .optional(),
     /** A refresh to a launch template version on this image: instances never become healthy, it fails at `failAtPercent` (default 25) and rolls back (AutoRollback) or ends Failed. */
     poisonedImages: z
@@ -42,7 +40,12 @@ export const autoScalingPlanSchema = z
     foreignRefreshes: z
       .array(
         z
-          .object({ accounts, regions: regions.optional(), groups: groups.optional(), durationMs: durationMs.optional() })
+          .object({
+            accounts,
+            regions: regions.optional(),
+            groups: groups.optional(),
+            durationMs: durationMs.optional(),
+          })
           .strict(),
       )
       .optional(),
@@ -78,11 +81,12 @@ export interface GroupRef {
 
 const within = <T>(list: T[] | undefined, value: T): boolean => list === undefined || list.includes(value);
 
-function matchesGroup(
-  entry: { accounts?: string[]; regions?: string[]; groups?: string[] },
-  where: GroupRef,
-): boolean {
-  return within(entry.accounts, where.account) && within(entry.regions, where.region) && within(entry.groups, where.groupName);
+function matchesGroup(entry: { accounts?: string[]; regions?: string[]; groups?: string[] }, where: GroupRef): boolean {
+  return (
+    within(entry.accounts, where.account) &&
+    within(entry.regions, where.region) &&
+    within(entry.groups, where.groupName)
+  );
 }
 
 /** How long a refresh of `where` takes from 0 to 100 %. */
@@ -92,7 +96,11 @@ export function refreshDurationMs(plan: AutoScalingPlan | undefined, where: Grou
 }
 
 /** The percentage at which a refresh to `imageId` in `account` fails, if the image is poisoned there. */
-export function poisonedAt(plan: AutoScalingPlan | undefined, account: string, imageId: string | undefined): number | undefined {
+export function poisonedAt(
+  plan: AutoScalingPlan | undefined,
+  account: string,
+  imageId: string | undefined,
+): number | undefined {
   if (!imageId) return undefined;
   const p = (plan?.poisonedImages ?? []).find((x) => x.imageId === imageId && within(x.accounts, account));
   return p ? (p.failAtPercent ?? DEFAULT_FAIL_AT_PERCENT) : undefined;

@@ -64,13 +64,19 @@ export interface RefreshState {
 }
 
 /** Milliseconds after the start of InProgress at which `percent` is reached (checkpoint pauses included). */
-export function timeToPercent(t: Pick<RefreshTimes, 'durationMs' | 'checkpoints' | 'checkpointDelayMs'>, percent: number): number {
+export function timeToPercent(
+  t: Pick<RefreshTimes, 'durationMs' | 'checkpoints' | 'checkpointDelayMs'>,
+  percent: number,
+): number {
   const pauses = t.checkpoints.filter((c) => c < percent).length * t.checkpointDelayMs;
   return (t.durationMs * percent) / 100 + pauses;
 }
 
 /** Percentage reached `elapsed` ms after the start of InProgress. */
-export function percentAt(t: Pick<RefreshTimes, 'durationMs' | 'checkpoints' | 'checkpointDelayMs'>, elapsed: number): number {
+export function percentAt(
+  t: Pick<RefreshTimes, 'durationMs' | 'checkpoints' | 'checkpointDelayMs'>,
+  elapsed: number,
+): number {
   if (elapsed <= 0) return 0;
   let from = 0;
   let clock = 0;
@@ -104,7 +110,11 @@ function rollingBack(
 ): RefreshState {
   const undo = forwardPercent(t, from);
   const takes = Math.max(t.pendingMs, (t.durationMs * undo) / 100);
-  const rollback = { startedAt: from, percentageComplete: Math.min(100, Math.floor(((now - from) / (takes || 1)) * 100)), reason };
+  const rollback = {
+    startedAt: from,
+    percentageComplete: Math.min(100, Math.floor(((now - from) / (takes || 1)) * 100)),
+    reason,
+  };
   if (now < from + takes) return { status: 'RollbackInProgress', percentageComplete: undo, rollback, cause };
   return {
     status: t.rollbackFails ? 'RollbackFailed' : 'RollbackSuccessful',

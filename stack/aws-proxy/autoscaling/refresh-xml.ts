@@ -64,7 +64,14 @@ function preferences(p: RefreshPreferences): XmlElement {
     opt('AutoRollback', p.autoRollback ?? false),
     opt('ScaleInProtectedInstances', p.scaleInProtectedInstances ?? 'Ignore'),
     opt('StandbyInstances', p.standbyInstances ?? 'Ignore'),
-    p.alarms ? node('AlarmSpecification', [node('Alarms', p.alarms.map((a) => leaf('member', a)))]) : undefined,
+    p.alarms
+      ? node('AlarmSpecification', [
+          node(
+            'Alarms',
+            p.alarms.map((a) => leaf('member', a)),
+          ),
+        ])
+      : undefined,
     opt('BakeTime', p.bakeTime),
   ]);
 }

@@ -75,7 +75,10 @@ export class LaunchTemplateVersions {
   private async createVersion(call: Ec2Call): Promise<LayerResponse> {
     const sourceVersion = call.params.get('SourceVersion');
     if (!sourceVersion) return passThrough(await call.forward());
-    const describe: Record<string, string> = { Action: 'DescribeLaunchTemplateVersions', 'LaunchTemplateVersion.1': sourceVersion };
+    const describe: Record<string, string> = {
+      Action: 'DescribeLaunchTemplateVersions',
+      'LaunchTemplateVersion.1': sourceVersion,
+    };
     const id = call.params.get('LaunchTemplateId');
     const name = call.params.get('LaunchTemplateName');
     if (id) describe.LaunchTemplateId = id;

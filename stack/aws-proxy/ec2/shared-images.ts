@@ -57,7 +57,10 @@ function filtersOf(call: Ec2Call): ImageFilter[] {
 }
 
 function wildcard(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -143,7 +146,8 @@ export async function describeImages(call: Ec2Call, shares: ImageShares): Promis
   if (imageIds.length > 0) {
     const found = new Set(imagesSet.children.map((i) => childText(i, 'imageId')));
     const missing = imageIds.filter((id) => !found.has(id));
-    if (missing.length > 0) return call.error('InvalidAMIID.NotFound', `The image id '[${missing.join(', ')}]' does not exist`);
+    if (missing.length > 0)
+      return call.error('InvalidAMIID.NotFound', `The image id '[${missing.join(', ')}]' does not exist`);
   } else if (notFound) {
     return passThrough(res);
   }
