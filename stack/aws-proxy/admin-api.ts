@@ -7,14 +7,22 @@
  *   GET  /__fleetops/stats, POST /__fleetops/stats/reset
  *   GET|DELETE /__fleetops/cloudformation/executions → { executions: [{ account, region, stackName, changeSetName, version, count }] }
  *                                             (how often each change set execution took effect; DELETE resets)
+ *   GET|DELETE /__fleetops/ec2/shares         → { shares: [{ ownerAccount, region, imageId, userId, active, adds, removes,
+ *                                             firstSharedAt, lastChangedAt }] } (AMI launch permissions; DELETE forgets them)
+ *   GET|DELETE /__fleetops/autoscaling/refreshes → { refreshes: [{ account, region, groupName, instanceRefreshId, startedBy,
+ *                                             startedAt, desired, previous, status, percentageComplete, applied }],
+ *                                             starts: [{ account, region, groupName, starts }] } (DELETE forgets every refresh)
  *   GET|DELETE /__fleetops/<layer>          → what a service layer holds; DELETE forgets it:
  *                                             cloudformation (simulated stack statuses, fired alarms, ledger, counts),
  *                                             iam (access key ids with status, account and creation time; refusals),
- *                                             sts (AssumeRole decisions per rule), secretsmanager (outcome counts)
+ *                                             sts (AssumeRole decisions per rule), secretsmanager (outcome counts),
+ *                                             ec2 (shares, launch template ClientTokens), autoscaling (refreshes, fired alarms)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { AutoScalingLayer } from './autoscaling/autoscaling-layer';
 import type { CloudFormationLayer } from './cloudformation/cloudformation-layer';
+import type { Ec2Layer } from './ec2/ec2-layer';
 import type { FaultInjector } from './core/fault-injector';
 import type { ProxyStats } from './core/proxy-stats';
 import type { ServiceLayer } from './core/service-layer';
@@ -29,6 +37,8 @@ export interface AdminDeps {
   faults: FaultInjector;
   stats: ProxyStats;
   cloudformation: CloudFormationLayer;
+  ec2: Ec2Layer;
+  autoscaling: AutoScalingLayer;
   layers: ServiceLayer[];
 }
 
@@ -114,6 +124,18 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
       case 'DELETE cloudformation/executions':
         deps.cloudformation.ledger.reset();
         return sendJson(res, 200, { executions: deps.cloudformation.executions() });
+
+      case 'GET ec2/shares':
+        return sendJson(res, 200, { shares: deps.ec2.shareLedger() });
+      case 'DELETE ec2/shares':
+        deps.ec2.shares.reset();
+        return sendJson(res, 200, { shares: deps.ec2.shareLedger() });
+
+      case 'GET autoscaling/refreshes':
+        return sendJson(res, 200, deps.autoscaling.ledger());
+      case 'DELETE autoscaling/refreshes':
+        deps.autoscaling.reset();
+        return sendJson(res, 200, deps.autoscaling.ledger());
       default: {
         const layer = deps.layers.find((l) => l.name === route && l.snapshot);
         if (layer && method === 'GET') return sendJson(res, 200, layer.snapshot?.());

@@ -7,6 +7,9 @@
  *  - iam/: access-key status (inactive, deleted, not yet valid) enforced on every request;
  *  - secretsmanager/: versions and staging labels as AWS keeps them;
  *  - cloudformation/: idempotency tokens, slow updates, rollbacks, ... (cloudformation-layer.ts);
+ *  - ec2/: AMIs shared with ModifyImageAttribute visible from the consumer, the share ledger,
+ *    CreateLaunchTemplateVersion's SourceVersion and ClientToken (ec2-layer.ts);
+ *  - autoscaling/: instance refresh as a time-driven state machine with faults (autoscaling-layer.ts);
  * and seeded fault injection (throttling, 5xx, latency) in front of all of them.
  *
  * Order for each request: injected faults (latency, then throttling / 5xx) → each layer's `refuse`
@@ -16,9 +19,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { handleAdminRequest, isAdminPath } from './admin-api';
+import { AutoScalingLayer } from './autoscaling/autoscaling-layer';
 import { AssumedCredentialsMap } from './sts/assumed-credentials';
 import { renderAwsError, type AwsErrorResponse } from './core/aws-errors';
 import { CloudFormationLayer } from './cloudformation/cloudformation-layer';
+import { Ec2Layer } from './ec2/ec2-layer';
 import { FaultInjector } from './core/fault-injector';
 import { advertiseKeepAlive, applyKeepAlive } from './core/http-keep-alive';
 import { ProxyStats } from './core/proxy-stats';
@@ -52,6 +57,8 @@ export interface AwsProxy {
   credentials: AssumedCredentialsMap;
   cloudformation: CloudFormationLayer;
   iam: IamLayer;
+  ec2: Ec2Layer;
+  autoscaling: AutoScalingLayer;
   /** Every service layer, in the order their `refuse` checks run. */
   layers: ServiceLayer[];
 }
@@ -88,11 +95,19 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     logger: log,
   });
   const iam = new IamLayer({ forwarder, plan: () => faults.plan.iam });
+  const ec2 = new Ec2Layer({ forwarder });
+  const autoscaling = new AutoScalingLayer({
+    forwarder,
+    plan: () => ({ plan: faults.plan.autoscaling, setAt: faults.installedAt }),
+    logger: log,
+  });
   const layers: ServiceLayer[] = [
     iam,
     new StsLayer({ forwarder, trust, credentials }),
     new SecretsManagerLayer(forwarder, () => faults.plan.secretsmanager),
     cloudformation,
+    ec2,
+    autoscaling,
   ];
   const accountOf = (accessKeyId: string): string | undefined =>
     credentials.accountOf(accessKeyId) ?? iam.keys.accountOf(accessKeyId);
@@ -201,7 +216,16 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
   const server = http.createServer((req, res) => {
     advertiseKeepAlive(res);
     const handler = isAdminPath(req.url)
-      ? handleAdminRequest(req, res, { upstream: opts.upstream, trust, faults, stats, cloudformation, layers })
+      ? handleAdminRequest(req, res, {
+          upstream: opts.upstream,
+          trust,
+          faults,
+          stats,
+          cloudformation,
+          ec2,
+          autoscaling,
+          layers,
+        })
       : handleAwsRequest(req, res);
     handler.catch((err: unknown) => {
       log(`aws-proxy internal error: ${(err as Error).message}`);
@@ -222,6 +246,8 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     credentials,
     cloudformation,
     iam,
+    ec2,
+    autoscaling,
     layers,
     listen(port: number, host = '127.0.0.1'): Promise<number> {
       return new Promise((resolve, reject) => {

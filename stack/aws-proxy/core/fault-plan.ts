@@ -1,11 +1,13 @@
 /**
  * The fault plan: which requests get throttled, fail with 5xx or are delayed, plus the optional
- * `cloudformation` section (simulated CloudFormation behaviours, see cloudformation/cloudformation-faults.ts)
- * and `iam` section (new access keys that take a while to work, trust-policy updates that do not take,
- * see iam/iam-faults.ts) and `secretsmanager` section (stale version reads).
+ * `cloudformation` section (simulated CloudFormation behaviours, see cloudformation/cloudformation-faults.ts),
+ * `iam` section (new access keys that take a while to work, trust-policy updates that do not take, see
+ * iam/iam-faults.ts), `secretsmanager` section (stale version reads) and `autoscaling` section (instance
+ * refreshes: speed, poisoned images, alarms, failed rollbacks, see autoscaling/autoscaling-faults.ts).
  * Validation (zod), rule matching and the seeded decision are pure functions.
  */
 import { z } from 'zod';
+import { autoScalingPlanSchema } from '../autoscaling/autoscaling-faults';
 import { cloudFormationPlanSchema } from '../cloudformation/cloudformation-faults';
 import { iamPlanSchema } from '../iam/iam-faults';
 import { secretsManagerPlanSchema } from '../secretsmanager/secretsmanager-faults';
@@ -50,6 +52,8 @@ export const faultPlanSchema = z
     iam: iamPlanSchema.optional(),
     /** Secrets Manager stale reads for chosen accounts (see secretsmanager/secretsmanager-faults.ts). */
     secretsmanager: secretsManagerPlanSchema.optional(),
+    /** Instance refresh behaviours moto lacks (see autoscaling/autoscaling-faults.ts). */
+    autoscaling: autoScalingPlanSchema.optional(),
   })
   .strict();
 
