@@ -325,4 +325,54 @@ describe('fleetops schedule', () => {
     }
     expect(new Set(backfilled.map((r) => r.workflowId)).size).toBe(3);
   });
+
+  it("the schedule runbooks' commands work as written", async () => {
+    const name = `runbook-${suffix}`;
+    created.push(name);
+    const made = await fleetops(
+      'schedule',
+      'create',
+      name,
+      '--every',
+      '1h',
+      '--',
+      ...campaign('--version', '1.1.0', '--approve-before', 'all'),
+    );
+    expect(made.code, made.stderr).toBe(0);
+    // A campaign of the schedule runs (at its gate) and a run due meanwhile is skipped.
+    const started = JSON.parse((await fleetops('schedule', 'trigger', name, '--json')).stdout) as ScheduleView;
+    expect(started.runsTaken).toBe(1);
+    const skipped = JSON.parse((await fleetops('schedule', 'trigger', name, '--json')).stdout) as ScheduleView;
+    expect(skipped).toMatchObject({ runsTaken: 1, skippedOverlap: 1 });
+    const hour = 3_600_000;
+    const to = new Date(Math.floor(Date.now() / hour) * hour - 1000);
+    const values: Record<string, () => Promise<string>> = {
+      '<schedule-name>': async () => name,
+      '<campaign-id>': async () =>
+        (await client.schedule.getHandle(name).describe()).info.runningActions[0].workflow.workflowId,
+      '<from>': async () => new Date(to.getTime() - hour).toISOString(),
+      '<to>': async () => to.toISOString(),
+    };
+    for (const page of ['schedule-run-skipped.md', 'schedule-paused.md', 'schedule-backfill-missed-window.md']) {
+      const md = fs.readFileSync(path.join(ROOT, 'docs/runbooks', page), 'utf8');
+      const block = /## Commands\n+```sh\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
+      const lines = block.split('\n').filter((l) => l.startsWith('npx fleetops '));
+      expect(lines.length, page).toBeGreaterThan(0);
+      for (const line of lines) {
+        const words: string[] = [];
+        for (const m of line.slice('npx fleetops '.length).matchAll(/"([^"]*)"|(\S+)/g)) {
+          let w = m[1] ?? m[2];
+          for (const [k, v] of Object.entries(values)) if (w.includes(k)) w = w.replace(k, await v());
+          words.push(w);
+        }
+        const r = await fleetops(...words);
+        expect(r.code, `${page}: ${line}\n${r.stderr}`).toBe(0);
+      }
+    }
+    // They did what they say: the waiting campaign was cancelled, a new run started, the schedule ends paused.
+    const end = await describeJson(name);
+    expect(end).toMatchObject({ paused: true, note: 'incident INC-123: no fleet changes' });
+    expect(end.recentRuns.map((r) => r.outcome)).toContain('cancelled');
+    expect(end.runsTaken).toBeGreaterThanOrEqual(2);
+  });
 });
