@@ -3,21 +3,17 @@ import { InvalidFleetFile } from '../fleet/fleet-problems';
 import { loadStackConfig } from '../stack/stack-config';
 import { runWorkerMain } from '../worker/main';
 import { registerCampaignCommands } from './commands/campaign';
+import { registerReleaseCommands } from './commands/release';
+import { registerScheduleCommands } from './commands/schedule';
 import { runDemo } from './commands/demo';
 import { runFleetValidate } from './commands/fleet-validate';
-import { runInventory } from './commands/inventory';
+import { addInventoryOptions, runInventory } from './commands/inventory';
 import { runSimFaults } from './commands/sim-faults';
 import { runSecretStatus } from './commands/secret-status';
 import { runSimSeed } from './commands/sim-seed';
 import { runStackDown, runStackStatus, runStackUp } from './commands/stack';
 import { useLocalStackEnv } from './local-env';
 
-const list = (v: string) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-const collect = (v: string, acc: string[] = []) => [...acc, v];
 const int = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} expects a whole number ≥ 1, got "${v}"`);
@@ -83,15 +79,11 @@ program
     await runWorkerMain();
   });
 
-program
-  .command('inventory')
-  .description("read every selected account's pipeline stack (status, version) through the fleetInventory workflow")
-  .option('--fleet <file>', 'fleet file', process.env.FLEETOPS_FLEET_FILE ?? '.fleetops/fleet.yaml')
-  .option('--accounts <ids>', 'comma-separated account ids', list)
-  .option('--rings <rings>', 'comma-separated rings (canary, early, general, late)', list)
-  .option('--tag <key=value>', 'only accounts with this tag (repeatable)', collect)
-  .option('--regions <regions>', 'accounts in any of these regions', list)
-  .option('--max-in-flight <n>', 'accounts inspected at once', int('--max-in-flight'))
+const inventory = program.command('inventory');
+inventory.description(
+  "read every selected account's pipeline stack (status, version) through the fleetInventory workflow",
+);
+addInventoryOptions(inventory)
   .option('--workflow-id <id>', 'workflow id (default inventory-<time>)')
   .option('--local', 'use the local stack for every setting not set in the environment')
   .option('--detach', 'start it and return')
@@ -103,6 +95,8 @@ program
   });
 
 registerCampaignCommands(program);
+registerScheduleCommands(program);
+registerReleaseCommands(program);
 
 const secret = program.command('secret').description('secrets fleetops manages (Vault + the accounts)');
 secret

@@ -1,9 +1,13 @@
+import fs from 'node:fs';
 import { ErrorType } from '../../fleet/error-types';
+import { newestRelease, releaseFileOf, type Release } from '../../fleet/release-channel';
+import { parseReleaseFile } from '../../fleet/release-file';
+import { UnreadableFleetFile } from '../../fleet/load-fleet';
 import type { MaintenanceWindow } from '../../fleet/fleet-schema';
 import { planWaves, type WavePlanOptions } from '../../fleet/plan-waves';
 import { selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
 import { asFailure, FleetOpsError } from '../aws/errors';
-import { loadFleetForActivity, type FleetFileDeps } from '../fleet-file-access';
+import { loadFleetForActivity, resolveAllowedFleetFile, type FleetFileDeps } from '../fleet-file-access';
 
 export type CampaignPlan = {
   waves: Array<{ name: string; ring: string; accountIds: string[] }>;
@@ -48,6 +52,39 @@ export function createCampaignActivities(deps: FleetFileDeps) {
           windows,
           notSelected: selection.skipped,
         };
+      });
+    },
+
+    /**
+     * The newest release on `channel` (`releases.yaml` beside the fleet file, read under the fleet
+     * locations guard): what a campaign given `latest` runs with, looked up when the campaign starts.
+     * No release file or none on the channel fails the campaign at once (non-retryable), naming the fix.
+     */
+    async latestRelease(input: { fleetFile: string; channel: string }): Promise<Release> {
+      return asFailure(async () => {
+        resolveAllowedFleetFile(input.fleetFile, deps.fleetDirs);
+        const file = releaseFileOf(input.fleetFile);
+        const publish = `publish one with \`fleetops release publish VERSION --channel ${input.channel} --fleet ${input.fleetFile}\``;
+        let text: string;
+        try {
+          text = fs.readFileSync(resolveAllowedFleetFile(file, deps.fleetDirs), 'utf8');
+        } catch (err) {
+          if (err instanceof UnreadableFleetFile && err.code === 'ENOENT')
+            throw new FleetOpsError(ErrorType.InvalidWorkflowInput, `"latest": no release file ${file}; ${publish}`);
+          throw err;
+        }
+        let release: Release | undefined;
+        try {
+          release = newestRelease(parseReleaseFile(text, file), input.channel);
+        } catch (err) {
+          throw new FleetOpsError(ErrorType.InvalidWorkflowInput, (err as Error).message);
+        }
+        if (!release)
+          throw new FleetOpsError(
+            ErrorType.InvalidWorkflowInput,
+            `"latest": no release on channel ${input.channel} in ${file}; ${publish}`,
+          );
+        return release;
       });
     },
   };

@@ -13,15 +13,23 @@ import { operations } from '../../workflows/operations';
 
 export type CampaignStartOptions = CampaignStartFlags & { watch?: boolean; json?: boolean };
 
-/** Returns the exit code: 0 once started (with --watch: as `campaign status --watch`). */
-export async function runCampaignStart(o: CampaignStartOptions): Promise<number> {
-  // Everything that can be checked here is, before anything starts.
-  const { campaignId, input } = campaignInputFromFlags(o);
+/**
+ * Everything that can be checked before a campaign starts: the flags, the fleet file, the selection
+ * (unknown ids, nothing active) and the waves. `schedule create` checks a scheduled campaign the same way.
+ */
+export function checkCampaignStart(o: CampaignStartFlags, now = new Date()) {
+  const { campaignId, input } = campaignInputFromFlags(o, now);
   const accounts = loadFleetFile(input.fleetFile);
   const preview = selectAccounts(accounts, input.select ?? {});
   if (preview.unknownIds.length) throw new Error(`--accounts: not in ${o.fleet}: ${preview.unknownIds.join(', ')}`);
   if (preview.selected.length === 0) throw new Error(`the selection matches no active account in ${o.fleet}`);
   const waves = planWaves(preview.selected, { maxWaveSize: input.maxWaveSize });
+  return { campaignId, input, preview, waves };
+}
+
+/** Returns the exit code: 0 once started (with --watch: as `campaign status --watch`). */
+export async function runCampaignStart(o: CampaignStartOptions): Promise<number> {
+  const { campaignId, input, preview, waves } = checkCampaignStart(o);
 
   const say = (line: string) => (o.json ? process.stderr : process.stdout).write(`${line}\n`);
   const { client, namespace, close } = await connectTemporalClient();

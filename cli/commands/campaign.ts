@@ -39,16 +39,12 @@ function addOperationFlags(start: Command): void {
   }
 }
 
-export function registerCampaignCommands(program: Command): Command {
-  const campaign = program
-    .command('campaign')
-    .description(
-      'fleet campaigns (fleetCampaign workflow): start, watch, pause/resume/cancel, approve, retry/skip accounts',
-    );
-
-  const start = campaign
-    .command('start')
-    .description('validate the selection and options here, then start a campaign (workflow id = campaign id)')
+/**
+ * The options that say what a campaign does (operation, fleet, selection, waves, budget, the operations'
+ * own flags): `campaign start` and `schedule create … -- campaign start …` parse them alike.
+ */
+export function addCampaignStartOptions(start: Command): Command {
+  start
     .requiredOption('--operation <operation>', `what to do in every account: ${operations.names().join(', ')}`)
     .option(
       '--fleet <file>',
@@ -75,7 +71,22 @@ export function registerCampaignCommands(program: Command): Command {
       '--approve-before <rings|all>',
       'rings whose first wave waits for `campaign approve` (early,general), or all',
     )
-    .option('--ignore-maintenance-windows', 'start accounts outside their maintenance windows too')
+    .option('--ignore-maintenance-windows', 'start accounts outside their maintenance windows too');
+  addOperationFlags(start);
+  return start;
+}
+
+export function registerCampaignCommands(program: Command): Command {
+  const campaign = program
+    .command('campaign')
+    .description(
+      'fleet campaigns (fleetCampaign workflow): start, watch, pause/resume/cancel, approve, retry/skip accounts',
+    );
+
+  const start = campaign
+    .command('start')
+    .description('validate the selection and options here, then start a campaign (workflow id = campaign id)');
+  addCampaignStartOptions(start)
     .option(
       '--campaign-id <id>',
       'campaign id (default <operation>-<target>-<yyyymmddHHMM> UTC, e.g. upgrade-1.4.2-…, -plan appended with --plan)',
@@ -86,7 +97,6 @@ export function registerCampaignCommands(program: Command): Command {
     )
     .option('--local', 'use the local stack for every setting not set in the environment')
     .option('--json', 'machine-readable output only on stdout');
-  addOperationFlags(start);
   start.action(run(runCampaignStart));
 
   campaign

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { loadFleetFile } from '../../fleet/load-fleet';
 import { AccountSelectorSchema, selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
@@ -25,6 +26,32 @@ export type InventoryCliOptions = {
   /** print nothing (the caller reads the returned report) */
   silent?: boolean;
 };
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const collect = (v: string, acc: string[] = []) => [...acc, v];
+const wholeNumber = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} expects a whole number ≥ 1, got "${v}"`);
+  return n;
+};
+
+/**
+ * The options that say what an inventory reads (fleet, selection, window): `inventory` and
+ * `schedule create … -- inventory …` parse them alike.
+ */
+export function addInventoryOptions(cmd: Command): Command {
+  return cmd
+    .option('--fleet <file>', 'fleet file', process.env.FLEETOPS_FLEET_FILE ?? '.fleetops/fleet.yaml')
+    .option('--accounts <ids>', 'comma-separated account ids', list)
+    .option('--rings <rings>', 'comma-separated rings (canary, early, general, late)', list)
+    .option('--tag <key=value>', 'only accounts with this tag (repeatable)', collect)
+    .option('--regions <regions>', 'accounts in any of these regions', list)
+    .option('--max-in-flight <n>', 'accounts inspected at once', wholeNumber('--max-in-flight'));
+}
 
 /** Builds the account selector from CLI flags; a bad flag is an error that names it. */
 export function selectorFromFlags(
@@ -61,16 +88,29 @@ export function selectorFromFlags(
 }
 
 /**
- * `fleetops inventory`: starts the fleetInventory workflow, shows progress until it ends, prints the report.
- * The fleet file is validated and the selection checked here first, so mistakes fail before anything starts.
+ * Everything `inventory` checks before it starts anything (the fleet file is read and validated, the
+ * selection must match an active account); returns the workflow input.
  */
-export async function runInventory(o: InventoryCliOptions): Promise<FleetInventoryReport | undefined> {
+export function checkInventoryStart(o: InventoryCliOptions): {
+  input: FleetInventoryInput;
+  preview: ReturnType<typeof selectAccounts>;
+} {
   const fleetFile = path.resolve(o.fleet);
   const accounts = loadFleetFile(fleetFile);
   const select = selectorFromFlags(o);
   const preview = selectAccounts(accounts, select);
   if (preview.unknownIds.length) throw new Error(`not in ${o.fleet}: ${preview.unknownIds.join(', ')}`);
   if (preview.selected.length === 0) throw new Error(`the selection matches no active account in ${o.fleet}`);
+  const input: FleetInventoryInput = { fleetFile, select, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) };
+  return { input, preview };
+}
+
+/**
+ * `fleetops inventory`: starts the fleetInventory workflow, shows progress until it ends, prints the report.
+ * The fleet file is validated and the selection checked here first, so mistakes fail before anything starts.
+ */
+export async function runInventory(o: InventoryCliOptions): Promise<FleetInventoryReport | undefined> {
+  const { input, preview } = checkInventoryStart(o);
 
   const { client, namespace, close } = await connectTemporalClient();
   try {
@@ -80,7 +120,6 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
         .toISOString()
         .replace(/[-:.TZ]/g, '')
         .slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
-    const input: FleetInventoryInput = { fleetFile, select, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) };
     const handle = await client.workflow.start(fleetInventory, {
       taskQueue: TASK_QUEUE(),
       workflowId,

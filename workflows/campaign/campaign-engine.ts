@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../../activities/campaign/campaign-activities';
 import { isInMaintenanceWindow, nextMaintenanceWindowStart } from '../../fleet/maintenance-window';
+import { LATEST } from '../../fleet/release-channel';
 import type { AccountOperationInput } from '../operation/account-operation';
 import type { AnyOperation } from '../operation/operation-registry';
 import { LOCAL_CALL_RETRY } from '../retry-policies';
@@ -24,13 +25,15 @@ import type { CampaignPhase, CampaignStatus } from './campaign-messages';
 import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
 import { buildStatus, type CampaignReport } from './campaign-status';
 
-const { planCampaign } = proxyActivities<CampaignActivities>({
+const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
   retry: LOCAL_CALL_RETRY,
 });
 
 /** Patch id: a retry queued after the run's last start continues as new instead of waiting. */
 export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
+/** Patch id: a parameter given as `latest` is resolved to the channel's newest release when the campaign starts. */
+export const RESOLVE_LATEST_RELEASE = 'resolve-latest-release-at-start';
 
 type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
 
@@ -48,6 +51,8 @@ export class CampaignEngine {
   readonly inFlight = new Set<string>();
   private dirty = false;
   private startedThisRun = 0;
+  /** Parameters resolved at the start (`latest` → a version); carried into every later run. */
+  private resolvedParams: Record<string, unknown> = {};
 
   constructor(
     readonly input: FleetCampaignOptions,
@@ -91,13 +96,17 @@ export class CampaignEngine {
 
   async run(): Promise<CampaignReport> {
     const { st, input } = this;
-    if (!input.carry) await this.plan();
+    if (!input.carry) {
+      await this.resolveLatest();
+      await this.plan();
+    }
     st.waves.forEach((w, i) => w.accountIds.forEach((id) => this.waveOf.set(id, i)));
     const outcome = await this.runWaves();
     if (outcome === 'continue-as-new') {
       await condition(allHandlersFinished);
       return continueAsNew<(i: FleetCampaignInput) => Promise<CampaignReport>>({
         ...this.rawInput,
+        ...this.withResolvedParams(),
         campaignId: st.campaignId,
         carry: { ...st, run: st.run + 1 },
       });
@@ -114,6 +123,30 @@ export class CampaignEngine {
         .map(([accountId, r]) => ({ accountId, regions: r.p! }));
     }
     return report;
+  }
+
+  /**
+   * A parameter given as `latest` (e.g. `upgrade.targetVersion`) becomes the release channel's newest
+   * release, read by an activity now — when this campaign starts, not when its schedule was made. The
+   * version is recorded in history (the activity result) and replaces `latest` in the input, so status,
+   * the children and every later run (continue-as-new) use it. Only an input with `latest` gets here,
+   * which older code refused, so histories from before replay unchanged; the patch marks the new path.
+   */
+  private async resolveLatest(): Promise<void> {
+    const latest = this.op.latest;
+    const params = (this.input as Record<string, unknown>)[this.op.paramsField] as Record<string, unknown> | undefined;
+    if (!latest || params?.[latest.param] !== LATEST || !patched(RESOLVE_LATEST_RELEASE)) return;
+    const release = await latestRelease({ fleetFile: this.input.fleetFile, channel: latest.channel });
+    params[latest.param] = release.version;
+    this.resolvedParams[latest.param] = release.version;
+  }
+
+  /** The raw input's parameters with what resolveLatest resolved (nothing resolved: no change). */
+  private withResolvedParams(): Partial<FleetCampaignInput> {
+    if (Object.keys(this.resolvedParams).length === 0) return {};
+    const field = this.op.paramsField;
+    const raw = (this.rawInput as Record<string, unknown>)[field] as Record<string, unknown>;
+    return { [field]: { ...raw, ...this.resolvedParams } } as Partial<FleetCampaignInput>;
   }
 
   /** Resolves the selection into waves (an activity: it reads the fleet file) and records it in the state. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RingSchema } from '../../fleet/fleet-schema';
+import { LATEST } from '../../fleet/release-channel';
 import { AccountSelectorSchema } from '../../fleet/select-accounts';
 import type { AnyOperation, OperationRegistry } from '../operation/operation-registry';
 import { operations, type BuiltInOperation } from '../operations';
@@ -62,7 +63,7 @@ export const CampaignCommonSchema = z.strictObject({ ...CampaignFields, operatio
  */
 export function campaignInputSchema(registry: OperationRegistry = operations) {
   const ops = registry.all();
-  const paramsFields = Object.fromEntries(ops.map((op) => [op.paramsField, op.params.optional()]));
+  const paramsFields = Object.fromEntries(ops.map((op) => [op.paramsField, campaignParams(op).optional()]));
   return z
     .strictObject({ ...CampaignFields, operation: z.enum(registry.names()), ...paramsFields })
     .superRefine((v, ctx) => {
@@ -80,6 +81,32 @@ export function campaignInputSchema(registry: OperationRegistry = operations) {
         }
       }
     });
+}
+
+/**
+ * The operation's parameters as a campaign takes them: its `latest` parameter (if it declares one) may
+ * also be "latest", which the campaign resolves when it starts; every other value is checked as the
+ * parameters schema checks it (the children always get a real value).
+ */
+function campaignParams(op: AnyOperation): z.ZodType {
+  if (!op.latest) return op.params;
+  const { param, channel } = op.latest;
+  const params = op.params as z.ZodObject;
+  const original = params.shape[param] as z.ZodType;
+  const field = z.any().transform((value, ctx) => {
+    if (value === LATEST) return value as string;
+    const parsed = original.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      const message =
+        value === undefined
+          ? issue.message
+          : `${issue.message} (or "${LATEST}": the newest release on channel ${channel})`;
+      ctx.addIssue({ code: 'custom', message, path: issue.path });
+    }
+    return z.NEVER;
+  });
+  return params.extend({ [param]: field });
 }
 
 function needsMessage(op: AnyOperation): string {

@@ -40,6 +40,12 @@ export type OperationDefinition<
   cliFlags: OperationFlag[];
   /** runbook (docs/runbooks/…) per error type that quarantines an account */
   runbooks: Partial<Record<string, string>>;
+  /**
+   * A parameter a campaign may give as `latest`: the newest release of a release channel
+   * (`fleet/release-channel.ts`), resolved in an activity when the campaign run starts — so a schedule
+   * made today runs whatever is newest when each run begins. The child workflow always gets the version.
+   */
+  latest?: { param: string; channel: string };
 };
 
 /** Keeps the literal types of a definition (name, parameters field, parameters schema). */

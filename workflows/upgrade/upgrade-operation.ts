@@ -3,6 +3,9 @@ import { accountUpgrade } from './account-upgrade';
 import { UPGRADE_OPERATION, UPGRADE_PARAMS_FIELD, UpgradeParamsSchema } from './upgrade-params';
 import { UPGRADE_RUNBOOKS } from './upgrade-runbooks';
 
+/** The release channel `--version latest` reads (`fleetops release publish VERSION` publishes on it). */
+export const PIPELINE_RELEASE_CHANNEL = 'pipeline';
+
 /** Upgrade campaigns: every selected account's pipeline stack moves to `upgrade.targetVersion`. */
 export const upgradeOperation = defineOperation({
   name: UPGRADE_OPERATION,
@@ -17,7 +20,8 @@ export const upgradeOperation = defineOperation({
       param: 'targetVersion',
       kind: 'text',
       required: true,
-      description: 'upgrade: the pipeline version to move every stack to (semver)',
+      description:
+        'upgrade: the pipeline version to move every stack to (semver), or latest: the newest release on the pipeline channel when the campaign starts',
     },
     {
       flag: '--stateful <approve|skip>',
@@ -40,4 +44,5 @@ export const upgradeOperation = defineOperation({
     },
   ],
   runbooks: UPGRADE_RUNBOOKS,
+  latest: { param: 'targetVersion', channel: PIPELINE_RELEASE_CHANNEL },
 });
