@@ -28,7 +28,7 @@ import { runSimSeed } from './sim-seed';
  * with one canary account's release poisoned by the AWS proxy — it fails, CloudFormation rolls it
  * back, the campaign stays within its failure budget and goes on — with live progress, and a final
  * inventory; then a rotation of `collector-api-key` across the fleet with one account's rotation rolled
- * back by its health gate (its `<stack>-health` alarm is set to ALARM for the campaign), and
+ * back by its failed test (the proxy answers reads of the new version with the current one), and
  * `secret status` of that account and of a rotated one. Prints where to look afterwards and exits 1
  * unless exactly the planned accounts failed. The stack stays up; running it again on the same stack
  * upgrades to the next minor version and rotates again.
@@ -71,11 +71,10 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     const poisoned = (canaries.length >= 3 ? canaries[0] : active.find((a) => a.ring === 'early')!).id;
     // The rotation's rolled-back account: another account of a wave of at least 3 (so that one
     // failure stays within the wave's 50% budget), in the same way.
-    const alarmed = rotationVictim(active, poisoned);
-    // Its health alarm back to OK first: a run interrupted during the rotation may have left it in ALARM,
+    const victim = rotationVictim(active, poisoned);
+    // Its health alarm back to OK first: a run interrupted during an earlier demo's rotation may have left it in ALARM,
     // which would roll this run's upgrade of that account back.
-    const setAlarm = (state: 'OK' | 'ALARM') => setHealthAlarm(fleet.shared, alarmed, state);
-    await setAlarm('OK');
+    await setHealthAlarm(fleet.shared, victim, 'OK');
     // The stacks are at 1.0.0 on a fresh stack; a demo run again on the same stack moves them on from
     // wherever the last run left them (1.1.0 → 1.2.0 …).
     const from = highestVersion(await runInventory({ fleet: file, quiet: true, silent: true }));
@@ -109,9 +108,9 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
       `6/7 rotation campaign ${rotationId}: ${SECRET} in every account (Vault → AWSPENDING → test → AWSCURRENT → health gate)`,
     );
     say(
-      `    account ${alarmed.id}'s ${healthAlarmName(alarmed.pipeline.stackName)} alarm is set to ALARM (CloudWatch SetAlarmState) for the campaign: its health gate rolls the rotation back (AWSCURRENT moved back, the old value stays current)`,
+      `    account ${victim.id}'s Secrets Manager answers reads of the new version with the current one (the proxy's fault plan): its test step finds AWS and Vault disagree and rolls the rotation back (AWSPENDING removed, the old value stays current)`,
     );
-    await setAlarm('ALARM');
+    await setStaleSecretReads(cfg.awsEndpoint, victim.id);
     try {
       await runCampaignStart({
         operation: 'rotate-secret',
@@ -125,15 +124,15 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
         healthBake: '5',
       });
     } finally {
-      await setAlarm('OK');
-      say(`    ${alarmed.id}'s health alarm is back to OK`);
+      await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
+      say(`    ${victim.id}'s fault is lifted`);
     }
     const rotated =
-      active.find((a) => a.id !== alarmed.id && a.id !== poisoned && a.ring === alarmed.ring) ??
-      active.find((a) => a.id !== alarmed.id)!;
-    say(`7/7 secret status of the rolled-back account ${alarmed.id} and of a rotated one, ${rotated.id}…`);
+      active.find((a) => a.id !== victim.id && a.id !== poisoned && a.ring === victim.ring) ??
+      active.find((a) => a.id !== victim.id)!;
+    say(`7/7 secret status of the rolled-back account ${victim.id} and of a rotated one, ${rotated.id}…`);
     const statuses = [];
-    for (const a of [alarmed, rotated]) {
+    for (const a of [victim, rotated]) {
       say('');
       statuses.push(await runSecretStatus(a.id, SECRET, { fleet: file }));
     }
@@ -148,7 +147,7 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     );
     say(`                 npx fleetops campaign status ${rotationId}`);
     say(
-      `  secrets:       npx fleetops secret status ${alarmed.id} --local   (every secret of the account; never prints a value)`,
+      `  secrets:       npx fleetops secret status ${victim.id} --local   (every secret of the account; never prints a value)`,
     );
     say('  runbooks:      docs/runbooks/secret-test-failed-rolled-back.md (the rolled-back account), secret-*.md');
     say(`  fleet file:    ${file}  (check it: npx fleetops fleet validate ${path.relative(process.cwd(), file)})`);
@@ -157,7 +156,7 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
       `  try a plan:    npx fleetops campaign start --operation upgrade --version ${nextMinor(target)} --plan --fleet ${path.relative(process.cwd(), file)} --watch   (needs a worker: npx fleetops worker --local)`,
     );
     say('  stop the stack: npx fleetops stack down');
-    // The poisoned canary and the alarmed account are expected to roll back; anything else going wrong fails the demo.
+    // The poisoned canary and the rotation's victim are expected to roll back; anything else going wrong fails the demo.
     const final = await campaignResult(campaignId);
     const expected = onlyRolledBack(final, poisoned, 'upgraded');
     say(
@@ -166,10 +165,10 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
         : `\n✖ upgrade campaign ended ${final.phase} with ${final.problems.length} problem(s)`,
     );
     const rotation = await campaignResult(rotationId);
-    const rotationExpected = onlyRolledBack(rotation, alarmed.id, 'rotated');
+    const rotationExpected = onlyRolledBack(rotation, victim.id, 'rotated');
     say(
       rotationExpected
-        ? `✔ rotation campaign completed: ${rotation.counts.rotated ?? 0} rotated, ${alarmed.id} rolled back as planned (health alarm)`
+        ? `✔ rotation campaign completed: ${rotation.counts.rotated ?? 0} rotated, ${victim.id} rolled back as planned (its test failed)`
         : `✖ rotation campaign ended ${rotation.phase}: ${JSON.stringify(rotation.counts)}, problems: ${rotation.problems.map((p) => `${p.accountId} ${p.state}`).join(', ') || 'none'}`,
     );
     say(
@@ -225,6 +224,16 @@ async function setHealthAlarm(
       StateReason: `set by the fleetops demo (${state})`,
     }),
   );
+}
+
+/** The proxy's fault plan: Secrets Manager reads by VersionId in the account answer with AWSCURRENT. */
+async function setStaleSecretReads(awsEndpoint: string, accountId: string): Promise<void> {
+  const res = await fetch(`${awsEndpoint}/__fleetops/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rules: [], secretsmanager: { staleVersionReadsFor: [accountId] } }),
+  });
+  if (!res.ok) throw new Error(`AWS proxy fault plan rejected: HTTP ${res.status} ${await res.text()}`);
 }
 
 async function setPoisonedRelease(awsEndpoint: string, accountId: string, version: string): Promise<void> {
