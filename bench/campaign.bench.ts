@@ -9,8 +9,6 @@
  * Prints wall time, accounts per minute, the worker's peak RSS (VmHWM), the longest workflow history
  * and the Temporal/plain ratio. `--campaign-only` skips step 2 (for memory experiments; no ratio).
  */
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { mapPool } from '../cli/map-pool';
@@ -26,8 +24,7 @@ import { createFleetActivities } from '../worker/fleet-activities';
 import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
 import { loadWorkerConfig } from '../worker/worker-config';
 import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
-
-const ROOT = path.resolve(__dirname, '..');
+import { campaignHistories, startBenchWorker } from './bench-worker';
 
 async function main(): Promise<void> {
   const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -59,24 +56,7 @@ async function main(): Promise<void> {
     : await runPlainScript({ accounts, fleetFile: seed.file, maxInFlight, stamp, plainVersion });
 
   // ---- the campaign, with a worker in its own process ----
-  const logFile = path.join(cfg.stateDir, 'logs', 'bench-worker.log');
-  const out = fs.openSync(logFile, 'w');
-  const worker = spawn(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker', '--local'], {
-    cwd: ROOT,
-    env: { ...process.env, FLEETOPS_TASK_QUEUE: 'bench', LOG_LEVEL: 'info' },
-    stdio: ['ignore', out, out],
-  });
-  let started: { pid: number; heapLimitMiB: number } | undefined;
-  while (!started) {
-    await new Promise((r) => setTimeout(r, 200));
-    const line = fs
-      .readFileSync(logFile, 'utf8')
-      .split('\n')
-      .find((l) => l.includes('"worker started"'));
-    if (line) started = JSON.parse(line);
-  }
-  // The launcher re-executes node with a bounded heap (bin/worker-heap.js): measure the process that runs the worker.
-  const workerPid = started.pid;
+  const worker = await startBenchWorker(cfg, 'bench', 'bench-worker');
   const { client, close: closeClient } = await connectTemporalClient();
   try {
     const workflowId = `bench-campaign-${n}-${Date.now()}`;
@@ -95,33 +75,19 @@ async function main(): Promise<void> {
       ],
     });
     const seconds = (Date.now() - startedAt) / 1000;
-    const peak = fs.readFileSync(`/proc/${workerPid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
-    let longest = 0;
-    let runs = 0;
-    for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-      runs++;
-      const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      longest = Math.max(longest, h.events?.length ?? 0);
-    }
-    for await (const wf of client.workflow.list({
-      query: `WorkflowType = 'accountUpgrade' AND FleetCampaignId = '${workflowId}'`,
-      pageSize: 20,
-    })) {
-      const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      longest = Math.max(longest, h.events?.length ?? 0);
-      break;
-    }
+    const peak = worker.peakRssMiB();
+    const { runs, longest } = await campaignHistories(client, workflowId, 'accountUpgrade');
     console.log(
       `campaign:      ${n} accounts in ${seconds.toFixed(1)} s (${((n / seconds) * 60).toFixed(0)} accounts/min), phase ${report.phase}, upgraded ${report.counts.upgraded ?? 0}, problems ${report.problems.length}`,
     );
     console.log(`  campaign runs (continue-as-new): ${runs}; longest history ${longest} events (limit 10,240)`);
     console.log(
-      `  worker peak RSS ${peak ? (Number(peak) / 1024).toFixed(0) : '?'} MiB (target < 500), V8 heap limit ${started.heapLimitMiB} MiB`,
+      `  worker peak RSS ${peak?.toFixed(0) ?? '?'} MiB (target < 500), V8 heap limit ${worker.heapLimitMiB} MiB`,
     );
     if (plainSeconds)
       console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}× (target ≤ 1.5×)`);
   } finally {
-    worker.kill('SIGTERM');
+    worker.proc.kill('SIGTERM');
     await closeClient();
   }
 }

@@ -1,0 +1,75 @@
+/**
+ * What the campaign benches share: a worker in its own process (`fleetops worker --local`, measured by
+ * the PID it logs — the launcher re-executes node with a bounded heap), its peak RSS, and the longest
+ * workflow history of a campaign (its runs and one child).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { StackConfig } from '../stack/stack-config';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export type BenchWorker = {
+  proc: ChildProcess;
+  pid: number;
+  heapLimitMiB: number;
+  peakRssMiB: () => number | undefined;
+};
+
+/** Starts a worker on `taskQueue`, logging to `<state>/logs/<name>.log`; resolves once it polls. */
+export async function startBenchWorker(cfg: StackConfig, taskQueue: string, name: string): Promise<BenchWorker> {
+  const logFile = path.join(cfg.stateDir, 'logs', `${name}.log`);
+  const out = fs.openSync(logFile, 'w');
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker', '--local'], {
+    cwd: ROOT,
+    env: { ...process.env, FLEETOPS_TASK_QUEUE: taskQueue, LOG_LEVEL: 'info' },
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  let started: { pid: number; heapLimitMiB: number } | undefined;
+  while (!started) {
+    if (proc.exitCode !== null) throw new Error(`the bench worker exited (${proc.exitCode}); see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 200));
+    const line = fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"worker started"'));
+    if (line) started = JSON.parse(line);
+  }
+  const { pid, heapLimitMiB } = started;
+  return {
+    proc,
+    pid,
+    heapLimitMiB,
+    peakRssMiB: () => {
+      const kb = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
+      return kb ? Number(kb) / 1024 : undefined;
+    },
+  };
+}
+
+/** The campaign's number of runs (continue-as-new) and the longest history among them and one `childType` child. */
+export async function campaignHistories(
+  client: Client,
+  workflowId: string,
+  childType: string,
+): Promise<{ runs: number; longest: number }> {
+  let longest = 0;
+  let runs = 0;
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs++;
+    const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    longest = Math.max(longest, h.events?.length ?? 0);
+  }
+  for await (const wf of client.workflow.list({
+    query: `WorkflowType = '${childType}' AND FleetCampaignId = '${workflowId}'`,
+    pageSize: 20,
+  })) {
+    const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    longest = Math.max(longest, h.events?.length ?? 0);
+    break;
+  }
+  return { runs, longest };
+}
