@@ -1,7 +1,7 @@
 /**
  * The execution role's trust policy in a customer account (GetRole / UpdateAssumeRolePolicy), inside
  * the rate budgets (family `iam`). fleetops edits the policy of the role it assumes: the role needs
- * `iam:GetRole` and `iam:UpdateAssumeRolePolicy` on itself (docs/vault.md, "ExternalId rotation").
+ * `iam:GetRole` and `iam:UpdateAssumeRolePolicy` on itself (README, "Secret rotation": external-id).
  */
 import { GetRoleCommand, UpdateAssumeRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { FleetAccount } from '../../fleet/fleet-schema';
