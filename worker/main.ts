@@ -2,14 +2,14 @@ import v8 from 'node:v8';
 import { createLogger } from './logger';
 import { startMemoryLog } from './memory-log';
 import { createFleetWorker } from './run-worker';
-import { installRuntimeLogging } from './runtime-logging';
+import { installRuntime } from './runtime-install';
 import { loadWorkerConfig } from './worker-config';
 
 /** `fleetops worker`: runs until SIGINT/SIGTERM, then finishes in-flight tasks and exits. */
 export async function runWorkerMain(): Promise<void> {
   const config = loadWorkerConfig();
   const logger = createLogger({ level: config.logLevel });
-  installRuntimeLogging(logger);
+  installRuntime(logger, { metricsAddress: config.metricsAddress });
   const { worker, close } = await createFleetWorker({ config, logger });
   logger.info(
     {

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import os from 'node:os';
 import fs from 'node:fs';
 import { bundleWorkflowsOutOfProcess } from './bundle-workflows';
+import { TemporalFleetMetrics } from '../activities/fleet-metrics';
 import { createFleetActivities } from './fleet-activities';
 import type { WorkerConfig } from './worker-config';
 
@@ -27,6 +28,8 @@ export async function createFleetWorker(
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions));
   const fleet = createFleetActivities(opts.config, opts.logger);
+  // fleetops' metrics go to the Runtime's meter, served with Temporal's own when a metrics address is set
+  fleet.limits.metrics = new TemporalFleetMetrics(Runtime.instance().metricMeter);
   const bundlePath = opts.workflowBundle
     ? undefined
     : await bundleWorkflowsOutOfProcess(path.join(os.tmpdir(), 'fleetops'));

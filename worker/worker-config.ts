@@ -51,6 +51,19 @@ const WorkerEnv = z.object({
   /** Workflows kept in the worker's cache (sticky execution); bounds memory at thousands of child workflows. */
   FLEETOPS_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /**
+   * Where the worker serves Prometheus metrics (`/metrics`): `host:port`, loopback by default; `off`
+   * serves none. Bind a non-loopback address only on a network you trust (no authentication).
+   */
+  FLEETOPS_METRICS_ADDRESS: z
+    .string()
+    .trim()
+    .default('127.0.0.1:9464')
+    .refine(
+      (v) => v === 'off' || /^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$/.test(v),
+      'FLEETOPS_METRICS_ADDRESS: expected host:port like 127.0.0.1:9464, or off',
+    )
+    .transform((v) => (v === 'off' ? undefined : v)),
 });
 
 const VAULT_LOGIN_HELP =
@@ -90,6 +103,8 @@ export type WorkerConfig = {
   maxConcurrentActivities: number;
   maxCachedWorkflows: number;
   logLevel: z.infer<typeof WorkerEnv>['LOG_LEVEL'];
+  /** host:port of the Prometheus endpoint; undefined: no metrics served. */
+  metricsAddress?: string;
 };
 
 /** Worker settings from the environment; a bad value fails at start with the variable named. */
@@ -108,6 +123,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     maxConcurrentActivities: e.FLEETOPS_MAX_CONCURRENT_ACTIVITIES,
     maxCachedWorkflows: e.FLEETOPS_MAX_CACHED_WORKFLOWS,
     logLevel: e.LOG_LEVEL,
+    ...(e.FLEETOPS_METRICS_ADDRESS ? { metricsAddress: e.FLEETOPS_METRICS_ADDRESS } : {}),
   };
 }
 

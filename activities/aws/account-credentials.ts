@@ -65,7 +65,9 @@ export class AccountCredentials {
 
   async get(account: FleetAccount, runId: string): Promise<CachedCredentials> {
     const hit = this.cache.get(account.id);
-    if (hit && hit.expiration.getTime() - (this.deps.refreshBeforeMs ?? 5 * 60_000) > this.now()) return hit;
+    const fresh = hit && hit.expiration.getTime() - (this.deps.refreshBeforeMs ?? 5 * 60_000) > this.now();
+    this.deps.limits.metrics.credentialCache(fresh ? 'hit' : 'miss');
+    if (hit && fresh) return hit;
     let p = this.pending.get(account.id);
     if (!p) {
       p = this.assume(account, runId).finally(() => this.pending.delete(account.id));

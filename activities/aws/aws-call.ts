@@ -38,7 +38,9 @@ export async function callAws<T>(
   for (let attempt = 1; ; attempt++) {
     await limits.acquire(target.family, target.region, target.accountId);
     try {
-      return await call();
+      const out = await call();
+      limits.metrics.awsCall(target, 'ok');
+      return out;
     } catch (err) {
       const classified = classifyAwsError(err, {
         accountId: target.accountId,
@@ -46,7 +48,9 @@ export async function callAws<T>(
         api: `${target.family}:${target.api}`,
         assumingRole: target.assumingRole,
       });
-      if (classified.name === 'AwsThrottled') limits.throttled(target.family, target.region, target.accountId);
+      const throttled = classified.name === 'AwsThrottled';
+      limits.metrics.awsCall(target, throttled ? 'throttled' : 'error');
+      if (throttled) limits.throttled(target.family, target.region, target.accountId);
       if (!classified.retryable || attempt >= options.maxAttempts) throw classified;
       options.onRetry?.(classified, attempt);
       const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));

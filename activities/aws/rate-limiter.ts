@@ -1,4 +1,5 @@
 import type { Budget, RateBudgets } from '../../fleet/rate-budgets';
+import { NO_METRICS, type FleetMetrics } from '../fleet-metrics';
 
 export type Clock = { now: () => number; sleep: (ms: number) => Promise<void> };
 export const realClock: Clock = { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
@@ -69,6 +70,8 @@ export class AdaptiveTokenBucket {
 /** The in-process budgets of one worker: a bucket per (API family, region) and one per account. */
 export class RateLimits {
   private readonly buckets = new Map<string, AdaptiveTokenBucket>();
+  /** Where calls through these budgets are counted (the worker sets its Prometheus metrics). */
+  metrics: FleetMetrics = NO_METRICS;
 
   constructor(
     private readonly budgets: RateBudgets,
@@ -85,8 +88,10 @@ export class RateLimits {
 
   /** Waits until a call of `family` in `region` (inside `accountId`, if given) fits every budget. */
   async acquire(family: string, region: string, accountId?: string): Promise<void> {
+    const started = this.clock.now();
     if (accountId) await this.accountBucket(accountId).take();
     await this.familyBucket(family, region).take();
+    this.metrics.rateLimiterWait({ family, region }, this.clock.now() - started);
   }
 
   /** Feeds a throttling response back into the budgets that govern that call. */

@@ -7,7 +7,7 @@ import { stackUp } from '../../stack/local-stack';
 import { loadStackConfig } from '../../stack/stack-config';
 import { createLogger } from '../../worker/logger';
 import { createFleetWorker } from '../../worker/run-worker';
-import { installRuntimeLogging } from '../../worker/runtime-logging';
+import { installRuntime } from '../../worker/runtime-install';
 import { loadWorkerConfig } from '../../worker/worker-config';
 import { useLocalStackEnv } from '../local-env';
 import { resolveAccountSecrets } from '../../fleet/fleet-secrets';
@@ -48,8 +48,9 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   say(`3/7 starting a worker (logs: ${logFile})…`);
   const logger = createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: false }) });
-  installRuntimeLogging(logger);
-  const { worker, fleet, close } = await createFleetWorker({ config: loadWorkerConfig(), logger });
+  const config = loadWorkerConfig();
+  installRuntime(logger, { metricsAddress: config.metricsAddress });
+  const { worker, fleet, close } = await createFleetWorker({ config, logger });
   const running = worker.run();
   // Ctrl-C (or SIGTERM) stops the worker (Temporal's runtime handles the signal): end the demo with it,
   // rather than watching a campaign nobody works on. The campaign stays on the stack, resumable.

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { useLocalStackEnv } from '../../cli/local-env';
 import { loadStackConfig, type StackConfig } from '../../stack/stack-config';
 import { createFleetWorker } from '../../worker/run-worker';
-import { installRuntimeLogging } from '../../worker/runtime-logging';
+import { installRuntime } from '../../worker/runtime-install';
 import { proxyAdmin } from './proxy-admin';
 import type { ChangeSetExecution } from '../../stack/aws-proxy/cloudformation/change-set-ledger';
 import { loadWorkerConfig } from '../../worker/worker-config';
@@ -32,7 +32,7 @@ const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, erro
 export async function startTestWorker(taskQueue: string, env: Record<string, string> = {}) {
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (l: string) => void logLines.push(l) });
-  installRuntimeLogging(logger); // the SDK's own log lines land in logLines too (scanned for secrets)
+  installRuntime(logger); // the SDK's own log lines land in logLines too (scanned for secrets)
   const config = loadWorkerConfig({ ...process.env, ...env, FLEETOPS_TASK_QUEUE: taskQueue });
   const created = await createFleetWorker({ config, logger, workflowBundle: await workflowBundle() });
   const running = created.worker.run();

@@ -1,3 +1,4 @@
+import { accountFinished, accountStarted } from './campaign-metrics';
 import {
   ApplicationFailure,
   ChildWorkflowFailure,
@@ -303,6 +304,7 @@ export class CampaignEngine {
     st.accounts[accountId] = rec;
     this.inFlight.add(accountId);
     this.startedThisRun++;
+    accountStarted(input.operation);
     const wave = st.waves[this.waveOf.get(accountId) ?? st.waveIndex];
     const started = Date.now();
     const childInput: AccountOperationInput = {
@@ -340,6 +342,7 @@ export class CampaignEngine {
       rec.r = (cause as Error)?.message ?? String(cause);
       rec.e = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : (cause as Error)?.name;
     } finally {
+      accountFinished(input.operation, rec.s);
       this.inFlight.delete(accountId);
       st.awaitingApproval = st.awaitingApproval.filter((id) => id !== accountId);
       st.durations.totalMs += Date.now() - started;
