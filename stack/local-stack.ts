@@ -5,8 +5,10 @@ import { httpOk, isOurProcessAlive, readProcessRecord, startProcess, stopProcess
 import { FLEET_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadStackConfig, PROJECT_ROOT, type StackConfig } from './stack-config';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { ensurePythonTools } = require('../scripts/ensure-setup.js') as { ensurePythonTools: () => string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain-JS setup script, found from the project root (sources or dist/)
+const { ensurePythonTools } = require(path.join(PROJECT_ROOT, 'scripts', 'ensure-setup.js')) as {
+  ensurePythonTools: () => string;
+};
 
 /** One server of the local stack: how to start it and how to tell it is healthy. */
 type StackPart = {
@@ -60,9 +62,9 @@ const PARTS: StackPart[] = [
     url: (c) => c.awsEndpoint,
     command: (c) => [
       process.execPath,
-      '--import',
-      'tsx',
-      path.join(PROJECT_ROOT, 'stack', 'aws-proxy', 'main.ts'),
+      // the proxy's entry point beside this file: compiled JavaScript, or TypeScript through tsx
+      ...(__filename.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      path.join(__dirname, 'aws-proxy', `main${path.extname(__filename)}`),
       '--port',
       String(c.awsPort),
       '--upstream',

@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-/** Where the project lives: the local stack keeps its venv and state folder under it. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/**
+ * Where the project lives: the local stack keeps its venv and state folder under it. The same from the
+ * TypeScript sources (`stack/`) and from the compiled JavaScript (`dist/stack/`).
+ */
+export const PROJECT_ROOT = path.resolve(__dirname, path.basename(path.dirname(__dirname)) === 'dist' ? '../..' : '..');
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 

@@ -13,7 +13,8 @@ const WORKFLOWS = path.resolve(__dirname, '../workflows');
 export async function bundleWorkflowsOutOfProcess(outDir: string): Promise<string> {
   fs.mkdirSync(outDir, { recursive: true });
   const out = path.join(outDir, `workflow-bundle-${process.pid}.js`);
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', __filename, out], { maxBuffer: 16 * 1024 * 1024 });
+  const viaTsx = __filename.endsWith('.ts') ? ['--import', 'tsx'] : []; // compiled JavaScript runs as is
+  await promisify(execFile)(process.execPath, [...viaTsx, __filename, out], { maxBuffer: 16 * 1024 * 1024 });
   return out;
 }
 

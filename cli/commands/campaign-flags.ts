@@ -13,7 +13,7 @@ import {
 import type { OperationFlag } from '../../workflows/operation/operation-definition';
 import type { AnyOperation } from '../../workflows/operation/operation-registry';
 import { operations } from '../../workflows/operations';
-import { selectorFromFlags } from './inventory';
+import { selectorFromFlags } from './inventory-flags';
 
 /**
  * Flags as commander hands them over: lists already split on commas, everything else a string. The

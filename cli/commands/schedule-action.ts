@@ -11,7 +11,7 @@ import { operations } from '../../workflows/operations';
 import { addCampaignStartOptions } from './campaign';
 import { InvalidCampaignFlags, type CampaignStartFlags } from './campaign-flags';
 import { checkCampaignStart } from './campaign-start';
-import { addInventoryOptions, checkInventoryStart, type InventoryCliOptions } from './inventory';
+import { addInventoryOptions, checkInventoryStart, type InventoryCliOptions } from './inventory-flags';
 
 export type ScheduledAction =
   | { kind: 'campaign'; workflowType: typeof fleetCampaign; input: FleetCampaignInput; what: string }
