@@ -58,7 +58,10 @@ beforeAll(async () => {
   }));
   fleet = loadFleetFile(fleetFile);
   poisoned = [fleet[1].id, fleet[4].id];
-  await setFaultPlan(cfg, { rules: [], cloudformation: { poisonedVersions: [{ version: '1.1.0', accounts: poisoned }] } });
+  await setFaultPlan(cfg, {
+    rules: [],
+    cloudformation: { poisonedVersions: [{ version: '1.1.0', accounts: poisoned }] },
+  });
   worker = await startTestWorker(TASK_QUEUE);
   temporal = await testClient(cfg);
   ui = await TemporalUi.launch(cfg.temporalUiUrl);
@@ -109,9 +112,16 @@ describe('the Temporal UI as the operator console (headless Chromium)', () => {
       await ui.waitForStatus('Running');
       await ui.page.getByRole('link', { name: 'fleetCampaign' }).first().waitFor();
       // progress: the status query through the client sees accounts start
-      await until('an account to start', () => handle.query(statusQuery), (s) => s.phase === 'running' && s.total > 0);
+      await until(
+        'an account to start',
+        () => handle.query(statusQuery),
+        (s) => s.phase === 'running' && s.total > 0,
+      );
       // the timeline names each account child by its summary line
-      await ui.page.getByText(/^upgrade \d{12} → 1\.1\.0$/).first().waitFor();
+      await ui.page
+        .getByText(/^upgrade \d{12} → 1\.1\.0$/)
+        .first()
+        .waitFor();
       await ui.shot('02-campaign-running');
     });
     const report: CampaignReport = await ui.step('the campaign completes', () => handle.result());
@@ -135,7 +145,8 @@ describe('the Temporal UI as the operator console (headless Chromium)', () => {
     const campaign = await metadataOf(uiCampaignId);
     expect(campaign.summary).toBe(uiSummary);
     expect(campaign.current).toContain('**Phase: completed**');
-    expect(campaign.current).toContain('| wave | ring | state | accounts | done | failures / budget |');
+    expect(campaign.current).toContain('**Waves** (failures / budget)');
+    expect(campaign.current).toMatch(/- canary-1 \(canary\): done · 1 of 1 done · failures 0 \/ 6/);
     expect(campaign.current).toContain('6 of 6 accounts done');
     for (const id of poisoned) expect(campaign.current).toContain(`\`${id}\` rolled-back`);
     // Each child: a summary line, static details naming the campaign, live details ending in its outcome.
@@ -143,19 +154,21 @@ describe('the Temporal UI as the operator console (headless Chromium)', () => {
     expect(rolledBack.summary).toBe(`upgrade ${poisoned[0]} → 1.1.0`);
     expect(rolledBack.details).toContain(`campaign \`${uiCampaignId}\``);
     expect(rolledBack.current).toContain('**Outcome: rolled-back**');
-    expect(rolledBack.current).toMatch(/\| eu-\w+-\d \| rolled-back \| 1\.0\.0 \|/);
+    expect(rolledBack.current).toMatch(
+      /- eu-\w+-\d: rolled-back · 1\.0\.0 → 1\.1\.0 · update .* rolled it back to 1\.0\.0/,
+    );
     const upgraded = fleet.find((a) => !poisoned.includes(a.id))!.id;
     const ok = await metadataOf(`${uiCampaignId}/${upgraded}`);
     expect(ok.summary).toBe(`upgrade ${upgraded} → 1.1.0`);
     expect(ok.current).toContain('**Outcome: upgraded**');
-    expect(ok.current).toMatch(/\| upgraded \| 1\.0\.0 \| 1\.1\.0 \|/);
+    expect(ok.current).toMatch(/- eu-\w+-\d: upgraded · 1\.0\.0 → 1\.1\.0/);
     // ids, versions and states only: nothing a secret scan would flag
     const all = [campaign, rolledBack, ok].flatMap((m) => [m.summary ?? '', m.details ?? '', m.current]).join('\n');
     expect(secretsIn(all)).toEqual([]);
 
     await ui.step('the campaign page: User Metadata tab', async () => {
       await ui.openWorkflow(uiCampaignId);
-      await ui.userMetadata([uiSummary, 'Phase: completed', 'failures / budget', `${poisoned[0]} rolled-back`]);
+      await ui.userMetadata([uiSummary, 'Phase: completed', 'canary-1 (canary): done', `${poisoned[0]} rolled-back`]);
       await ui.shot('03b-campaign-user-metadata');
     });
     await ui.step('a rolled-back child: User Metadata tab', async () => {
@@ -229,9 +242,30 @@ describe('the Temporal UI as the operator console (headless Chromium)', () => {
       for (const id of listed) await ui.page.getByRole('link', { name: id, exact: true }).waitFor();
       await ui.page.getByRole('button', { name: /^2 Completed$/i }).waitFor();
     });
-    const rows = await ui.page.getByRole('row').filter({ hasText: `${uiCampaignId}/` }).count();
+    const rows = await ui.page
+      .getByRole('row')
+      .filter({ hasText: `${uiCampaignId}/` })
+      .count();
     expect(rows).toBe(2);
     await ui.shot('05-list-filter-rolled-back');
+  });
+
+  it('the runbook names the labels, query and signal these tests use', () => {
+    const runbook = fs.readFileSync(
+      path.resolve(__dirname, '../../docs/runbooks/start-and-steer-from-the-ui.md'),
+      'utf8',
+    );
+    for (const text of [
+      'Workflows → Start Workflow',
+      'Workflow Type: `fleetCampaign`',
+      'More options → User Metadata → Summary',
+      'User Metadata → Current Details',
+      'FleetCampaignId = "upgrade-1.1.0-2025-03-04" AND FleetState = "rolled-back"',
+      'More Actions → Send a Signal',
+      '`pause`',
+    ]) {
+      expect(runbook).toContain(text);
+    }
   });
 
   it('pause from the signal dialog: the campaign phase becomes paused', async () => {
@@ -251,7 +285,11 @@ describe('the Temporal UI as the operator console (headless Chromium)', () => {
       ...campaignMetadata(input),
     });
     try {
-      await until('the campaign running an account', () => handle.query(statusQuery), (s) => s.inFlight === 1);
+      await until(
+        'the campaign running an account',
+        () => handle.query(statusQuery),
+        (s) => s.inFlight === 1,
+      );
       const reason = 'paused from the Temporal UI by the on-call';
       await ui.step('open the campaign and send pause from the signal dialog', async () => {
         await ui.openWorkflow(workflowId);
@@ -267,15 +305,18 @@ describe('the Temporal UI as the operator console (headless Chromium)', () => {
       const meta = await metadataOf(workflowId);
       expect(meta.summary).toBe('upgrade → 1.2.0 · all accounts');
       expect(meta.current).toContain(`**Phase: paused** — ${reason}`);
-      await ui.step('the campaign page after the signal: the pause in its history, phase paused in its details', async () => {
-        await ui.openWorkflow(workflowId);
-        await ui.waitForStatus('Running');
-        await ui.page.getByRole('tab', { name: /Event History/ }).click();
-        await ui.page.getByText('Workflow Execution Signaled').first().waitFor();
-        await ui.shot('07-campaign-signaled');
-        await ui.userMetadata(['upgrade → 1.2.0 · all accounts', `Phase: paused — ${reason}`]);
-        await ui.shot('08-campaign-paused-details');
-      });
+      await ui.step(
+        'the campaign page after the signal: the pause in its history, phase paused in its details',
+        async () => {
+          await ui.openWorkflow(workflowId);
+          await ui.waitForStatus('Running');
+          await ui.page.getByRole('tab', { name: /Event History/ }).click();
+          await ui.page.getByText('Workflow Execution Signaled').first().waitFor();
+          await ui.shot('07-campaign-signaled');
+          await ui.userMetadata(['upgrade → 1.2.0 · all accounts', `Phase: paused — ${reason}`]);
+          await ui.shot('08-campaign-paused-details');
+        },
+      );
     } finally {
       await handle.terminate('UI test done').catch(() => undefined);
     }

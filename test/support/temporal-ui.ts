@@ -111,12 +111,13 @@ export class TemporalUi {
     await page.getByLabel('Task Queue').fill(o.taskQueue);
     await page.getByLabel('Workflow Type').fill(o.workflowType);
     await this.typeJson(page.getByRole('textbox', { name: 'Data' }), o.input);
+    if (o.screenshot) await this.shot(o.screenshot);
     if (o.summary || o.details) {
       await page.getByRole('button', { name: 'More options' }).click();
       if (o.summary) await this.typeMarkdown('Summary', o.summary);
       if (o.details) await this.typeMarkdown('Details', o.details);
+      if (o.screenshot) await this.shot(`${o.screenshot}-user-metadata`);
     }
-    if (o.screenshot) await this.shot(o.screenshot);
     await page.getByRole('button', { name: 'Start Workflow', exact: true }).click();
     await page.getByRole('link', { name: 'Workflow started successfully' }).waitFor();
   }
@@ -155,12 +156,20 @@ export class TemporalUi {
       const frames = page.getByRole('main').locator('iframe');
       const shown: string[] = [];
       for (let i = 0; i < (await frames.count()); i++) {
-        shown.push(await frames.nth(i).contentFrame().locator('body').innerText().catch(() => ''));
+        shown.push(
+          await frames
+            .nth(i)
+            .contentFrame()
+            .locator('body')
+            .innerText()
+            .catch(() => ''),
+        );
       }
       const text = shown.join('\n');
       const missing = texts.filter((t) => !text.includes(t));
       if (missing.length === 0) return text;
-      if (Date.now() > deadline) throw new Error(`User Metadata does not show ${JSON.stringify(missing)}; it shows:\n${text}`);
+      if (Date.now() > deadline)
+        throw new Error(`User Metadata does not show ${JSON.stringify(missing)}; it shows:\n${text}`);
       await page.waitForTimeout(500);
     }
   }

@@ -328,7 +328,8 @@ export class CampaignEngine {
       [op.paramsField]: (input as Record<string, unknown>)[op.paramsField],
     };
     const params = (input as Record<string, unknown>)[op.paramsField];
-    const summary = op.accountSummary?.(params, accountId) ?? `${op.name} ${accountId} ${op.target(params) ?? ''}`.trim();
+    const summary =
+      op.accountSummary?.(params, accountId) ?? `${op.name} ${accountId} ${op.target(params) ?? ''}`.trim();
     try {
       const result = await executeChild(op.childWorkflow, {
         workflowId: childId(st.campaignId, accountId, rec.a),

@@ -60,7 +60,7 @@ export function campaignStaticDetails(o: {
     '',
     `- fleet file: \`${o.fleetFile}\``,
     `- selection: ${describeSelection(o.select)}`,
-    `- at most ${o.maxInFlight ?? 20} accounts at once`,
+    `- accounts at once: at most ${o.maxInFlight ?? 20}`,
     `- failure budget: ${budgetText}`,
     `- approval before: ${approval}`,
     `- bake between waves: ${o.waveBakeSeconds ?? 0} s`,
@@ -86,10 +86,13 @@ export function campaignCurrentDetails(s: CampaignStatus): string {
     `Accounts: ${formatCounts(s.counts) || 'none yet'}`,
   ];
   if (s.waves.length) {
-    lines.push('', '| wave | ring | state | accounts | done | failures / budget |', '|---|---|---|---|---|---|');
+    // A list, not a markdown table: the UI renders tables without cell padding.
+    lines.push('', '**Waves** (failures / budget)', '');
     for (const w of s.waves) {
       const finished = w.size - (w.counts.pending ?? 0) - (w.counts.running ?? 0);
-      lines.push(`| ${w.name} | ${w.ring} | ${w.state} | ${w.size} | ${finished} | ${w.failures} / ${w.failureBudget} |`);
+      lines.push(
+        `- ${w.name} (${w.ring}): ${w.state} · ${finished} of ${w.size} done · failures ${w.failures} / ${w.failureBudget}`,
+      );
     }
   }
   if (s.awaitingApproval.length) lines.push('', `Waiting for approval: ${s.awaitingApproval.join(', ')}`);

@@ -28,10 +28,11 @@ export function accountCurrentDetails(o: {
   }
   const regions = result?.regions.length ? result.regions : o.regions;
   if (regions.length) {
-    lines.push('', '| region | outcome | from | to | note |', '|---|---|---|---|---|');
+    lines.push('', '**Regions**', '');
     for (const r of regions) {
-      const note = r.reason ? oneLine(r.reason, 120) : r.plan ? planNote(r.plan) : '';
-      lines.push(`| ${r.region} | ${r.outcome} | ${r.fromVersion ?? ''} | ${r.toVersion ?? ''} | ${note} |`);
+      const versions = r.fromVersion || r.toVersion ? ` · ${r.fromVersion ?? '?'} → ${r.toVersion ?? '?'}` : '';
+      const note = r.reason ? ` · ${oneLine(r.reason, 160)}` : r.plan ? ` · ${planNote(r.plan)}` : '';
+      lines.push(`- ${r.region}: ${r.outcome}${versions}${note}`);
     }
   }
   return lines.join('\n');

@@ -181,7 +181,15 @@ class AccountUpgradeRun {
     const { campaignId, wave, attempt } = this.input;
     const summary = `upgrade ${this.input.accountId} → ${this.input.upgrade.targetVersion}`;
     setCurrentDetails(
-      accountCurrentDetails({ summary, campaignId, wave, attempt, progress: this.current, regions: this.results, result }),
+      accountCurrentDetails({
+        summary,
+        campaignId,
+        wave,
+        attempt,
+        progress: this.current,
+        regions: this.results,
+        result,
+      }),
     );
   }
 
