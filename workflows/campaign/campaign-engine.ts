@@ -10,6 +10,7 @@ import {
   executeChild,
   patched,
   proxyActivities,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,6 +22,7 @@ import type { AnyOperation } from '../operation/operation-registry';
 import { LOCAL_CALL_RETRY } from '../retry-policies';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { effectiveWindow, failureBudgetFor } from './campaign-budget';
+import { campaignCurrentDetails, describeSelection } from './campaign-metadata';
 import type { FleetCampaignInput, FleetCampaignOptions } from './campaign-input';
 import type { CampaignPhase, CampaignStatus } from './campaign-messages';
 import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
@@ -89,6 +91,16 @@ export class CampaignEngine {
     this.st.phase = phase;
     this.st.phaseReason = reason;
     if (changed) upsertSearchAttributes([{ key: FLEET_STATE, value: phase }]);
+    this.publishDetails();
+  }
+
+  /**
+   * The campaign's live details in the Temporal UI (user metadata, markdown): phase, waves, budget,
+   * problems with runbooks. Held by the workflow and served by the SDK's metadata query: no command,
+   * nothing in history, so replay is unaffected.
+   */
+  publishDetails(): void {
+    setCurrentDetails(campaignCurrentDetails(this.status()));
   }
 
   closed(): boolean {
@@ -158,11 +170,10 @@ export class CampaignEngine {
       { key: FLEET_OPERATION, value: input.operation },
       { key: FLEET_STATE, value: 'planning' },
     ]);
-    const plan = await planCampaign({
-      fleetFile: input.fleetFile,
-      select: input.select,
-      maxWaveSize: input.maxWaveSize,
-    });
+    this.publishDetails();
+    const plan = await planCampaign.executeWithOptions({ summary: `plan waves: ${describeSelection(input.select)}` }, [
+      { fleetFile: input.fleetFile, select: input.select, maxWaveSize: input.maxWaveSize },
+    ]);
     st.waves = plan.waves.map((w) => ({
       ...w,
       budget: failureBudgetFor(w.accountIds.length, input.failureBudget),
@@ -251,6 +262,7 @@ export class CampaignEngine {
       if (waveIdle && this.needContinueAsNew() && !st.cancelRequested) return 'continue-as-new';
       if (this.retryWaitsForNextRun()) return 'continue-as-new';
       this.dirty = false;
+      this.publishDetails();
       await condition(() => this.dirty);
     }
   }
@@ -317,9 +329,19 @@ export class CampaignEngine {
       attempt: rec.a,
       [op.paramsField]: (input as Record<string, unknown>)[op.paramsField],
     };
+    const params = (input as Record<string, unknown>)[op.paramsField];
+    const summary =
+      op.accountSummary?.(params, accountId) ?? `${op.name} ${accountId} ${op.target(params) ?? ''}`.trim();
     try {
       const result = await executeChild(op.childWorkflow, {
         workflowId: childId(st.campaignId, accountId, rec.a),
+        staticSummary: summary,
+        staticDetails: [
+          `campaign \`${st.campaignId}\` · wave ${wave.name} · attempt ${rec.a}${input.plan ? ' · plan only' : ''}`,
+          '',
+          'Its outcome is the `FleetState` search attribute (filter the workflow list with',
+          `\`FleetCampaignId = "${st.campaignId}" AND FleetState = "rolled-back"\`).`,
+        ].join('\n'),
         args: [childInput],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -36,6 +36,11 @@ export type OperationDefinition<
   doneOutcome: string;
   /** what the accounts move to, for status headers (e.g. the target version) */
   target: (params: z.output<Params>) => string | undefined;
+  /**
+   * The one-line summary of an account's child workflow in the Temporal UI, e.g.
+   * `upgrade 123456789012 → 1.1.0` (default: operation, account and target).
+   */
+  accountSummary?: (params: z.output<Params>, accountId: string) => string;
   /** `campaign start` flags for the parameters */
   cliFlags: OperationFlag[];
   /** runbook (docs/runbooks/…) per error type that quarantines an account */

@@ -5,6 +5,7 @@ import {
   defineQuery,
   isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   ParentClosePolicy,
   sleep,
@@ -20,6 +21,7 @@ import {
   type AccountOutcome,
   type AccountProgress,
 } from '../operation/account-operation';
+import { accountCurrentDetails } from '../operation/account-details';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { parseWorkflowInput } from '../workflow-input';
 import { rotationPlanLine } from './rotation-plan';
@@ -96,7 +98,7 @@ export async function accountSecretRotation(rawInput: AccountOperationInput): Pr
 }
 
 class AccountSecretRotationRun {
-  private progress: AccountProgress = { phase: 'starting' };
+  private current: AccountProgress = { phase: 'starting' };
   private region = '-';
   private readonly where: RotationStep;
 
@@ -109,6 +111,24 @@ class AccountSecretRotationRun {
       secret: rotation.secret,
       token: rotationToken(campaignId, accountId, rotation.secret, attempt),
     };
+  }
+
+  /** What it does now: answers the progress query and is the live details the Temporal UI shows. */
+  private get progress(): AccountProgress {
+    return this.current;
+  }
+
+  private set progress(p: AccountProgress) {
+    this.current = p;
+    this.publishDetails();
+  }
+
+  private publishDetails(result?: AccountOperationResult): void {
+    const { campaignId, wave, attempt } = this.input;
+    const summary = `rotate-secret ${this.input.accountId} ${this.input.rotation.secret}`;
+    setCurrentDetails(
+      accountCurrentDetails({ summary, campaignId, wave, attempt, progress: this.current, regions: [], result }),
+    );
   }
 
   async run(): Promise<AccountOperationResult> {
@@ -360,6 +380,8 @@ class AccountSecretRotationRun {
     this.progress = { phase: 'done' };
     upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
     const runbook = result.errorType && result.outcome !== 'failed' ? ROTATION_RUNBOOKS[result.errorType] : undefined;
-    return { ...result, ...(runbook ? { runbook } : {}) };
+    const final = { ...result, ...(runbook ? { runbook } : {}) };
+    this.publishDetails(final);
+    return final;
   }
 }

@@ -11,6 +11,7 @@ export const rotateSecretOperation = defineOperation({
   childWorkflow: accountSecretRotation,
   doneOutcome: 'rotated',
   target: (p) => p.secret,
+  accountSummary: (p, accountId) => `rotate-secret ${accountId} ${p.secret}`,
   cliFlags: [
     {
       flag: '--secret <name>',

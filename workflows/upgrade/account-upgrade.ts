@@ -11,6 +11,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -36,6 +37,7 @@ import { clientRequestToken, upgradeChangeSetName, type TokenStep } from './chan
 import { reviewChangeSet } from './change-set-review';
 import { UPGRADE_RUNBOOKS } from './upgrade-runbooks';
 import { UPGRADE_OPERATION } from './upgrade-params';
+import { accountCurrentDetails } from '../operation/account-details';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
@@ -154,7 +156,7 @@ export async function accountUpgrade(rawInput: AccountOperationInput): Promise<A
 }
 
 class AccountUpgradeRun {
-  private progress: AccountProgress = { phase: 'starting' };
+  private current: AccountProgress = { phase: 'starting' };
   private approved = false;
   private stackName = '';
   private readonly results: RegionResult[] = [];
@@ -163,6 +165,32 @@ class AccountUpgradeRun {
 
   constructor(private readonly input: AccountUpgradeOptions) {
     this.target = input.upgrade.targetVersion;
+  }
+
+  /** What it does now: answers the progress query and is the live details the Temporal UI shows. */
+  private get progress(): AccountProgress {
+    return this.current;
+  }
+
+  private set progress(p: AccountProgress) {
+    this.current = p;
+    this.publishDetails();
+  }
+
+  private publishDetails(result?: AccountOperationResult): void {
+    const { campaignId, wave, attempt } = this.input;
+    const summary = `upgrade ${this.input.accountId} → ${this.input.upgrade.targetVersion}`;
+    setCurrentDetails(
+      accountCurrentDetails({
+        summary,
+        campaignId,
+        wave,
+        attempt,
+        progress: this.current,
+        regions: this.results,
+        result,
+      }),
+    );
   }
 
   async run(): Promise<AccountOperationResult> {
@@ -550,7 +578,9 @@ class AccountUpgradeRun {
     upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
     const runbook =
       result.outcome === 'quarantined' && result.errorType ? UPGRADE_RUNBOOKS[result.errorType] : undefined;
-    return { ...result, ...(runbook ? { runbook } : {}) };
+    const final = { ...result, ...(runbook ? { runbook } : {}) };
+    this.publishDetails(final);
+    return final;
   }
 }
 

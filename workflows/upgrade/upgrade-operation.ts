@@ -14,6 +14,8 @@ export const upgradeOperation = defineOperation({
   childWorkflow: accountUpgrade,
   doneOutcome: 'upgraded',
   target: (p) => p.targetVersion,
+  // The version an account moves from is per region, read by the child: its live details show it.
+  accountSummary: (p, accountId) => `upgrade ${accountId} → ${p.targetVersion}`,
   cliFlags: [
     {
       flag: '--version <semver>',
