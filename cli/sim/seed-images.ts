@@ -10,6 +10,7 @@
 import {
   CreateLaunchTemplateCommand,
   CreateTagsCommand,
+  DeregisterImageCommand,
   DescribeImagesCommand,
   EC2Client,
   RegisterImageCommand,
@@ -50,7 +51,11 @@ export function baseImageRegions(accounts: readonly FleetAccount[], imageAccount
   return [...regions].sort();
 }
 
-/** The base image of each region in the image account: found by name, else registered and tagged. */
+/**
+ * The base image of each region in the image account: found by name, else registered and tagged. Test
+ * files seed in parallel, so two seeders may both register one: each then keeps the lowest image id
+ * and deregisters its own if that is not it, so every later seed agrees on one base image.
+ */
 export async function ensureBaseImages(
   ec2In: (region: string) => EC2Client,
   regions: readonly string[],
@@ -59,10 +64,16 @@ export async function ensureBaseImages(
   await Promise.all(
     regions.map(async (region) => {
       const ec2 = ec2In(region);
-      const found = await ec2.send(
-        new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [SIM_BASE_IMAGE_NAME] }] }),
-      );
-      const existing = (found.Images ?? []).map((i) => i.ImageId).find((id): id is string => Boolean(id));
+      const lowest = async () => {
+        const found = await ec2.send(
+          new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [SIM_BASE_IMAGE_NAME] }] }),
+        );
+        return (found.Images ?? [])
+          .map((i) => i.ImageId)
+          .filter((id): id is string => Boolean(id))
+          .sort()[0];
+      };
+      const existing = await lowest();
       if (existing) {
         out[region] = existing;
         return;
@@ -80,7 +91,9 @@ export async function ensureBaseImages(
       await ec2.send(
         new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: 'fleetops:base-image', Value: 'true' }] }),
       );
-      out[region] = imageId;
+      const chosen = (await lowest()) ?? imageId;
+      if (chosen !== imageId) await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
+      out[region] = chosen;
     }),
   );
   return out;
@@ -106,11 +119,13 @@ export async function seedAccountGroups(
     const common = { ...clients, region, credentials };
     const ec2 = new EC2Client(common);
     const asg = new AutoScalingClient(common);
-    const existing = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names }));
-    const have = new Set((existing.AutoScalingGroups ?? []).map((g) => g.AutoScalingGroupName));
     for (const name of names) {
-      if (have.has(name)) continue; // seeded before (moto's CreateAutoScalingGroup would overwrite it)
-      await createLaunchTemplate(ec2, name, imageId);
+      // A new template means a new group (two calls on a fresh stack); a template already there means
+      // seeded before: keep the group if it exists (moto's CreateAutoScalingGroup would overwrite it).
+      if (!(await createLaunchTemplate(ec2, name, imageId))) {
+        const existing = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+        if ((existing.AutoScalingGroups ?? []).length > 0) continue;
+      }
       await asg.send(
         new CreateAutoScalingGroupCommand({
           AutoScalingGroupName: name,
@@ -134,7 +149,8 @@ export async function seedAccountGroups(
   }
 }
 
-async function createLaunchTemplate(ec2: EC2Client, name: string, imageId: string): Promise<void> {
+/** Creates the template (version 1 on the base image); false when it already exists (kept as it is). */
+async function createLaunchTemplate(ec2: EC2Client, name: string, imageId: string): Promise<boolean> {
   try {
     await ec2.send(
       new CreateLaunchTemplateCommand({
@@ -143,7 +159,9 @@ async function createLaunchTemplate(ec2: EC2Client, name: string, imageId: strin
         LaunchTemplateData: { ImageId: imageId, InstanceType: SIM_INSTANCE_TYPE },
       }),
     );
+    return true;
   } catch (err) {
-    if (!/AlreadyExists/.test((err as Error).name)) throw err; // seeded before: keep it (and its versions)
+    if (!/AlreadyExists/.test((err as Error).name)) throw err;
+    return false; // seeded before: keep it (and its versions)
   }
 }
