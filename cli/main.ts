@@ -5,6 +5,7 @@ import { InvalidFleetFile } from '../fleet/fleet-problems';
 import { loadStackConfig, PROJECT_ROOT } from '../stack/stack-config';
 import { registerCampaignCommands } from './commands/campaign';
 import { registerReleaseCommands } from './commands/release';
+import { registerImageCommands } from './commands/image-cli';
 import { registerScheduleCommands } from './commands/schedule-cli';
 import { runFleetValidate } from './commands/fleet-validate';
 import { addInventoryOptions } from './commands/inventory-flags';
@@ -69,6 +70,21 @@ sim
   .option('--stack-name <name>', 'pipeline stack name (default data-pipeline)')
   .action(async (o) => void (await (await import('./commands/sim-seed')).runSimSeed(o)));
 sim
+  .command('image')
+  .description('simulated image factory (Packer) on the local stack')
+  .command('build')
+  .description('make an AMI per region in the image account and append the build to a Packer manifest')
+  .requiredOption('--name <name>', 'AMI name (Packer ami_name), e.g. pipeline-2026.11.1')
+  .option('--regions <list>', "comma-separated regions (default: the regions of the fleet's groups)", (v: string) =>
+    v
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  )
+  .option('--fleet <file>', 'fleet file naming the image account (default: <state dir>/fleet.yaml)')
+  .option('--manifest <file>', 'manifest to write or append to (default: <state dir>/packer-manifest.json)')
+  .action(async (o) => void (await (await import('./sim/sim-image-build')).runSimImageBuild(o)));
+sim
   .command('faults <action> [plan]')
   .description('AWS proxy fault plan: `set FILE|JSON`, `show`, `clear`')
   .action(async (action: string, plan?: string) => {
@@ -109,6 +125,7 @@ addInventoryOptions(inventory)
 registerCampaignCommands(program);
 registerScheduleCommands(program);
 registerReleaseCommands(program);
+registerImageCommands(program);
 
 const secret = program.command('secret').description('secrets fleetops manages (Vault + the accounts)');
 secret

@@ -302,6 +302,86 @@ function isRecordLike(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// ---------------------------------------------------------------------------------------------
+// AMI rollouts: where images come from (`defaults.imageAccount`) and which Auto Scaling groups they go
+// to (`defaults.autoScalingGroups` and per-account `autoScalingGroups`). Cross-field rules (a group's
+// region among the account's, the same group twice, imageAccount's roleName) live in fleet-images.ts.
+
+/** Auto Scaling group name: 1..255 characters, no `:` (AWS's rule; a `:` would read as an ARN). */
+export const AUTO_SCALING_GROUP_NAME_PATTERN = /^[^:\s][^:]{0,254}$/;
+/** EC2 / Auto Scaling tag key: 1..128 characters, not starting with `aws:` (reserved). */
+export const TAG_KEY_PATTERN = /^(?!aws:).{1,128}$/su;
+/** Tag value: 0..256 characters. */
+export const TAG_VALUE_PATTERN = /^.{0,256}$/su;
+
+export const AutoScalingGroupNameSchema = z
+  .string({ error: expected('an Auto Scaling group name') })
+  .regex(AUTO_SCALING_GROUP_NAME_PATTERN, {
+    error: expected('an Auto Scaling group name like data-pipeline-workers (1-255 characters, no ":")'),
+  });
+
+export const GroupTagSchema = z.strictObject(
+  {
+    key: z
+      .string({ error: expected('a tag key like fleetops:pipeline') })
+      .regex(TAG_KEY_PATTERN, { error: expected('a tag key (1-128 characters, not starting with aws:)') }),
+    value: z
+      .string({ error: expected('a tag value (quote numbers and booleans)') })
+      .regex(TAG_VALUE_PATTERN, { error: expected('a tag value (0-256 characters)') }),
+  },
+  { error: expected('a tag mapping { key, value }') },
+);
+
+/**
+ * One entry of `autoScalingGroups:` — the groups in an account whose launch template moves to the new
+ * image: by `name`, or every group carrying the tag `tag: { key, value }` (exactly one of the two); in
+ * `region` only, or (no region) in every region of the account.
+ */
+export const AutoScalingGroupEntrySchema = z
+  .strictObject(
+    {
+      region: RegionSchema.optional(),
+      name: AutoScalingGroupNameSchema.optional(),
+      tag: GroupTagSchema.optional(),
+    },
+    { error: expected('a group mapping { name } or { tag: { key, value } }, with an optional region') },
+  )
+  .superRefine((entry, ctx) => {
+    if (entry.name !== undefined && entry.tag !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['tag'], message: 'give either name or tag, not both' });
+    if (entry.name === undefined && entry.tag === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: 'required: name (a group name) or tag: { key, value } (every group with that tag)',
+      });
+  });
+export type AutoScalingGroupEntry = z.infer<typeof AutoScalingGroupEntrySchema>;
+
+export const AutoScalingGroupsSchema = z.array(AutoScalingGroupEntrySchema, {
+  error: expected('a list of groups like [{ name: data-pipeline-workers }] ([] for none)'),
+});
+
+/**
+ * `defaults.imageAccount`: the account AMI releases are built in and shared from. fleetops assumes
+ * `roleName` there (default: `defaults.roleName`) with the ExternalId at `externalIdRef`, as in any account.
+ */
+export const ImageAccountSchema = z.strictObject(
+  {
+    id: AccountIdSchema,
+    roleName: RoleNameSchema.optional(),
+    externalIdRef: ExternalIdRefSchema,
+  },
+  { error: expected('a mapping { id, roleName, externalIdRef }') },
+);
+export type ImageAccountEntry = z.infer<typeof ImageAccountSchema>;
+
+/** What fleetops needs to act in an account: AssumeRole into `roleArn` with the ExternalId at `externalIdRef`. */
+export type AssumableAccount = { id: string; roleArn: string; externalIdRef: string };
+
+/** The image account resolved: its role ARN is always set. */
+export type ImageAccount = AssumableAccount;
+
 /**
  * `secrets:` as zod sees it: names to anything. Entries are checked in fleet-secrets.ts, because a
  * per-account entry is only complete once merged over `defaults.secrets` (and may be `null`).
@@ -319,7 +399,9 @@ export const SecretsMapSchema = z.record(z.string(), z.unknown(), {
  *  - maintenanceWindow   (replaced by the account's window; `maintenanceWindow: null` opts out)
  *  - secrets             (per name: an account entry without `kind` overrides fields of the default
  *                         entry, one with `kind` replaces it, `null` opts out; see fleet-secrets.ts)
+ *  - autoScalingGroups   (replaced, not merged, by an account's list; `[]` = no groups)
  * Per account only: id, customer, ring, roleArn, externalIdRef, state, reason.
+ * Defaults only: imageAccount (where AMI releases come from; one per fleet file).
  */
 export const FleetDefaultsSchema = z.strictObject(
   {
@@ -329,6 +411,8 @@ export const FleetDefaultsSchema = z.strictObject(
     tags: TagsSchema.optional(),
     maintenanceWindow: MaintenanceWindowSchema.optional(),
     secrets: SecretsMapSchema.optional(),
+    autoScalingGroups: AutoScalingGroupsSchema.optional(),
+    imageAccount: ImageAccountSchema.optional(),
   },
   { error: expected('a mapping of default fields') },
 );
@@ -350,6 +434,8 @@ export const AccountSchema = z.strictObject(
     tags: TagsSchema.optional(),
     /** Per name: overrides of `defaults.secrets` entries, whole entries, or `null` to opt out. */
     secrets: SecretsMapSchema.optional(),
+    /** The groups the AMI rollout moves; replaces `defaults.autoScalingGroups` (`[]`: none). */
+    autoScalingGroups: AutoScalingGroupsSchema.optional(),
     /** Defaults to `active`. */
     state: AccountStateSchema.optional(),
     /** Required iff state is `quarantined`. */
@@ -380,6 +466,9 @@ export const FLEET_FILE_FIELDS = Object.keys(FleetFileSchema.shape);
 export const PIPELINE_FIELDS = Object.keys(PipelinePartialSchema.shape);
 export const MAINTENANCE_WINDOW_FIELDS = Object.keys(MaintenanceWindowSchema.shape);
 export const SECRET_GENERATE_FIELDS = Object.keys(SecretGenerateSchema.shape);
+export const AUTO_SCALING_GROUP_FIELDS = ['region', 'name', 'tag'];
+export const GROUP_TAG_FIELDS = Object.keys(GroupTagSchema.shape);
+export const IMAGE_ACCOUNT_FIELDS = Object.keys(ImageAccountSchema.shape);
 
 /** A fleet account with defaults applied: what selection, planning and activities use. */
 export type FleetAccount = {
@@ -399,6 +488,13 @@ export type FleetAccount = {
    * opt-outs removed; absent when there are none. `resolveAccountSecrets` applies the defaults.
    */
   secrets?: Record<string, SecretEntry>;
+  /**
+   * The Auto Scaling groups AMI rollouts move, as declared (the account's list, else
+   * `defaults.autoScalingGroups`); absent when neither is set. `resolveAutoScalingGroups` expands regions.
+   */
+  autoScalingGroups?: AutoScalingGroupEntry[];
+  /** Where AMI releases come from (`defaults.imageAccount`), when the file sets it. */
+  imageAccount?: ImageAccount;
   state: AccountState;
   reason?: string;
 };

@@ -13,3 +13,6 @@ export * from './pipeline-stack';
 export * from './fleet-secrets';
 export * from './secret-vault-layout';
 export * from './secret-values';
+export * from './fleet-images';
+export * from './image-release-schema';
+export * from './image-release';

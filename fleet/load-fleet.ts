@@ -270,7 +270,10 @@ function mostCommon<T>(
 
 /** Defaults that make the file shortest: the most common value of each field, and the tags every account has. */
 function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
-  if (accounts.length < 2) return {};
+  if (accounts.length < 2) {
+    const imageAccount = accounts.length === 1 ? imageAccountEntry(accounts) : undefined;
+    return imageAccount !== undefined ? { imageAccount } : {};
+  }
   const d: FleetDefaults = {};
   // Accounts whose roleArn is not derivable write roleArn whatever the default, so they do not vote.
   const roleName = mostCommon(
@@ -301,7 +304,22 @@ function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
     if (entry !== undefined) secrets[name] = copyEntry(entry);
   }
   if (Object.keys(secrets).length > 0) d.secrets = secrets;
+  const groups = mostCommon(accounts, (a) => a.autoScalingGroups);
+  if (groups !== undefined) d.autoScalingGroups = groups.map((g) => ({ ...g }));
+  const imageAccount = imageAccountEntry(accounts);
+  if (imageAccount !== undefined) d.imageAccount = imageAccount;
   return d;
+}
+
+/** `defaults.imageAccount` from the accounts' image account (one per file: every account must agree). */
+function imageAccountEntry(accounts: readonly FleetAccount[]): FleetDefaults['imageAccount'] {
+  const image = accounts[0].imageAccount;
+  if (accounts.some((a) => !same(a.imageAccount, image)))
+    throw new Error(
+      'stringifyFleet: accounts have different imageAccounts; a fleet file has one (defaults.imageAccount)',
+    );
+  if (image === undefined) return undefined;
+  return { id: image.id, roleName: image.roleArn.split('/').pop()!, externalIdRef: image.externalIdRef };
 }
 
 function accountEntry(account: FleetAccount, d: FleetDefaults): Record<string, unknown> {
@@ -334,6 +352,9 @@ function accountEntry(account: FleetAccount, d: FleetDefaults): Record<string, u
 
   const secrets = secretEntries(account, d);
   if (Object.keys(secrets).length > 0) entry.secrets = secrets;
+
+  if (!same(account.autoScalingGroups, d.autoScalingGroups))
+    entry.autoScalingGroups = (account.autoScalingGroups ?? []).map((g) => ({ ...g }));
 
   if (account.state !== 'active') entry.state = account.state;
   if (account.reason !== undefined) entry.reason = account.reason;

@@ -9,7 +9,10 @@ import {
   ACCOUNT_FIELDS,
   ACCOUNT_ID_PATTERN,
   ACCOUNT_STATES,
+  AUTO_SCALING_GROUP_FIELDS,
   DEFAULTS_FIELDS,
+  GROUP_TAG_FIELDS,
+  IMAGE_ACCOUNT_FIELDS,
   FLEET_FILE_FIELDS,
   FleetFileSchema,
   MAINTENANCE_WINDOW_FIELDS,
@@ -19,7 +22,9 @@ import {
   type FleetAccount,
   type FleetDefaults,
   type FleetFile,
+  type ImageAccount,
   type RawAccount,
+  type AutoScalingGroupEntry,
 } from './fleet-schema';
 import {
   formatFleetPath,
@@ -29,6 +34,7 @@ import {
   type LocatedProblem,
 } from './fleet-problems';
 import { accountSecretProblems, defaultSecretProblems, mergeAccountSecrets } from './fleet-secrets';
+import { accountGroupProblems, defaultGroupProblems, imageAccountProblems, resolveImageAccount } from './fleet-images';
 
 export type FleetValidationResult = { ok: true; accounts: FleetAccount[] } | { ok: false; problems: FleetProblem[] };
 
@@ -71,11 +77,15 @@ function issuesToProblems(issues: readonly z.core.$ZodIssue[]): Located[] {
 }
 
 const PER_ACCOUNT_ONLY = new Set(['id', 'customer', 'ring', 'roleArn', 'externalIdRef', 'state', 'reason']);
+const DEFAULTS_ONLY = new Set(['imageAccount']);
 
 function unknownFieldMessage(parent: readonly FleetPathSegment[], key: string): string {
   const known = knownFieldsAt(parent);
   if (parent.length === 1 && parent[0] === 'defaults' && PER_ACCOUNT_ONLY.has(key)) {
     return `"${key}" is not allowed in defaults: set it per account (defaults may have ${known.join(', ')})`;
+  }
+  if (parent.length === 2 && parent[0] === 'accounts' && DEFAULTS_ONLY.has(key)) {
+    return `"${key}" is not allowed per account: set it once in defaults (one per fleet file)`;
   }
   return `unknown field "${key}" (${unknownFieldHint(known, key)})`;
 }
@@ -87,6 +97,9 @@ function knownFieldsAt(parent: readonly FleetPathSegment[]): readonly string[] {
   if (parent.length === 2 && parent[0] === 'accounts') return ACCOUNT_FIELDS;
   if (last === 'pipeline') return PIPELINE_FIELDS;
   if (last === 'maintenanceWindow') return MAINTENANCE_WINDOW_FIELDS;
+  if (last === 'imageAccount') return IMAGE_ACCOUNT_FIELDS;
+  if (last === 'tag' && parent[parent.length - 3] === 'autoScalingGroups') return GROUP_TAG_FIELDS;
+  if (typeof last === 'number' && parent[parent.length - 2] === 'autoScalingGroups') return AUTO_SCALING_GROUP_FIELDS;
   return [];
 }
 
@@ -107,6 +120,7 @@ function crossFieldProblems(raw: Rec, opts: ValidateFleetOptions): Located[] {
   out.push(...defaultSecretProblems(defaults.secrets));
 
   const accounts = Array.isArray(raw.accounts) ? raw.accounts : [];
+  out.push(...imageAccountProblems(defaults, accounts), ...defaultGroupProblems(defaults));
   const indexesById = new Map<string, number[]>();
 
   accounts.forEach((account: unknown, i) => {
@@ -156,6 +170,9 @@ function crossFieldProblems(raw: Rec, opts: ValidateFleetOptions): Located[] {
 
     // Secrets: each entry complete once merged over defaults.secrets, its region among the account's.
     out.push(...accountSecretProblems(account, i, defaults.secrets, defaults.regions));
+
+    // Auto Scaling groups: regions among the account's, no group twice.
+    out.push(...accountGroupProblems(account, i, defaults));
 
     // reason iff quarantined.
     const state = account.state ?? 'active';
@@ -239,7 +256,10 @@ function sortProblems(problems: FleetProblem[]): FleetProblem[] {
 
 function resolveAccounts(file: FleetFile): FleetAccount[] {
   const defaults: FleetDefaults = file.defaults ?? {};
-  return file.accounts.map((account) => resolveAccount(account, defaults));
+  const imageAccount = defaults.imageAccount
+    ? Object.freeze(resolveImageAccount(defaults.imageAccount, defaults.roleName, defaults.regions))
+    : undefined;
+  return file.accounts.map((account) => resolveAccount(account, defaults, imageAccount));
 }
 
 function present<T>(value: T | undefined, what: string): T {
@@ -247,7 +267,7 @@ function present<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-function resolveAccount(account: RawAccount, defaults: FleetDefaults): FleetAccount {
+function resolveAccount(account: RawAccount, defaults: FleetDefaults, imageAccount?: ImageAccount): FleetAccount {
   const regions = [...present(account.regions ?? defaults.regions, 'regions')];
   const partition = partitionOfRegion(regions[0]) ?? 'aws';
   const roleArn =
@@ -256,6 +276,7 @@ function resolveAccount(account: RawAccount, defaults: FleetDefaults): FleetAcco
   const window =
     account.maintenanceWindow === null ? undefined : (account.maintenanceWindow ?? defaults.maintenanceWindow);
   const secrets = mergeAccountSecrets(defaults.secrets, account.secrets);
+  const groups = account.autoScalingGroups ?? defaults.autoScalingGroups;
 
   return {
     id: account.id,
@@ -271,7 +292,17 @@ function resolveAccount(account: RawAccount, defaults: FleetDefaults): FleetAcco
     ...(window !== undefined ? { maintenanceWindow: { ...window, days: [...window.days] } } : {}),
     tags: { ...defaults.tags, ...account.tags },
     ...(secrets !== undefined ? { secrets } : {}),
+    ...(groups !== undefined ? { autoScalingGroups: groups.map(copyGroupEntry) } : {}),
+    ...(imageAccount !== undefined ? { imageAccount } : {}),
     state: account.state ?? 'active',
     ...(account.reason !== undefined ? { reason: account.reason } : {}),
+  };
+}
+
+function copyGroupEntry(entry: AutoScalingGroupEntry): AutoScalingGroupEntry {
+  return {
+    ...(entry.region !== undefined ? { region: entry.region } : {}),
+    ...(entry.name !== undefined ? { name: entry.name } : {}),
+    ...(entry.tag !== undefined ? { tag: { key: entry.tag.key, value: entry.tag.value } } : {}),
   };
 }

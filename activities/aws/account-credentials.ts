@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { ErrorType } from '../../fleet/error-types';
-import type { FleetAccount } from '../../fleet/fleet-schema';
+import type { AssumableAccount } from '../../fleet/fleet-schema';
 import { callAws } from './aws-call';
 import { FleetOpsError } from './errors';
 import type { RateLimits } from './rate-limiter';
@@ -46,7 +46,7 @@ export class AccountCredentials {
   }
 
   /** An SDK credential provider for the account: clients built with it always get fresh credentials. */
-  provider(account: FleetAccount, runId: string): () => Promise<AwsCredentialIdentity> {
+  provider(account: AssumableAccount, runId: string): () => Promise<AwsCredentialIdentity> {
     return async () => {
       const c = await this.get(account, runId);
       return {
@@ -63,7 +63,7 @@ export class AccountCredentials {
     this.cache.delete(accountId);
   }
 
-  async get(account: FleetAccount, runId: string): Promise<CachedCredentials> {
+  async get(account: AssumableAccount, runId: string): Promise<CachedCredentials> {
     const hit = this.cache.get(account.id);
     const fresh = hit && hit.expiration.getTime() - (this.deps.refreshBeforeMs ?? 5 * 60_000) > this.now();
     this.deps.limits.metrics.credentialCache(fresh ? 'hit' : 'miss');
@@ -80,7 +80,7 @@ export class AccountCredentials {
    * Whether AssumeRole into the account is accepted with this `externalId` (AccessDenied → false);
    * not cached, nothing kept. The ExternalId rotation's test step: the new id, and the old one still.
    */
-  async accepts(account: FleetAccount, runId: string, externalId: string): Promise<boolean> {
+  async accepts(account: AssumableAccount, runId: string, externalId: string): Promise<boolean> {
     try {
       await this.assumeRole(account, runId, externalId);
       return true;
@@ -91,7 +91,7 @@ export class AccountCredentials {
   }
 
   /** Makes the next AssumeRole into the account read its ExternalId from Vault again. */
-  forgetExternalId(account: FleetAccount): void {
+  forgetExternalId(account: AssumableAccount): void {
     this.deps.externalIds.invalidate(account.externalIdRef);
   }
 
@@ -99,7 +99,7 @@ export class AccountCredentials {
    * AssumeRole with the ExternalId from the cache. Denied → the id is read from Vault again, and if it
    * changed (an ExternalId rotation went live or was rolled back since it was cached) tried once more.
    */
-  private async assume(account: FleetAccount, runId: string): Promise<CachedCredentials> {
+  private async assume(account: AssumableAccount, runId: string): Promise<CachedCredentials> {
     const externalId = await this.deps.externalIds.get(account.externalIdRef);
     let out: AssumeRoleCommandOutput;
     try {
@@ -129,7 +129,7 @@ export class AccountCredentials {
     return creds;
   }
 
-  private assumeRole(account: FleetAccount, runId: string, externalId: string): Promise<AssumeRoleCommandOutput> {
+  private assumeRole(account: AssumableAccount, runId: string, externalId: string): Promise<AssumeRoleCommandOutput> {
     return callAws(
       this.deps.limits,
       { family: 'sts', api: 'AssumeRole', region: this.deps.stsRegion, accountId: account.id, assumingRole: true },

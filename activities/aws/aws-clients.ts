@@ -2,6 +2,8 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -9,7 +11,8 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** The per-account clients kept in the LRU. */
-type AccountClient = CloudFormationClient | CloudWatchClient | SecretsManagerClient | IAMClient;
+type AccountClient =
+  CloudFormationClient | CloudWatchClient | SecretsManagerClient | IAMClient | EC2Client | AutoScalingClient;
 
 export type AwsClientConfig = {
   /** Custom endpoint (the local stack's AWS proxy); unset for real AWS. */
@@ -88,6 +91,30 @@ export class AwsClients {
       `sm:${region}:${cacheKey}`,
       cacheKey,
       () => new SecretsManagerClient({ ...this.common(region), credentials }),
+    );
+  }
+
+  ec2(
+    region: string,
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+    cacheKey?: string,
+  ): EC2Client {
+    return this.reuse(
+      `ec2:${region}:${cacheKey}`,
+      cacheKey,
+      () => new EC2Client({ ...this.common(region), credentials }),
+    );
+  }
+
+  autoScaling(
+    region: string,
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+    cacheKey?: string,
+  ): AutoScalingClient {
+    return this.reuse(
+      `asg:${region}:${cacheKey}`,
+      cacheKey,
+      () => new AutoScalingClient({ ...this.common(region), credentials }),
     );
   }
 

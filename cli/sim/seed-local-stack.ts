@@ -14,6 +14,8 @@ import { EXTERNAL_ID_FORMAT, generateSecretValue } from '../../fleet/secret-valu
 import { executionRoleTrustPolicy, PIPELINE_TEMPLATE } from './pipeline-template';
 import { secretsManager } from './secrets-manager-calls';
 import { seedAccountSecrets } from './seed-secrets';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { baseImageRegions, ensureBaseImages, imageAccountsOf, seedAccountGroups, type BaseImages } from './seed-images';
 
 /** The account fleetops itself runs in on the local stack (moto's default account). */
 export const FLEETOPS_HOME_ACCOUNT = '123456789012';
@@ -24,9 +26,12 @@ export type SeedProgress = (done: number, total: number) => void;
 /**
  * Seeds the local stack with a simulated fleet: per account an ExternalId in Vault, the execution
  * role (trust policy requiring that ExternalId) and a pipeline stack at its version in each region,
- * and the account's `secrets` (see seed-secrets.ts), straight in moto; then the proxy's trust table,
- * so AssumeRole through the proxy needs the ExternalId.
- * Idempotent: existing roles and stacks are left as they are; secrets are made to agree with Vault.
+ * and the account's `secrets` (see seed-secrets.ts), straight in moto; for AMI rollouts the image
+ * account (ExternalId, role, a base image per region) and per account and region the launch template
+ * and Auto Scaling group of each named group (see seed-images.ts); then the proxy's trust table, so
+ * AssumeRole through the proxy needs the ExternalId.
+ * Idempotent: existing roles, stacks, images, templates and groups are left as they are; secrets are
+ * made to agree with Vault.
  */
 export async function seedLocalStack(
   cfg: StackConfig,
@@ -39,6 +44,21 @@ export async function seedLocalStack(
   const common = { endpoint: cfg.motoUrl, maxAttempts: 5, requestHandler };
   const sts = new STSClient({ ...common, region: 'us-east-1', credentials: ADMIN_CREDENTIALS });
   const trust: Array<{ roleArn: string; externalId: string }> = [];
+  const assume = async (roleArn: string) => {
+    const c = (await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fleetops-seed' })))
+      .Credentials!;
+    return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+  };
+  // The image account(s) first: every account's launch template starts on their base images.
+  const baseImages = new Map<string, BaseImages>();
+  for (const image of imageAccountsOf(accounts)) {
+    const { externalId } = await ensureExternalId(cfg, image.externalIdRef);
+    trust.push({ roleArn: image.roleArn, externalId });
+    const credentials = await assume(image.roleArn);
+    await createRole(new IAMClient({ ...common, region: 'us-east-1', credentials }), image, externalId);
+    const ec2In = (region: string) => new EC2Client({ ...common, region, credentials });
+    baseImages.set(image.id, await ensureBaseImages(ec2In, baseImageRegions(accounts, image.id)));
+  }
   let done = 0;
   await mapPool(accounts, concurrency, async (account) => {
     const { externalId, version: externalIdVersion } = await ensureExternalId(cfg, account.externalIdRef);
@@ -64,13 +84,16 @@ export async function seedLocalStack(
         }
       })(),
       seedAccountSecrets({ cfg, iam, secretsManager: secretsManagerIn }, account, externalIdVersion),
+      account.imageAccount && baseImages.has(account.imageAccount.id)
+        ? seedAccountGroups(common, credentials, account, baseImages.get(account.imageAccount.id)!)
+        : undefined,
     ]);
     progress?.(++done, accounts.length);
   }).finally(() => requestHandler.destroy());
   for (let i = 0; i < trust.length; i += 1000) await putTrust(cfg, trust.slice(i, i + 1000));
 }
 
-async function createRole(iam: IAMClient, account: FleetAccount, externalId: string): Promise<void> {
+async function createRole(iam: IAMClient, account: Pick<FleetAccount, 'roleArn'>, externalId: string): Promise<void> {
   const roleName = account.roleArn.split('/').pop()!;
   try {
     await iam.send(
@@ -118,7 +141,10 @@ async function createHealthAlarm(cw: CloudWatchClient, account: FleetAccount): P
 }
 
 /** Reads the account's ExternalId (and its KV version) from Vault, creating a random one if there is none. */
-async function ensureExternalId(cfg: StackConfig, ref: string): Promise<{ externalId: string; version: number }> {
+export async function ensureExternalId(
+  cfg: StackConfig,
+  ref: string,
+): Promise<{ externalId: string; version: number }> {
   const existing = await kvRead(cfg, ref);
   if (typeof existing?.data.externalId === 'string' && existing.data.externalId !== '') {
     return { externalId: existing.data.externalId, version: existing.version };

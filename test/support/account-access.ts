@@ -1,7 +1,7 @@
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { kvRead, type KvEntry } from '../../cli/sim/vault-kv';
-import type { FleetAccount } from '../../fleet/fleet-schema';
+import type { AssumableAccount, FleetAccount } from '../../fleet/fleet-schema';
 import { healthAlarmName } from '../../fleet/pipeline-stack';
 import type { StackConfig } from '../../stack/stack-config';
 
@@ -17,7 +17,7 @@ export async function vaultEntry(cfg: StackConfig, path: string, version?: numbe
 /** The account's credentials through the proxy, the way fleetops gets them: AssumeRole with the ExternalId from Vault. */
 export async function accountCredentials(
   cfg: StackConfig,
-  account: FleetAccount,
+  account: AssumableAccount,
   session = 'fleetops-test',
 ): Promise<AccountCredentialsValue> {
   const externalId = (await vaultEntry(cfg, account.externalIdRef)).data.externalId;
