@@ -169,7 +169,8 @@ describe('iam.newKeyDelayMs', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ iam: { newKeyDelayMs: -1 } }, /iam\.newKeyDelayMs/],
       [{ iam: { newKeyDelayMs: 1.5 } }, /iam\.newKeyDelayMs/],
-      [{ iam: {} }, /iam\.newKeyDelayMs/],
+      [{ iam: { trustPolicyUpdatesIgnoredFor: [] } }, /iam\.trustPolicyUpdatesIgnoredFor/],
+      [{ iam: { trustPolicyUpdatesIgnoredFor: ['123'] } }, /iam\.trustPolicyUpdatesIgnoredFor\[0\]|12-digit/],
       [{ iam: { newKeyDelayMs: 10, accounts: ['12'] } }, /iam\.accounts\[0\]|12-digit/],
       [{ iam: { newKeyDelayMs: 10, failTest: true } }, /failTest/],
     ];
