@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time';
+import * as temporalProto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runSimSeed } from '../../cli/commands/sim-seed';
@@ -11,6 +12,7 @@ import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { externalIdCleanupId } from '../../workflows/rotation/external-id-cleanup';
 import { secretKeyCleanupId, type SecretKeyCleanupResult } from '../../workflows/rotation/secret-key-cleanup';
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
+import { deliveredKeyJson } from '../../activities/rotation/iam-key-vault';
 import { cleanUp } from '../support/cleanup';
 import { secretsIn } from '../support/history-scan';
 import {
@@ -87,6 +89,8 @@ type Kill = {
   held: Array<{ account: string; kind: Kind; request: string; heldMs: number; activity: string; attempt: number }>;
   /** Other AWS requests in flight at the kill (other accounts' steps hit by the same kill). */
   alsoInFlight: string[];
+  /** Every activity attempt the killed worker was running (timed out at once, retried by the next worker). */
+  lostAttempts?: string[];
 };
 
 const campaignIds: Record<string, string> = {};
@@ -174,43 +178,85 @@ async function killInside(step: Step, targets: Target[], start: () => Promise<un
     .map((r) => `${r.account} ${r.service}:${r.action}`);
   kills.push({ step, workerPid, held, alsoInFlight });
   await setFaultPlan(cfg, null);
-  for (const t of targets) await timeOutLostAttempt(stepWorkflowId(t, oldKeyIds[t.account.id]));
+  const lost = await timeOutLostAttempts(workerPid);
+  for (const t of targets) {
+    const id = stepWorkflowId(t, oldKeyIds[t.account.id]);
+    if (!lost.some((l) => l.startsWith(`${id} `)))
+      throw new Error(`${step}: ${id} had no attempt on the killed worker`);
+  }
+  kills.at(-1)!.lostAttempts = lost.map((l) => l.slice(RUN.length + 1));
   const restarted = await worker.start();
   figures.workerRestartSeconds = [...((figures.workerRestartSeconds as number[]) ?? []), restarted.seconds];
 }
 
 /**
- * The killed worker's attempt of the workflow's running activity times out now instead of at its
- * start-to-close timeout (2 minutes; what a real crash waits for): its options are updated to a 1 s
- * timeout (Temporal's UpdateActivityOptions, as an operator would with `temporal activity
- * update-options`), the server times the attempt out and schedules the next one, and the original
- * options are restored before a worker can pick that attempt up.
+ * Every activity attempt the killed worker was running (Temporal's pending activities started by its
+ * identity, `<pid>@<host>`) times out now instead of at its start-to-close timeout (2 minutes: what a
+ * real crash waits for): its options are updated to a 1 s timeout (Temporal's UpdateActivityOptions, as
+ * an operator would with `temporal activity update-options`), the server times the attempt out and
+ * schedules the next one, and the original options are restored before a worker can pick that up.
+ * Returns `<workflowId> <activity>#<attempt>` of each.
  */
-async function timeOutLostAttempt(workflowId: string): Promise<void> {
+async function timeOutLostAttempts(workerPid: number): Promise<string[]> {
   const service = temporal.client.workflowService;
-  const handle = temporal.client.workflow.getHandle(workflowId);
-  const [lost] = (await handle.describe()).raw.pendingActivities ?? [];
-  if (!lost?.activityId) throw new Error(`${workflowId}: no activity running after the kill`);
-  const request = {
-    namespace: 'default',
-    execution: { workflowId },
-    identity: 'rotation-chaos-test',
-    id: lost.activityId,
-  };
-  await service.updateActivityOptions({
-    ...request,
-    activityOptions: { startToCloseTimeout: msToTs(1000) },
-    updateMask: { paths: ['start_to_close_timeout'] },
+  const lost: string[] = [];
+  const running = temporal.client.workflow.list({
+    query: `WorkflowId STARTS_WITH '${RUN}' AND ExecutionStatus = 'Running'`,
   });
-  await until(
-    `${workflowId}: the lost attempt ${lost.attempt} of ${lost.activityType?.name} to time out`,
-    async () => {
-      const [now] = (await handle.describe()).raw.pendingActivities ?? [];
-      return !now || (now.attempt ?? 0) > (lost.attempt ?? 0);
-    },
-    30_000,
-  );
-  await service.updateActivityOptions({ ...request, restoreOriginal: true });
+  for await (const wf of running) {
+    const handle = temporal.client.workflow.getHandle(wf.workflowId);
+    for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
+      if (!a.activityId || !a.lastWorkerIdentity?.startsWith(`${workerPid}@`) || !a.lastStartedTime) continue;
+      if (a.state !== temporalProto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) continue;
+      const request = {
+        namespace: 'default',
+        execution: { workflowId: wf.workflowId },
+        identity: 'rotation-chaos-test',
+        id: a.activityId,
+      };
+      await service.updateActivityOptions({
+        ...request,
+        activityOptions: { startToCloseTimeout: msToTs(1000) },
+        updateMask: { paths: ['start_to_close_timeout'] },
+      });
+      await until(
+        `${wf.workflowId}: the lost attempt ${a.attempt} of ${a.activityType?.name} to time out`,
+        async () => {
+          const now = (await handle.describe()).raw.pendingActivities?.find((x) => x.activityId === a.activityId);
+          return !now || (now.attempt ?? 0) > (a.attempt ?? 0);
+        },
+        30_000,
+      );
+      await service.updateActivityOptions({ ...request, restoreOriginal: true });
+      lost.push(`${wf.workflowId} ${a.activityType?.name}#${a.attempt}`);
+    }
+  }
+  return lost;
+}
+
+/** Key ids the rotation made and deleted before Vault ever held them (may be named in a history, by id). */
+const keysMadeOutsideVault: string[] = [];
+
+/** The completed `activity` runs of a workflow: the attempt that completed and its decoded result. */
+async function activityResults(
+  workflowId: string,
+  activity: string,
+): Promise<Array<{ attempt: number; result: unknown }>> {
+  const events = (await temporal.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const out: Array<{ attempt: number; result: unknown }> = [];
+  for (const e of events) {
+    const done = e.activityTaskCompletedEventAttributes;
+    if (!done) continue;
+    const scheduled = events.find((x) => Number(x.eventId) === Number(done.scheduledEventId));
+    const started = events.find((x) => Number(x.eventId) === Number(done.startedEventId));
+    if (scheduled?.activityTaskScheduledEventAttributes?.activityType?.name !== activity) continue;
+    const payload = done.result?.payloads?.[0]?.data;
+    out.push({
+      attempt: started?.activityTaskStartedEventAttributes?.attempt ?? 0,
+      result: payload ? JSON.parse(Buffer.from(payload).toString('utf8')) : undefined,
+    });
+  }
+  return out;
 }
 
 function target(i: number, kind: Kind, step: Step, service: string, action: string, activity: string): Target {
@@ -328,6 +374,7 @@ describe('rotation chaos', () => {
         step: k.step,
         held: k.held.map((h) => `${h.account} ${h.activity}#${h.attempt} ${h.request} held ${h.heldMs} ms`),
         alsoInFlight: k.alsoInFlight,
+        lostAttempts: k.lostAttempts,
       }));
 
       // Each kill landed inside its step: the step's request held in flight, the step's activity running.
@@ -431,29 +478,59 @@ describe('rotation chaos', () => {
   );
 
   it(
-    'OpenBao sealed mid-campaign: activities retry, the campaign completes after the unseal, AWSCURRENT always a value Vault holds',
+    'OpenBao sealed mid-campaign (one IAM key created while sealed): activities retry, every campaign completes after the unseal, AWSCURRENT always a value Vault holds',
     { timeout: 300_000 },
     async () => {
-      const vaultAccounts = accounts.slice(8);
-      const before = await vaultVersionsBefore(cfg, vaultAccounts, ['secretsmanager']);
-      const clients = Object.fromEntries(
-        await Promise.all(vaultAccounts.map(async (a) => [a.id, await accountClients(cfg, a)] as const)),
-      );
-      const campaignId = `${RUN}-vault-sealed`;
-      const handle = await startRotation(
+      const smAccounts = accounts.slice(8);
+      const [keyHeld, ...keyOthers] = accounts.slice(8, 11);
+      const xidAccounts = accounts.slice(11, 13);
+      const kindsOf = (a: FleetAccount): Kind[] => [
         'secretsmanager',
-        vaultAccounts.map((a) => a.id),
-        'vault-sealed',
+        ...(a === keyHeld || keyOthers.includes(a) ? (['iam-access-key'] as const) : []),
+        ...(xidAccounts.includes(a) ? (['external-id'] as const) : []),
+      ];
+      const before = await vaultVersionsBefore(cfg, smAccounts);
+      for (const a of [keyHeld, ...keyOthers])
+        oldKeyIds[a.id] = String((await vaultAt(cfg, vaultPathOf(a, 'iam-access-key'))).data.accessKeyId);
+      const clients = Object.fromEntries(
+        await Promise.all(smAccounts.map(async (a) => [a.id, await accountClients(cfg, a)] as const)),
+      );
+      const sm = await startRotation(
+        'secretsmanager',
+        smAccounts.map((a) => a.id),
+        'vault-sealed-secretsmanager',
       );
       await until(
         'a few accounts rotated before the seal',
-        async () => ((await handle.query(statusQuery)).counts.rotated ?? 0) >= 3,
+        async () => ((await sm.query(statusQuery)).counts.rotated ?? 0) >= 3,
         120_000,
+      );
+      // Vault is sealed while one account's CreateAccessKey is in flight (held 4 s at the proxy): the
+      // key is made in AWS, and writing it to Vault — the next thing the step does — finds Vault sealed.
+      await setFaultPlan(cfg, {
+        rules: [{ service: 'iam', actions: ['CreateAccessKey'], accounts: [keyHeld.id], latencyMs: 4000 }],
+      });
+      const others = [
+        await startRotation(
+          'iam-access-key',
+          [keyHeld, ...keyOthers].map((a) => a.id),
+          'vault-sealed-iam-access-key',
+        ),
+        await startRotation(
+          'external-id',
+          xidAccounts.map((a) => a.id),
+          'vault-sealed-external-id',
+        ),
+      ];
+      await until(
+        "the held account's CreateAccessKey in flight",
+        async () =>
+          (await proxyStats(cfg)).inFlight.some((r) => r.action === 'CreateAccessKey' && r.account === keyHeld.id),
+        60_000,
       );
       const sealedAt = Date.now();
       const seenWhileSealed: Record<string, Set<string>> = {};
       let atSeal: CampaignStatus | undefined;
-      let retriedWhileSealed = 0;
       /** Steps seen retrying with VaultUnavailable while Vault was sealed. */
       const retrying = new Set<string>();
       try {
@@ -463,55 +540,98 @@ describe('rotation chaos', () => {
         // While Vault is sealed: rotations stall (steps retry), and what AWS holds is recorded to be
         // compared with Vault once it is back.
         while (Date.now() - sealedAt < 12_000) {
-          atSeal = await handle.query(statusQuery);
+          atSeal = await sm.query(statusQuery);
           const running = temporal.client.workflow.list({
-            query: `WorkflowId STARTS_WITH '${campaignId}/' AND ExecutionStatus = 'Running'`,
+            query: `WorkflowId STARTS_WITH '${RUN}-vault-sealed' AND ExecutionStatus = 'Running'`,
           });
           for await (const wf of running) {
             const described = await temporal.client.workflow.getHandle(wf.workflowId).describe();
             for (const a of described.raw.pendingActivities ?? [])
               if (a.lastFailure?.applicationFailureInfo?.type === 'VaultUnavailable')
-                retrying.add(`${wf.workflowId} ${a.activityType?.name}`);
+                retrying.add(`${wf.workflowId.slice(RUN.length + 1)} ${a.activityType?.name}`);
           }
-          for (const a of vaultAccounts) {
-            const s = await secretStages(clients[a.id].sm, secretIdOf(a, 'secretsmanager'));
-            (seenWhileSealed[a.id] ??= new Set()).add(s.currentHash);
+          for (const a of smAccounts) {
+            for (const kind of kindsOf(a).filter((k) => k !== 'external-id')) {
+              const s = await secretStages(clients[a.id].sm, secretIdOf(a, kind));
+              (seenWhileSealed[`${a.id}/${kind}`] ??= new Set()).add(s.currentHash);
+            }
           }
         }
-        retriedWhileSealed = (worker.log().match(/VaultUnavailable/g) ?? []).length;
       } finally {
         await unseal();
+        await setFaultPlan(cfg, null);
       }
       figures.vaultSealedSeconds = Math.round((Date.now() - sealedAt) / 1000);
-      const report: CampaignReport = await handle.result();
-      figures.vaultCampaign = {
-        counts: report.counts,
-        atSeal: atSeal?.counts,
+      const reports: CampaignReport[] = await Promise.all([sm, ...others].map((h) => h.result()));
+      figures.vaultCampaigns = {
+        counts: reports.map((r) => r.counts),
+        smAtSeal: atSeal?.counts,
         stepsRetryingWhileSealed: [...retrying],
-        vaultUnavailableLogLines: retriedWhileSealed,
       };
       expect(retrying.size).toBeGreaterThan(0);
-      expect(report.phase).toBe('completed');
-      expect(report.counts).toEqual({ rotated: vaultAccounts.length });
-      expect(atSeal?.counts.rotated ?? 0).toBeLessThan(vaultAccounts.length);
+      expect([...retrying].some((r) => r.includes(keyHeld.id) && r.endsWith('iamKeyCreate'))).toBe(true);
+      for (const r of reports) {
+        expect(r.phase).toBe('completed');
+        expect(Object.keys(r.counts)).toEqual(['rotated']);
+      }
+      expect(atSeal?.counts.rotated ?? 0).toBeLessThan(smAccounts.length);
 
-      // No AWSCURRENT (seen while sealed or now) that Vault does not hold; every account rotated exactly once.
+      // The key made while Vault was sealed never reached Vault: the retried step deleted it and made another.
+      for (const a of [keyHeld, ...keyOthers]) {
+        const create = await activityResults(`${RUN}-vault-sealed-iam-access-key/${a.id}`, 'iamKeyCreate');
+        expect(create).toHaveLength(1);
+        const { deletedKeyIds } = create[0].result as { deletedKeyIds: string[] };
+        keysMadeOutsideVault.push(...deletedKeyIds);
+        if (a === keyHeld) {
+          expect(create[0].attempt).toBeGreaterThan(1);
+          expect(deletedKeyIds).toHaveLength(1);
+        }
+      }
+      figures.keysMadeWhileSealedAndDeleted = keysMadeOutsideVault.length;
+      for (const a of [keyHeld, ...keyOthers])
+        await temporal.client.workflow
+          .getHandle(secretKeyCleanupId(`${RUN}-vault-sealed-iam-access-key`, a.id, oldKeyIds[a.id]))
+          .result();
+      for (const a of xidAccounts) {
+        const token = rotationToken(`${RUN}-vault-sealed-external-id`, a.id, SECRETS['external-id'], 1);
+        await temporal.client.workflow
+          .getHandle(externalIdCleanupId(`${RUN}-vault-sealed-external-id`, a.id, token))
+          .result();
+      }
+
+      // No AWSCURRENT (seen while sealed, or now) that Vault does not hold; every account rotated exactly once.
       const problems: string[] = [];
-      for (const a of vaultAccounts) {
-        const path = vaultPathOf(a, 'secretsmanager');
-        const latest = await vaultAt(cfg, path);
-        const held = new Set<string>();
-        for (let v = 1; v <= latest.version; v++) held.add(sha256((await vaultAt(cfg, path, v)).data.value));
-        for (const h of seenWhileSealed[a.id])
-          if (!held.has(h)) problems.push(`${a.id}: an AWSCURRENT seen while sealed is not in Vault`);
-        problems.push(
-          ...(await rotationProblems(cfg, a, 'secretsmanager', {
-            campaignId,
-            before: before[a.id].secretsmanager!,
-            cleanedUp: true,
-            clients: clients[a.id],
-          })),
-        );
+      for (const a of smAccounts) {
+        for (const kind of kindsOf(a)) {
+          if (kind !== 'external-id') {
+            const path = vaultPathOf(a, kind);
+            const latest = await vaultAt(cfg, path);
+            const held = new Set<string>();
+            for (let v = 1; v <= latest.version; v++) {
+              const { data } = await vaultAt(cfg, path, v);
+              held.add(
+                sha256(
+                  kind === 'secretsmanager'
+                    ? data.value
+                    : deliveredKeyJson({
+                        accessKeyId: String(data.accessKeyId),
+                        secretAccessKey: String(data.secretAccessKey),
+                      }),
+                ),
+              );
+            }
+            for (const h of seenWhileSealed[`${a.id}/${kind}`])
+              if (!held.has(h)) problems.push(`${a.id} ${kind}: an AWSCURRENT seen while sealed is not in Vault`);
+          }
+          problems.push(
+            ...(await rotationProblems(cfg, a, kind, {
+              campaignId: `${RUN}-vault-sealed-${kind}`,
+              before: before[a.id][kind]!,
+              cleanedUp: true,
+              clients: clients[a.id],
+            })),
+          );
+        }
       }
       expect(problems).toEqual([]);
     },
@@ -522,6 +642,7 @@ describe('rotation chaos', () => {
     { timeout: 120_000 },
     async () => {
       const known = await vaultSecrets(cfg, accounts);
+      known.keyIds.push(...keysMadeOutsideVault); // ids only: named in the iamKeyCreate result that deleted them
       const scan = await scanHistories(temporal.client, `WorkflowId STARTS_WITH '${RUN}'`, known);
       figures.historiesScanned = scan.histories;
       expect(scan.histories).toBeGreaterThan(20);
