@@ -146,6 +146,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
 
     const info = parseRequestInfo(req.headers, body, url, accountOf);
     stats.request(info);
+    res.on('close', stats.started(info));
     const done = (status: number, outcome: string): void =>
       log(
         `aws-proxy ${method} ${info.service}:${info.action} account=${info.account} status=${status} ${outcome} ${Date.now() - started}ms`,

@@ -335,9 +335,18 @@ describe('fault injection', () => {
     await client.send(new GetCallerIdentityCommand({})); // warm the connection
     await putFaults({ rules: [{ service: 'sts', latencyMs: 400 }] });
     const started = Date.now();
-    await client.send(new GetCallerIdentityCommand({}));
+    const call = client.send(new GetCallerIdentityCommand({}));
+    // While it is delayed, the request is listed in flight (what the chaos tests kill a worker inside of).
+    await new Promise((r) => setTimeout(r, 200));
+    const during = (await admin<ProxyStatsSnapshot>('GET', 'stats')).json.inFlight;
+    expect(during).toEqual([
+      { service: 'sts', action: 'GetCallerIdentity', account: '123456789012', ms: expect.any(Number) },
+    ]);
+    await call;
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
-    expect((await admin<ProxyStatsSnapshot>('GET', 'stats')).json.injected.latency).toBe(1);
+    const after = (await admin<ProxyStatsSnapshot>('GET', 'stats')).json;
+    expect(after.injected.latency).toBe(1);
+    expect(after.inFlight).toEqual([]);
   });
 
   it('rejects an invalid fault plan, naming each bad field, and keeps the old plan', async () => {

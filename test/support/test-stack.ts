@@ -8,6 +8,7 @@ import { createFleetWorker } from '../../worker/run-worker';
 import { installRuntime } from '../../worker/runtime-install';
 import { proxyAdmin } from './proxy-admin';
 import type { ChangeSetExecution } from '../../stack/aws-proxy/cloudformation/change-set-ledger';
+import type { ProxyStatsSnapshot } from '../../stack/aws-proxy/core/proxy-stats';
 import { loadWorkerConfig } from '../../worker/worker-config';
 
 /** The test run's local stack config, with this process pointed at it. */
@@ -59,12 +60,8 @@ export async function setFaultPlan(cfg: StackConfig, plan: unknown): Promise<voi
   if (res.status !== 200) throw new Error(`fault plan rejected: ${res.text}`);
 }
 
-export async function proxyStats(cfg: StackConfig): Promise<{
-  injected: { throttle: number; serverError: number };
-  accessDenied: number;
-  byAction: Record<string, number>;
-}> {
-  return (await proxyAdmin<never>(cfg.awsEndpoint, 'GET', 'stats')).json;
+export async function proxyStats(cfg: StackConfig): Promise<ProxyStatsSnapshot> {
+  return (await proxyAdmin<ProxyStatsSnapshot>(cfg.awsEndpoint, 'GET', 'stats')).json;
 }
 
 export type ExecutionLedgerEntry = ChangeSetExecution;

@@ -10,6 +10,19 @@ export interface ProxyStatsSnapshot {
   byService: Record<string, number>;
   /** Keyed `service:Action`, e.g. `sts:AssumeRole`. */
   byAction: Record<string, number>;
+  /**
+   * Requests received and not answered yet (delayed by an injected latency, or waiting for moto), oldest
+   * first: what a chaos test checks before it kills a client "inside" a call. Names only, no bodies.
+   */
+  inFlight: InFlightRequest[];
+}
+
+export interface InFlightRequest {
+  service: string;
+  action: string;
+  account: string;
+  /** How long ago it arrived. */
+  ms: number;
 }
 
 function emptySnapshot(): ProxyStatsSnapshot {
@@ -21,11 +34,21 @@ function emptySnapshot(): ProxyStatsSnapshot {
     upstreamErrors: 0,
     byService: {},
     byAction: {},
+    inFlight: [],
   };
 }
 
 export class ProxyStats {
   private counts = emptySnapshot();
+  private readonly open = new Map<number, Omit<InFlightRequest, 'ms'> & { since: number }>();
+  private nextId = 0;
+
+  /** A request arrived; the returned function marks it answered (or abandoned). */
+  started(info: Pick<RequestInfo, 'service' | 'action' | 'account'>): () => void {
+    const id = this.nextId++;
+    this.open.set(id, { service: info.service, action: info.action, account: info.account, since: Date.now() });
+    return () => void this.open.delete(id);
+  }
 
   request(info: Pick<RequestInfo, 'service' | 'action'>): void {
     this.counts.requests++;
@@ -51,7 +74,9 @@ export class ProxyStats {
   }
 
   snapshot(): ProxyStatsSnapshot {
-    return structuredClone(this.counts);
+    const now = Date.now();
+    const inFlight = [...this.open.values()].map(({ since, ...r }) => ({ ...r, ms: now - since }));
+    return { ...structuredClone(this.counts), inFlight };
   }
 
   reset(): void {
