@@ -28,7 +28,9 @@ const int = (flag: string) => (v: string) => {
 
 const program = new Command('fleetops')
   .description('Fleet automation for customer AWS accounts on Temporal')
-  .version(packageVersion(), '-V, --version', 'the fleetops version')
+  // `fleetops --version` / `-V` alone is answered by bin/fleetops.js; a commander-level version option
+  // would also catch `campaign start --version 1.1.0` (program options are recognised after a subcommand)
+  .addHelpText('after', () => `\nfleetops ${packageVersion()} (fleetops --version prints it)`)
   .showHelpAfterError();
 
 const stack = program
