@@ -7,7 +7,7 @@
  * from the TypeScript sources through tsx (FLEETOPS_FROM_SOURCE=1); prints the median wall times.
  * Targets: --help < 0.5 s, campaign status of a 4,000-account campaign < 1 s.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -17,11 +17,13 @@ function medianSeconds(args: string[], env: Record<string, string> = {}): number
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const started = process.hrtime.bigint();
-    execFileSync(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), ...args], {
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
     });
+    if (run.status !== 0) throw new Error(`fleetops ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
     times.push(Number(process.hrtime.bigint() - started) / 1e9);
   }
   return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)];

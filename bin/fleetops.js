@@ -14,6 +14,6 @@ const { buildIsCurrent, dist } = require('./compiled-build');
 if (process.env.FLEETOPS_FROM_SOURCE !== '1' && buildIsCurrent()) {
   require(require('node:path').join(dist, 'cli', 'main.js'));
 } else {
-  require('tsx/cjs');
-  require('../cli/main.ts');
+  // tsx's loader (as `node --import tsx`): require() and the commands' lazy import() of TypeScript
+  import('tsx').then(() => require('../cli/main.ts'));
 }

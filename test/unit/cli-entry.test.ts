@@ -29,6 +29,20 @@ describe('fleetops entry point', () => {
     expect(run(['campaign', '--help'])).toBe(run(['campaign', '--help'], { FLEETOPS_FROM_SOURCE: '1' }));
   });
 
+  it('commands whose implementation loads on use run from both (the lazy import resolves TypeScript too)', () => {
+    const fail = (env: Record<string, string>) => {
+      try {
+        run(['campaign', 'status', 'no-such-campaign'], { TEMPORAL_ADDRESS: '127.0.0.1:1', ...env });
+        return 'exited 0';
+      } catch (err) {
+        return String((err as { stderr?: string }).stderr);
+      }
+    };
+    const compiled = fail({});
+    expect(compiled).toContain('fleetops: cannot reach Temporal at 127.0.0.1:1');
+    expect(fail({ FLEETOPS_FROM_SOURCE: '1' })).toBe(compiled);
+  });
+
   it('a stale build is never run: the build stamp must be newer than every source file', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildIsCurrent } = require(path.join(ROOT, 'bin/compiled-build.js')) as { buildIsCurrent: () => boolean };
