@@ -77,6 +77,20 @@ export const ErrorType = {
    * id written by another rotation token). Account quarantined.
    */
   ExternalIdPendingLeftBehind: 'ExternalIdPendingLeftBehind',
+  /** An AMI rollout's image release cannot be resolved for the account (unknown name, a region missing). Never retried. */
+  ImageReleaseUnavailable: 'ImageReleaseUnavailable',
+  /** The shared image is not visible (or not `available`) from inside the account after sharing. Account quarantined. */
+  ImageNotVisible: 'ImageNotVisible',
+  /** An Auto Scaling group the fleet file names does not exist, or launches from no launch template. Never retried. */
+  AutoScalingGroupMissing: 'AutoScalingGroupMissing',
+  /** The group runs `$Latest`/`$Default`, not a numbered version: a rollback would have nothing to go back to. Account quarantined. */
+  LaunchTemplateVersionNotPinned: 'LaunchTemplateVersionNotPinned',
+  /** Someone else's instance refresh stayed in progress on the group longer than allowed. Account quarantined. */
+  InstanceRefreshBusy: 'InstanceRefreshBusy',
+  /** The instance refresh to the new image failed, was cancelled or rolled back; the group is on its previous version. */
+  InstanceRefreshRolledBack: 'InstanceRefreshRolledBack',
+  /** Putting the group back on its previous launch template version failed (RollbackFailed). Account quarantined. */
+  InstanceRefreshRollbackFailed: 'InstanceRefreshRollbackFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -105,4 +119,11 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.SecretTestFailed,
   ErrorType.IamTwoKeyLimit,
   ErrorType.ExternalIdPendingLeftBehind,
+  ErrorType.ImageReleaseUnavailable,
+  ErrorType.ImageNotVisible,
+  ErrorType.AutoScalingGroupMissing,
+  ErrorType.LaunchTemplateVersionNotPinned,
+  ErrorType.InstanceRefreshBusy,
+  ErrorType.InstanceRefreshRolledBack,
+  ErrorType.InstanceRefreshRollbackFailed,
 ];

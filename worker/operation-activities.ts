@@ -8,6 +8,7 @@ import type { AwsClients } from '../activities/aws/aws-clients';
 import type { RateLimits } from '../activities/aws/rate-limiter';
 import type { FleetFileDeps } from '../activities/fleet-file-access';
 import type { VaultKv } from '../activities/vault/vault-kv';
+import { createAmiActivities } from '../activities/ami/ami-activities';
 import { createRotationActivities } from '../activities/rotation/rotation-activities';
 import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
 
@@ -26,4 +27,5 @@ export type ActivitiesFactory = (deps: OperationDeps) => Record<string, (...args
 export const operationActivities = new Map<string, ActivitiesFactory>([
   ['upgrade', createUpgradeActivities],
   ['rotate-secret', createRotationActivities],
+  ['ami-rollout', createAmiActivities],
 ]);

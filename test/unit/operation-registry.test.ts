@@ -29,7 +29,7 @@ function operationProblems(op: AnyOperation, exported: Record<string, unknown>):
 
 describe('the operation registry', () => {
   it('every registered operation has its child workflow, activities, CLI flags and runbooks', () => {
-    expect(operations.names()).toEqual(expect.arrayContaining(['upgrade', 'rotate-secret']));
+    expect(operations.names()).toEqual(expect.arrayContaining(['upgrade', 'rotate-secret', 'ami-rollout']));
     for (const op of operations.all()) expect(operationProblems(op, workflows), op.name).toEqual([]);
   });
 
@@ -83,7 +83,7 @@ describe('the operation registry', () => {
       'upgrade: applies to operation "upgrade" only, not "noop"',
     ]);
     expect(issues({ ...base, operation: 'rotate' })[0]).toMatch(
-      /^operation: Invalid option: expected one of "upgrade"\|"rotate-secret"\|"noop"/,
+      /^operation: Invalid option: expected one of "upgrade"\|"rotate-secret"\|"ami-rollout"\|"noop"/,
     );
   });
 });

@@ -81,6 +81,11 @@ export type RegionResult = {
   changeSetName?: string;
   plan?: RegionPlan;
   reason?: string;
+  /** AMI rollouts: the Auto Scaling group, its image before and after, whether it could be rolled back. */
+  group?: string;
+  fromImage?: string;
+  toImage?: string;
+  canRollBack?: boolean;
 };
 
 /** Result of every per-account child workflow (compact: the engine keeps it for thousands of accounts). */
