@@ -171,7 +171,7 @@ export function createAmiActivities(deps: AccountAwsDeps & FleetFileDeps) {
         groupName: string;
         launchTemplateId: string;
         version: number;
-        preferences: Omit<RefreshPreferences, 'alarms'> & { alarm: string };
+        preferences: Omit<RefreshPreferences, 'alarms'> & { alarm?: string };
       },
     ): Promise<RefreshStart> {
       return asFailure(async () => {
@@ -185,14 +185,16 @@ export function createAmiActivities(deps: AccountAwsDeps & FleetFileDeps) {
           if (ours) return { kind: 'adopted', instanceRefreshId: ours.instanceRefreshId };
           if (foreign) return { kind: 'busy', instanceRefreshId: foreign.instanceRefreshId, status: foreign.status };
           // The alarm goes into the AlarmSpecification only if it exists (AWS refuses unknown alarms).
-          const { missing } = await describeAlarmStates(deps, { ...where, alarmNames: [input.preferences.alarm] });
           const { alarm, ...rest } = input.preferences;
+          const { missing } = alarm
+            ? await describeAlarmStates(deps, { ...where, alarmNames: [alarm] })
+            : { missing: ['none'] };
           const started = await startRefresh(deps, {
             ...where,
             groupName: input.groupName,
             launchTemplateId: input.launchTemplateId,
             version: input.version,
-            preferences: { ...rest, alarms: missing.length ? [] : [alarm] },
+            preferences: { ...rest, alarms: alarm && !missing.length ? [alarm] : [] },
           });
           if ('instanceRefreshId' in started) return { kind: 'started', instanceRefreshId: started.instanceRefreshId };
           if (tries >= 2)

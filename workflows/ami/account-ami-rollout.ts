@@ -367,7 +367,8 @@ class AccountAmiRolloutRun {
             minHealthyPercentage: ami.minHealthyPercentage,
             checkpoints: forward ? ami.checkpoints : [],
             autoRollback: forward,
-            alarm: groupHealthAlarm(g.groupName),
+            // back to N: no alarm (the one that fired would fail the way back)
+            ...(forward ? { alarm: groupHealthAlarm(g.groupName) } : {}),
           },
         }),
       );

@@ -1,0 +1,247 @@
+/**
+ * AMI rollouts on the real local stack (Temporal, moto + AWS proxy, OpenBao): `sim seed` (image account,
+ * a launch template and an Auto Scaling group per account and region) → `sim image build` + `image
+ * publish` → `fleetCampaign` with `operation: "ami-rollout"`. Proves: every group on the new version M
+ * through exactly one refresh and M the template's default; a poisoned image contained in the canary
+ * wave with every touched group back on N; an alarm during the bake rolls the group back; invalid input
+ * fails at once naming each field; no credential in any history.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runImagePublish } from '../../cli/commands/image';
+import { runSimSeed } from '../../cli/commands/sim-seed';
+import { runSimImageBuild } from '../../cli/sim/sim-image-build';
+import { SIM_GROUP_NAME } from '../../cli/sim/simulated-fleet';
+import type { FleetAccount } from '../../fleet/fleet-schema';
+import { resolveAutoScalingGroups } from '../../fleet/fleet-images';
+import { loadFleetFile } from '../../fleet/load-fleet';
+import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
+import { fleetCampaign, type CampaignReport } from '../../workflows/campaign/fleet-campaign';
+import { accountAmiRollout } from '../../workflows/ami/account-ami-rollout';
+import { accountCredentials } from '../support/account-access';
+import { cleanUp } from '../support/cleanup';
+import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
+import { proxyAdmin } from '../support/proxy-admin';
+import { accountResult } from '../support/rotation-campaigns';
+import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
+
+const cfg = testStack();
+const TASK_QUEUE = 'ami-rollout-test';
+const ID_BASE = 981_000_000_000 + (Date.now() % 100_000) * 10;
+const RUN = `ami-${Date.now()}`;
+const dir = path.join(cfg.stateDir, `ami-rollout-${ID_BASE}`);
+const fleetFile = path.join(dir, 'fleet.yaml');
+
+let accounts: FleetAccount[];
+let worker: Awaited<ReturnType<typeof startTestWorker>>;
+let temporal: Awaited<ReturnType<typeof testClient>>;
+
+type Ledger = {
+  refreshes: Array<{ account: string; region: string; groupName: string; startedBy: string; status: string }>;
+  starts: Array<{ account: string; region: string; groupName: string; starts: number }>;
+};
+const ledger = async () => (await proxyAdmin<Ledger>(cfg.awsEndpoint, 'GET', 'autoscaling/refreshes')).json;
+
+/** Every (account, region, group) the fleet file names for these accounts. */
+const groupsOf = (as: FleetAccount[]) =>
+  as.flatMap((a) => resolveAutoScalingGroups(a).map((t) => ({ account: a, region: t.region })));
+
+/** The group's launch template version (as the group has it) and the template's default version. */
+async function groupState(account: FleetAccount, region: string): Promise<{ version: string; defaultVersion: number }> {
+  const credentials = await accountCredentials(cfg, account);
+  const asg = new AutoScalingClient({ endpoint: cfg.awsEndpoint, region, credentials });
+  const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [SIM_GROUP_NAME] })))
+    .AutoScalingGroups![0];
+  const ec2 = new EC2Client({ endpoint: cfg.awsEndpoint, region, credentials });
+  const lt = (
+    await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [g.LaunchTemplate!.LaunchTemplateId!] }))
+  ).LaunchTemplates![0];
+  return { version: g.LaunchTemplate!.Version!, defaultVersion: lt.DefaultVersionNumber! };
+}
+
+/** Builds and publishes a release; returns its AMI per region. */
+async function release(name: string): Promise<Record<string, string>> {
+  const built = await runSimImageBuild({
+    name,
+    fleet: fleetFile,
+    manifest: path.join(dir, `${name}.json`),
+    quiet: true,
+  });
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
+  } finally {
+    process.stdout.write = write;
+  }
+  return Object.fromEntries(built.images.map((i) => [i.region, i.imageId]));
+}
+
+function campaign(campaignId: string, input: Partial<FleetCampaignInput>): Promise<CampaignReport> {
+  return temporal.client.workflow.execute(fleetCampaign, {
+    taskQueue: TASK_QUEUE,
+    workflowId: campaignId,
+    args: [
+      {
+        operation: 'ami-rollout',
+        fleetFile,
+        maxInFlight: 8,
+        failureBudget: { maxFailures: 1, onExceeded: 'cancel' },
+        ...input,
+      } as FleetCampaignInput,
+    ],
+  });
+}
+
+beforeAll(async () => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  await runSimSeed({ accounts: 8, idBase: ID_BASE, out: fleetFile, quiet: true });
+  accounts = loadFleetFile(fleetFile);
+  worker = await startTestWorker(TASK_QUEUE);
+  temporal = await testClient(cfg);
+}, 180_000);
+
+afterAll(() =>
+  cleanUp({
+    faults: () => setFaultPlan(cfg, null),
+    worker: () => worker?.stop(),
+    temporal: () => temporal?.close(),
+  }),
+);
+
+describe('ami-rollout on the local stack', () => {
+  let good: Record<string, string>;
+
+  it(
+    'plan mode reports per group the current and target image and whether it can roll back',
+    { timeout: 60_000 },
+    async () => {
+      good = await release(`${RUN}-good`);
+      const id = `${RUN}-plan`;
+      const report = await campaign(id, {
+        plan: true,
+        select: { ids: [accounts[0].id] },
+        ami: { image: 'latest' },
+      } as Partial<FleetCampaignInput>);
+      expect(report.counts).toEqual({ planned: 1 });
+      const [line] = (await accountResult(temporal.client, id, accounts[0].id)).regions;
+      expect(line).toMatchObject({
+        region: 'eu-west-1',
+        group: SIM_GROUP_NAME,
+        outcome: 'planned',
+        fromVersion: '1',
+        toImage: good['eu-west-1'],
+        canRollBack: true,
+      });
+      expect(line.fromImage).toMatch(/^ami-/);
+      expect((await ledger()).starts.filter((s) => s.account === accounts[0].id)).toEqual([]);
+    },
+  );
+
+  it('rolls a good image through every group: one refresh each, M the default', { timeout: 120_000 }, async () => {
+    const id = `${RUN}-good`;
+    const report = await campaign(id, {
+      ami: { image: 'latest', healthBakeSeconds: 1, healthPollSeconds: 1 },
+    } as Partial<FleetCampaignInput>);
+    expect(report.target).toBe(`${RUN}-good`);
+    expect(report.counts).toEqual({ 'rolled-out': accounts.length });
+    const ours = new Set(accounts.map((a) => a.id));
+    const starts = (await ledger()).starts.filter((s) => ours.has(s.account));
+    expect(starts.length).toBe(groupsOf(accounts).length);
+    expect(starts.every((s) => s.starts === 1)).toBe(true);
+    for (const { account, region } of groupsOf(accounts)) {
+      const s = await groupState(account, region);
+      expect(s, `${account.id} ${region}`).toEqual({ version: '2', defaultVersion: 2 });
+    }
+    const r = await accountResult(temporal.client, id, accounts[4].id);
+    expect(r.regions.map((x) => [x.region, x.outcome, x.fromVersion, x.toVersion])).toEqual([
+      ['eu-west-1', 'rolled-out', '1', '2'],
+      ['us-east-1', 'rolled-out', '1', '2'],
+    ]);
+  });
+
+  it(
+    'a poisoned image stops in the canary wave: its group back on N, no later wave touched',
+    { timeout: 120_000 },
+    async () => {
+      const bad = await release(`${RUN}-poisoned`);
+      await setFaultPlan(cfg, {
+        rules: [],
+        autoscaling: { poisonedImages: Object.values(bad).map((imageId) => ({ imageId, failAtPercent: 25 })) },
+      });
+      const before = (await ledger()).refreshes.length;
+      const id = `${RUN}-poisoned`;
+      const report = await campaign(id, {
+        ami: { image: `${RUN}-poisoned`, healthBakeSeconds: 1, healthPollSeconds: 1 },
+      } as Partial<FleetCampaignInput>);
+      expect(report.counts['rolled-back']).toBe(1);
+      expect(report.counts['rolled-out'] ?? 0).toBe(0);
+      const canary = accounts[0];
+      const r = await accountResult(temporal.client, id, canary.id);
+      expect(r.outcome).toBe('rolled-back');
+      expect(r.errorType).toBe('InstanceRefreshRolledBack');
+      expect(r.runbook).toBe('docs/runbooks/ami-refresh-rolled-back.md');
+      expect(await groupState(canary, 'eu-west-1')).toEqual({ version: '2', defaultVersion: 2 });
+      const touched = new Set((await ledger()).refreshes.slice(before).map((x) => x.account));
+      expect([...touched]).toEqual([canary.id]);
+      await setFaultPlan(cfg, null);
+    },
+  );
+
+  it('an alarm during the bake puts the group back on N (a refresh to N)', { timeout: 120_000 }, async () => {
+    const next = await release(`${RUN}-alarmed`);
+    const target = accounts[2];
+    await setFaultPlan(cfg, {
+      rules: [],
+      autoscaling: {
+        alarms: [
+          { imageId: next['eu-west-1'], accounts: [target.id], alarmName: `${SIM_GROUP_NAME}-health`, afterMs: 0 },
+        ],
+      },
+    });
+    const id = `${RUN}-alarmed`;
+    const report = await campaign(id, {
+      select: { ids: [target.id] },
+      ami: { image: `${RUN}-alarmed`, healthBakeSeconds: 6, healthPollSeconds: 1 },
+    } as Partial<FleetCampaignInput>);
+    expect(report.counts).toEqual({ 'rolled-back': 1 });
+    const r = await accountResult(temporal.client, id, target.id);
+    expect(r.errorType).toBe('HealthAlarm');
+    expect(r.regions[0]).toMatchObject({ outcome: 'rolled-back', fromVersion: '2', toVersion: '2' });
+    expect(await groupState(target, 'eu-west-1')).toEqual({ version: '2', defaultVersion: 2 });
+    await setFaultPlan(cfg, null);
+  });
+
+  it('invalid input (one JSON object) fails at once naming each bad field', { timeout: 30_000 }, async () => {
+    const err = await temporal.client.workflow
+      .execute(accountAmiRollout, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `${RUN}-invalid`,
+        args: [
+          {
+            campaignId: `${RUN}-invalid`,
+            fleetFile,
+            accountId: accounts[0].id,
+            operation: 'ami-rollout',
+            ami: { image: 'no spaces allowed', healthBakeSeconds: -1, minHealthyPercentage: 101, extra: true },
+          } as never,
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const message = String((err as WorkflowFailedError).cause?.message);
+    for (const field of ['ami.image', 'ami.healthBakeSeconds', 'ami.minHealthyPercentage', 'extra'])
+      expect(message).toContain(field);
+  });
+
+  it('no credential in any history of these workflows', { timeout: 60_000 }, async () => {
+    const histories = await allWorkflowHistories(temporal.client, `WorkflowId STARTS_WITH "${RUN}"`);
+    expect(histories.length).toBeGreaterThan(10);
+    for (const h of histories) expect(secretsIn(decodedHistoryText(h.json)), h.workflowId).toEqual([]);
+  });
+});
