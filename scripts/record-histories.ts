@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -43,7 +43,7 @@ const tagAt = process.argv.indexOf('--tag');
 const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
 if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
 /** The scenarios to record (default: all). */
-const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id'] as const;
+const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
 if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(s)))
@@ -317,6 +317,55 @@ async function main(): Promise<void> {
         await client.workflow.getHandle(wf.workflowId).result();
         await record(`externalIdCleanup${TAG}-${wf.workflowId.split('/')[1]}.json`, wf.workflowId);
       }
+    }
+
+    // ---- 6: an AMI rollout: two accounts' groups moved to a new image (one refresh each, M the default),
+    // one rolled back by a poisoned image (its refresh fails and AutoRollback puts it back on N) ----
+    if (recording('ami')) {
+      const { runSimImageBuild } = await import('../cli/sim/sim-image-build');
+      const { runImagePublish } = await import('../cli/commands/image');
+      const name = `fixture-image${TAG || '-1'}`;
+      const built = await runSimImageBuild({
+        name,
+        fleet: fleetFile,
+        manifest: path.join(cfg.stateDir, 'fixture-packer-manifest.json'),
+        quiet: true,
+      });
+      const write = process.stdout.write;
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      try {
+        await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
+      } finally {
+        process.stdout.write = write;
+      }
+      const amiAccounts = ACCOUNTS.slice(0, 3);
+      const poisoned = amiAccounts[2];
+      await setFaultPlan(cfg, {
+        rules: [],
+        autoscaling: {
+          poisonedImages: built.images.map((i) => ({ imageId: i.imageId, accounts: [poisoned.id], failAtPercent: 25 })),
+        },
+      });
+      const amiRolloutId = 'fixture-ami-rollout';
+      const rolled: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: amiRolloutId,
+        args: [
+          {
+            operation: 'ami-rollout',
+            fleetFile,
+            select: { ids: amiAccounts.map((a) => a.id) },
+            maxInFlight: 3,
+            failureBudget: { maxFailures: 2 },
+            ami: { image: 'latest', healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } as FleetCampaignInput,
+        ],
+      });
+      await setFaultPlan(cfg, null);
+      if (rolled.counts['rolled-out'] !== 2 || rolled.counts['rolled-back'] !== 1)
+        throw new Error(`unexpected AMI rollout report: ${JSON.stringify(rolled)}`);
+      await record(`fleetCampaign-ami-rollout${TAG}-run-1.json`, amiRolloutId);
+      for (const a of amiAccounts) await record(`accountAmiRollout${TAG}-${a.id}.json`, `${amiRolloutId}/${a.id}`);
     }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----

@@ -101,6 +101,10 @@ describe('recorded histories (test/fixtures/histories)', () => {
     expect(rotations.length).toBeGreaterThanOrEqual(3);
     expect(rotations.map((r) => r?.outcome)).toEqual(expect.arrayContaining(['rotated', 'rolled-back', 'planned']));
 
+    // The AMI set (--tag ami): two accounts' groups moved to the new image, one rolled back by a poisoned image.
+    const amis = ofType('accountAmiRollout').map((f) => result(f.history) as { outcome?: string } | undefined);
+    expect(amis.map((r) => r?.outcome)).toEqual(expect.arrayContaining(['rolled-out', 'rolled-back']));
+
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);
     expect(inventories.some((h) => has(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW))).toBe(true);
