@@ -8,7 +8,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +226,66 @@ describe('ami-rollout on the local stack', () => {
     expect(await groupState(target, 'eu-west-1')).toEqual({ version: '2', defaultVersion: 2 });
     await setFaultPlan(cfg, null);
   });
+
+  it(
+    "quarantines someone else's refresh (after the wait), a failed rollback and a $Latest group, each with its runbook",
+    { timeout: 90_000 },
+    async () => {
+      const next = await release(`${RUN}-quarantines`);
+      const [busy, rollbackFails, onLatest] = [accounts[5], accounts[6], accounts[7]];
+      const credentials = await accountCredentials(cfg, onLatest);
+      const asg = new AutoScalingClient({ endpoint: cfg.awsEndpoint, region: 'eu-west-1', credentials });
+      const group = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [SIM_GROUP_NAME] })))
+        .AutoScalingGroups![0];
+      await asg.send(
+        new UpdateAutoScalingGroupCommand({
+          AutoScalingGroupName: SIM_GROUP_NAME,
+          LaunchTemplate: { LaunchTemplateId: group.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' },
+        }),
+      );
+      await setFaultPlan(cfg, {
+        rules: [],
+        autoscaling: {
+          foreignRefreshes: [{ accounts: [busy.id], durationMs: 60_000 }],
+          poisonedImages: [{ imageId: next['eu-west-1'], accounts: [rollbackFails.id] }],
+          rollbackFailed: [{ accounts: [rollbackFails.id] }],
+        },
+      });
+      const id = `${RUN}-quarantines`;
+      const report = await campaign(id, {
+        select: { ids: [busy.id, rollbackFails.id, onLatest.id] },
+        failureBudget: { maxFailures: 5, onExceeded: 'cancel' },
+        ami: { image: `${RUN}-quarantines`, healthBakeSeconds: 0, healthPollSeconds: 1, busyRefreshWaitSeconds: 4 },
+      } as Partial<FleetCampaignInput>);
+      expect(report.counts).toEqual({ quarantined: 3 });
+      const outcome = async (a: FleetAccount) => {
+        const r = await accountResult(temporal.client, id, a.id);
+        return [r.outcome, r.errorType, r.runbook];
+      };
+      expect(await outcome(busy)).toEqual([
+        'quarantined',
+        'InstanceRefreshBusy',
+        'docs/runbooks/ami-foreign-instance-refresh.md',
+      ]);
+      expect(await outcome(rollbackFails)).toEqual([
+        'quarantined',
+        'InstanceRefreshRollbackFailed',
+        'docs/runbooks/ami-rollback-failed.md',
+      ]);
+      expect(await outcome(onLatest)).toEqual([
+        'quarantined',
+        'LaunchTemplateVersionNotPinned',
+        'docs/runbooks/ami-group-on-latest.md',
+      ]);
+      // Nothing was started on the $Latest group, nor over someone else's refresh.
+      const started = (await ledger()).refreshes.filter(
+        (r) => (r.account === onLatest.id || r.account === busy.id) && r.startedBy === 'client',
+      );
+      expect(started.filter((r) => r.account === onLatest.id)).toHaveLength(1); // the good rollout's only
+      expect(started.filter((r) => r.account === busy.id)).toHaveLength(1);
+      await setFaultPlan(cfg, null);
+    },
+  );
 
   it('invalid input (one JSON object) fails at once naming each bad field', { timeout: 30_000 }, async () => {
     const err = await temporal.client.workflow
