@@ -8,6 +8,7 @@ import {
 } from '../../workflows/ami/ami-tokens';
 import { UUID_NAMESPACE_DNS, uuidV5 } from '../../workflows/rotation/uuid-v5';
 import { amiRolloutOperation } from '../../workflows/ami/ami-operation';
+import { campaignInputFromFlags } from '../../cli/commands/campaign-flags';
 
 describe('ami-rollout parameters and names', () => {
   it('defaults and each bad field named', () => {
@@ -51,5 +52,28 @@ describe('ami-rollout parameters and names', () => {
   it('declares --image (required) and latest on the image channel', () => {
     expect(amiRolloutOperation.cliFlags.find((f) => f.required)?.flag).toBe('--image <release>');
     expect(amiRolloutOperation.latest).toEqual({ param: 'image', channel: 'image' });
+  });
+});
+
+describe('campaign start --operation ami-rollout', () => {
+  const NOW = new Date('2026-11-26T10:00:00Z');
+  it('--image (a name or latest), --min-healthy and --health-bake become ami parameters; the image names the campaign', () => {
+    const { campaignId, input } = campaignInputFromFlags(
+      { operation: 'ami-rollout', image: 'latest', minHealthy: '80', healthBake: '2m', fleet: 'fleet.yaml' },
+      NOW,
+    );
+    expect((input as unknown as { ami: unknown }).ami).toMatchObject({
+      image: 'latest',
+      minHealthyPercentage: 80,
+      healthBakeSeconds: 120,
+    });
+    expect(campaignId).toContain('ami-rollout');
+  });
+
+  it('refuses a bad image name and a missing --image, naming the flag', () => {
+    expect(() =>
+      campaignInputFromFlags({ operation: 'ami-rollout', image: 'no spaces', fleet: 'fleet.yaml' }, NOW),
+    ).toThrow(/--image/);
+    expect(() => campaignInputFromFlags({ operation: 'ami-rollout', fleet: 'fleet.yaml' }, NOW)).toThrow(/--image/);
   });
 });
