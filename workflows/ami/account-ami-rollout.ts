@@ -1,8 +1,5 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   defineQuery,
   isCancellation,
   log,
@@ -23,6 +20,7 @@ import {
   type AccountProgress,
   type RegionResult,
 } from '../operation/account-operation';
+import { AccountStopped, AccountStops, type AccountStop } from '../operation/account-stop';
 import { accountCurrentDetails } from '../operation/account-details';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
@@ -47,42 +45,9 @@ const { waitForRefresh } = proxyActivities<AmiActivities>({
 const VERIFY_TRIES = 3;
 const VERIFY_PAUSE_MS = 5000;
 
-type Stop = {
-  outcome: Exclude<AccountOutcome, 'rolled-out' | 'already-current' | 'planned'>;
-  reason: string;
-  errorType?: string;
-  region?: string;
-};
-
-class AccountStopped extends Error {
-  constructor(readonly stop: Stop) {
-    super(stop.reason);
-    this.name = 'AccountStopped';
-  }
-}
-
-function stopWith(errorType: string, reason: string, region?: string, outcome?: Stop['outcome']): AccountStopped {
-  return new AccountStopped({
-    outcome: outcome ?? (AMI_QUARANTINING.includes(errorType) ? 'quarantined' : 'failed'),
-    errorType,
-    reason,
-    region,
-  });
-}
-
-/** An activity's failure (after its retry policy gave up) as the account's stop; cancellation and bugs pass through. */
-async function step<T>(region: string | undefined, call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) throw stopWith(cause.type ?? 'Error', cause.message, region);
-    if (cause instanceof TimeoutFailure)
-      throw stopWith('ActivityTimeout', `${err.activityType} timed out (${cause.timeoutType})`, region, 'failed');
-    throw stopWith(cause?.name ?? 'Error', cause?.message ?? err.message, region, 'failed');
-  }
-}
+const stops = new AccountStops(AMI_QUARANTINING);
+const stopWith = stops.stopWith.bind(stops);
+const step = stops.step.bind(stops);
 
 /** One group the rollout moves: its template version before (N) and after (M). */
 type GroupRun = {
@@ -460,7 +425,7 @@ class AccountAmiRolloutRun {
       : `the refresh back to version ${g.fromVersion} ended ${end.status}${because(end.statusReason)}`;
   }
 
-  private async stopped(stop: Stop): Promise<Omit<AccountOperationResult, 'runbook'>> {
+  private async stopped(stop: AccountStop): Promise<Omit<AccountOperationResult, 'runbook'>> {
     const { accountId } = this.input;
     for (const g of this.groups)
       if (g.result.outcome === 'planned') {

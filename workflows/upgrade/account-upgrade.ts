@@ -1,8 +1,5 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   condition,
   defineQuery,
   defineSignal,
@@ -31,6 +28,7 @@ import {
   type RegionPlan,
   type RegionResult,
 } from '../operation/account-operation';
+import { AccountStopped, AccountStops, type AccountStop } from '../operation/account-stop';
 import { AccountUpgradeInputSchema, type AccountUpgradeOptions } from './upgrade-params';
 import { accountAwaitingApprovalSignal } from '../campaign/campaign-messages';
 import { clientRequestToken, upgradeChangeSetName, type TokenStep } from './change-set-names';
@@ -85,43 +83,9 @@ const { waitForStackStatus } = proxyActivities<UpgradeActivities>({
 /** Patch id: the change-set wait activity is called waitForChangeSet (was describeChangeSet). */
 export const RENAMED_WAIT_FOR_CHANGE_SET = 'activity-renamed-wait-for-change-set';
 
-/** Why an account stopped before it was upgraded (becomes the result's outcome, reason, errorType and runbook). */
-type Stop = {
-  outcome: Exclude<AccountOutcome, 'upgraded' | 'already-current' | 'planned'>;
-  reason: string;
-  errorType?: string;
-  region?: string;
-};
-
-class AccountStopped extends Error {
-  constructor(readonly stop: Stop) {
-    super(stop.reason);
-    this.name = 'AccountStopped';
-  }
-}
-
-function stopWith(errorType: string, reason: string, region?: string, outcome?: Stop['outcome']): AccountStopped {
-  return new AccountStopped({
-    outcome: outcome ?? (QUARANTINING.includes(errorType) ? 'quarantined' : 'failed'),
-    errorType,
-    reason,
-    region,
-  });
-}
-
-/** An activity's failure (after its retry policy gave up) as the account's stop; cancellation and bugs pass through. */
-async function step<T>(region: string | undefined, call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) throw stopWith(cause.type ?? 'Error', cause.message, region);
-    if (cause instanceof TimeoutFailure)
-      throw stopWith('ActivityTimeout', `${err.activityType} timed out (${cause.timeoutType})`, region, 'failed');
-    throw stopWith(cause?.name ?? 'Error', cause?.message ?? err.message, region, 'failed');
-  }
-}
+const stops = new AccountStops(QUARANTINING);
+const stopWith = stops.stopWith.bind(stops);
+const step = stops.step.bind(stops);
 
 /** A region whose change set was created (and maybe executed). */
 type PreparedRegion = {
@@ -491,7 +455,7 @@ class AccountUpgradeRun {
    * The account stopped: delete change sets not executed, roll every executed region back to its
    * previous version (latest first), and say what happened in each region.
    */
-  private async stopped(stop: Stop): Promise<Omit<AccountOperationResult, 'runbook'>> {
+  private async stopped(stop: AccountStop): Promise<Omit<AccountOperationResult, 'runbook'>> {
     await this.discardChangeSets();
     for (const p of this.prepared) {
       if (p.region === stop.region) continue;

@@ -1,0 +1,55 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
+import type { CommonOutcome } from './account-operation';
+
+/** Why a per-account child stopped before its operation was done (becomes the result's outcome, reason, errorType). */
+export type AccountStop = {
+  outcome: Exclude<CommonOutcome, 'already-current' | 'planned'>;
+  reason: string;
+  errorType?: string;
+  region?: string;
+};
+
+/** Thrown inside a per-account child to end it with `stop` as its result. */
+export class AccountStopped extends Error {
+  constructor(readonly stop: AccountStop) {
+    super(stop.reason);
+    this.name = 'AccountStopped';
+  }
+}
+
+/**
+ * How an operation's child turns failures into its account's stop; `quarantining`: the error types
+ * that quarantine the account (an operator must look), any other stops it as failed.
+ */
+export class AccountStops {
+  constructor(private readonly quarantining: readonly string[]) {}
+
+  /** The stop for an error of `errorType` (quarantined or failed unless `outcome` says otherwise). */
+  stopWith(errorType: string, reason: string, region?: string, outcome?: AccountStop['outcome']): AccountStopped {
+    return new AccountStopped({
+      outcome: outcome ?? (this.quarantining.includes(errorType) ? 'quarantined' : 'failed'),
+      errorType,
+      reason,
+      region,
+    });
+  }
+
+  /** An activity's failure (after its retry policy gave up) as the account's stop; cancellation and bugs pass through. */
+  async step<T>(region: string | undefined, call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause;
+      if (cause instanceof ApplicationFailure) throw this.stopWith(cause.type ?? 'Error', cause.message, region);
+      if (cause instanceof TimeoutFailure)
+        throw this.stopWith(
+          'ActivityTimeout',
+          `${err.activityType} timed out (${cause.timeoutType})`,
+          region,
+          'failed',
+        );
+      throw this.stopWith(cause?.name ?? 'Error', cause?.message ?? err.message, region, 'failed');
+    }
+  }
+}
