@@ -1,5 +1,5 @@
 /**
- * What the campaign benches share: a worker in its own process (`fleetops worker --local`, measured by
+ * What the campaign benches share: the seeded fleet on the local stack, a worker in its own process (`fleetops worker --local`, measured by
  * the PID it logs — the launcher re-executes node with a bounded heap), its peak RSS, and the longest
  * workflow history of a campaign (its runs and one child).
  */
@@ -7,7 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { StackConfig } from '../stack/stack-config';
+import { runSimSeed } from '../cli/commands/sim-seed';
+import { useLocalStackEnv } from '../cli/local-env';
+import type { FleetAccount } from '../fleet/fleet-schema';
+import { loadFleetFile } from '../fleet/load-fleet';
+import { stackUp } from '../stack/local-stack';
+import { loadStackConfig, type StackConfig } from '../stack/stack-config';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -72,4 +77,26 @@ export async function campaignHistories(
     break;
   }
   return { runs, longest };
+}
+
+/**
+ * A fresh-enough bench fleet on the local stack: the stack up (with its environment), no fault plan,
+ * `n` simulated accounts seeded from `idBase` (idempotent) into `<state>/<name>-<n>.yaml`.
+ */
+export async function seedBenchFleet(
+  n: number,
+  idBase: number,
+  name: string,
+): Promise<{ cfg: StackConfig; file: string; accounts: FleetAccount[]; seedSeconds: number }> {
+  const cfg = loadStackConfig();
+  await stackUp(cfg, () => undefined);
+  useLocalStackEnv(cfg);
+  await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
+  const seed = await runSimSeed({
+    accounts: n,
+    idBase,
+    out: path.join(cfg.stateDir, `${name}-${n}.yaml`),
+    quiet: true,
+  });
+  return { cfg, file: seed.file, accounts: loadFleetFile(seed.file), seedSeconds: seed.seconds };
 }

@@ -9,41 +9,25 @@
  * Prints wall time, accounts per minute, the worker's peak RSS (VmHWM), the longest workflow history
  * and the Temporal/plain ratio. `--campaign-only` skips step 2 (for memory experiments; no ratio).
  */
-import path from 'node:path';
 import pino from 'pino';
 import { mapPool } from '../cli/map-pool';
-import { useLocalStackEnv } from '../cli/local-env';
-import { runSimSeed } from '../cli/commands/sim-seed';
 import { connectTemporalClient } from '../cli/temporal-client';
 import { healthAlarmName } from '../fleet/pipeline-stack';
-import { loadFleetFile } from '../fleet/load-fleet';
 import type { FleetAccount } from '../fleet/fleet-schema';
-import { stackUp } from '../stack/local-stack';
-import { loadStackConfig } from '../stack/stack-config';
 import { createFleetActivities } from '../worker/fleet-activities';
 import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
 import { loadWorkerConfig } from '../worker/worker-config';
 import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
-import { campaignHistories, startBenchWorker } from './bench-worker';
+import { campaignHistories, seedBenchFleet, startBenchWorker } from './bench-worker';
 
 async function main(): Promise<void> {
   const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const campaignOnly = process.argv.includes('--campaign-only');
   const n = Number(positional[0] ?? 1000);
   const maxInFlight = Number(positional[1] ?? 50);
-  const cfg = loadStackConfig();
-  await stackUp(cfg, () => undefined);
-  useLocalStackEnv(cfg);
-  await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
-  const seed = await runSimSeed({
-    accounts: n,
-    idBase: 500_000_000_000,
-    out: path.join(cfg.stateDir, `bench-campaign-${n}.yaml`),
-    quiet: true,
-  });
-  const accounts = loadFleetFile(seed.file);
+  const { cfg, file, accounts, seedSeconds } = await seedBenchFleet(n, 500_000_000_000, 'bench-campaign');
   const regions = accounts.reduce((k, a) => k + a.regions.length, 0);
-  console.log(`seeded ${n} accounts (${regions} stacks) in ${seed.seconds.toFixed(1)} s`);
+  console.log(`seeded ${n} accounts (${regions} stacks) in ${seedSeconds.toFixed(1)} s`);
 
   // Versions and names unique to this run, so the bench can be run again on the same stacks.
   const stamp = Date.now().toString(36);
@@ -53,7 +37,7 @@ async function main(): Promise<void> {
   // ---- plain script: the same AWS calls, no Temporal ----
   const plainSeconds = campaignOnly
     ? undefined
-    : await runPlainScript({ accounts, fleetFile: seed.file, maxInFlight, stamp, plainVersion });
+    : await runPlainScript({ accounts, fleetFile: file, maxInFlight, stamp, plainVersion });
 
   // ---- the campaign, with a worker in its own process ----
   const worker = await startBenchWorker(cfg, 'bench', 'bench-worker');
@@ -67,7 +51,7 @@ async function main(): Promise<void> {
       args: [
         {
           operation: 'upgrade',
-          fleetFile: seed.file,
+          fleetFile: file,
           maxInFlight,
           failureBudget: { maxFailurePercent: 25 },
           upgrade: { targetVersion: campaignVersion, healthBakeSeconds: 0, healthPollSeconds: 1 },

@@ -11,22 +11,16 @@
  * and the Temporal/plain ratio. (`iam-access-key` is left out: two rotations back to back hit AWS's
  * two-key limit until the first one's grace ends.)
  */
-import path from 'node:path';
 import pino from 'pino';
 import { ExternalIdRotation } from '../activities/rotation/external-id-rotation';
 import { SecretRotation } from '../activities/rotation/secret-rotation';
-import { runSimSeed } from '../cli/commands/sim-seed';
-import { useLocalStackEnv } from '../cli/local-env';
 import { mapPool } from '../cli/map-pool';
 import { connectTemporalClient } from '../cli/temporal-client';
-import { loadFleetFile } from '../fleet/load-fleet';
-import { stackUp } from '../stack/local-stack';
-import { loadStackConfig } from '../stack/stack-config';
 import { createFleetActivities } from '../worker/fleet-activities';
 import { loadWorkerConfig } from '../worker/worker-config';
 import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
 import { rotationToken } from '../workflows/rotation/uuid-v5';
-import { campaignHistories, startBenchWorker } from './bench-worker';
+import { campaignHistories, seedBenchFleet, startBenchWorker } from './bench-worker';
 
 const KINDS = ['collector-api-key', 'external-id'] as const;
 
@@ -38,18 +32,8 @@ async function main(): Promise<void> {
   const positional = args.filter((a, i) => !a.startsWith('--') && (secretAt < 0 || i !== secretAt + 1));
   const n = Number(positional[0] ?? 1000);
   const maxInFlight = Number(positional[1] ?? 50);
-  const cfg = loadStackConfig();
-  await stackUp(cfg, () => undefined);
-  useLocalStackEnv(cfg);
-  await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
-  const seed = await runSimSeed({
-    accounts: n,
-    idBase: 600_000_000_000,
-    out: path.join(cfg.stateDir, `bench-rotation-${n}.yaml`),
-    quiet: true,
-  });
-  const accounts = loadFleetFile(seed.file);
-  console.log(`seeded ${n} accounts with their secrets in ${seed.seconds.toFixed(1)} s`);
+  const { cfg, file, accounts, seedSeconds } = await seedBenchFleet(n, 600_000_000_000, 'bench-rotation');
+  console.log(`seeded ${n} accounts with their secrets in ${seedSeconds.toFixed(1)} s`);
   const stamp = Date.now().toString(36);
 
   // ---- plain script: the same calls, no Temporal ----
@@ -61,7 +45,7 @@ async function main(): Promise<void> {
   let plainRotated = 0;
   await mapPool(accounts, maxInFlight, async (account) => {
     const step = {
-      fleetFile: seed.file,
+      fleetFile: file,
       accountId: account.id,
       secret,
       campaignId,
@@ -102,7 +86,7 @@ async function main(): Promise<void> {
       args: [
         {
           operation: 'rotate-secret',
-          fleetFile: seed.file,
+          fleetFile: file,
           maxInFlight,
           failureBudget: { maxFailurePercent: 25 },
           rotation: { secret, healthBakeSeconds: 0 },
