@@ -1,4 +1,5 @@
 /** Text rendering of a campaign's status (the `status` query or the final result). Pure. */
+import { CONCURRENCY_MODE_MEANING } from '../../workflows/campaign/campaign-budget';
 import { COMMON_OUTCOMES, outcomeKind, type RegionResult } from '../../workflows/operation/account-operation';
 import { operations } from '../../workflows/operations';
 import type {
@@ -109,7 +110,8 @@ export function formatCampaignHeader(s: CampaignStatus, now = new Date()): strin
       : []),
     `  progress  ${progressBar(t.done, s.total)}${eta}`,
     `  accounts  ${counts.join(' · ') || 'none yet'}`,
-    `  window    ${s.inFlight} in flight, window ${s.window}`,
+    `  window    ${s.inFlight} in flight, ${s.windowReason ?? `window ${s.window}${s.maxInFlight ? ` of ${s.maxInFlight}` : ''}`}`,
+    ...(s.concurrencyMode ? [`  mode      ${s.concurrencyMode} — ${CONCURRENCY_MODE_MEANING[s.concurrencyMode]}`] : []),
   ];
 }
 

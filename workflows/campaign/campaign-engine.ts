@@ -21,9 +21,9 @@ import type { AccountOperationInput } from '../operation/account-operation';
 import type { AnyOperation } from '../operation/operation-registry';
 import { LOCAL_CALL_RETRY } from '../retry-policies';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
-import { effectiveWindow, failureBudgetFor } from './campaign-budget';
+import { failureBudgetFor, windowLimit, type WindowLimit } from './campaign-budget';
 import { campaignCurrentDetails, describeSelection } from './campaign-metadata';
-import type { FleetCampaignInput, FleetCampaignOptions } from './campaign-input';
+import type { ConcurrencyMode, FleetCampaignInput, FleetCampaignOptions } from './campaign-input';
 import type { CampaignPhase, CampaignStatus } from './campaign-messages';
 import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
 import { buildStatus, type CampaignReport } from './campaign-status';
@@ -37,6 +37,8 @@ const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
 export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
 /** Patch id: a parameter given as `latest` is resolved to the channel's newest release when the campaign starts. */
 export const RESOLVE_LATEST_RELEASE = 'resolve-latest-release-at-start';
+/** Patch id: `concurrencyMode: "soft"` keeps the window at maxInFlight until the failure budget is spent. */
+export const SOFT_CONCURRENCY_MODE = 'soft-concurrency-mode';
 
 type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
 
@@ -56,6 +58,8 @@ export class CampaignEngine {
   private startedThisRun = 0;
   /** Parameters resolved at the start (`latest` → a version); carried into every later run. */
   private resolvedParams: Record<string, unknown> = {};
+  /** The concurrency mode this run applies (see concurrencyModeOf). */
+  readonly mode: ConcurrencyMode;
 
   constructor(
     readonly input: FleetCampaignOptions,
@@ -63,6 +67,7 @@ export class CampaignEngine {
     private readonly op: AnyOperation,
   ) {
     this.st = (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? workflowInfo().workflowId);
+    this.mode = concurrencyModeOf(input);
   }
 
   /** Wakes the run loop after a control action or an account finishing. */
@@ -74,15 +79,24 @@ export class CampaignEngine {
     return this.st.waves[w].accountIds.filter((id) => isFailure(this.st.accounts[id]?.s)).length;
   }
 
-  /** The window now: maxInFlight, shrunk so that it never exceeds the failures the wave still allows. */
-  window(): number {
+  /**
+   * The window now and why it is smaller than maxInFlight: strict shrinks it to the failures the wave
+   * still allows, soft keeps maxInFlight until the budget is spent. No current wave (planning, done): 0,
+   * with no reason.
+   */
+  windowLimit(): WindowLimit {
     const w = this.st.waves[this.st.waveIndex];
-    return w ? effectiveWindow(this.input.maxInFlight, w.budget, this.waveFailures(this.st.waveIndex) - w.forgiven) : 0;
+    if (!w) return { window: 0, maxInFlight: this.input.maxInFlight, mode: this.mode, failuresLeft: 0 };
+    return windowLimit(this.input.maxInFlight, w.budget, this.waveFailures(this.st.waveIndex) - w.forgiven, this.mode);
+  }
+
+  window(): number {
+    return this.windowLimit().window;
   }
 
   status(): CampaignStatus {
     const params = (this.input as Record<string, unknown>)[this.op.paramsField];
-    return buildStatus(this.st, this.input, this.op.target(params), this.inFlight.size, this.window());
+    return buildStatus(this.st, this.input, this.op.target(params), this.inFlight.size, this.windowLimit());
   }
 
   setPhase(phase: CampaignPhase, reason?: string): void {
@@ -390,4 +404,13 @@ export class CampaignEngine {
       this.setPhase('paused', reason);
     }
   }
+}
+
+/**
+ * Soft mode is new workflow behaviour: it is taken only with the patch marker, which the first run of
+ * a soft campaign records (histories from before it never ask for soft: older code refused the field).
+ * Called once per run, from the workflow's main path (never from a query).
+ */
+function concurrencyModeOf(input: FleetCampaignOptions): ConcurrencyMode {
+  return input.concurrencyMode === 'soft' && patched(SOFT_CONCURRENCY_MODE) ? 'soft' : 'strict';
 }
