@@ -105,6 +105,17 @@ describe('recorded histories (test/fixtures/histories)', () => {
     const amis = ofType('accountAmiRollout').map((f) => result(f.history) as { outcome?: string } | undefined);
     expect(amis.map((r) => r?.outcome)).toEqual(expect.arrayContaining(['rolled-out', 'rolled-back']));
 
+    // The soft-mode set (--only soft-mode): a campaign with concurrencyMode "soft", whose first run recorded
+    // the patch marker that gates it, paused by its budget and resumed to the end.
+    const soft = fixtures.filter((f) => f.file.startsWith('fleetCampaign-soft-mode'));
+    expect(soft.length).toBeGreaterThanOrEqual(1);
+    for (const f of soft) {
+      expect(decodedHistoryText(f.text), f.file).toContain('"concurrencyMode":"soft"');
+      expect(decodedHistoryText(f.text), f.file).toContain('soft-concurrency-mode');
+      expect(messages(f.history), f.file).toContain('update:resume');
+      expect((result(f.history) as { phase?: string } | undefined)?.phase, f.file).toBe('completed');
+    }
+
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);
     expect(inventories.some((h) => has(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW))).toBe(true);
