@@ -37,6 +37,7 @@ import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input
 import { fleetCampaign, type CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { ec2Ledger, refreshLedger, simGroupState, type Ec2Ledger } from '../support/ami-groups';
 import { cleanUp } from '../support/cleanup';
+import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { timeOutLostAttempts } from '../support/lost-attempts';
 import { accountResult } from '../support/rotation-campaigns';
 import { publishSimRelease } from '../support/sim-release';
@@ -343,6 +344,13 @@ describe('ami-rollout chaos', () => {
       const shares = after.shares.filter((s) => ours.has(s.userId));
       expect(shares).toHaveLength(groups.length);
       expect(shares.filter((s) => s.adds !== 1 || !s.active || s.imageId !== images[s.region])).toEqual([]);
+
+      // No credential in the four workers' log nor in any history of the campaign.
+      expect(worker.starts()).toHaveLength(4);
+      expect(secretsIn(worker.log())).toEqual([]);
+      const histories = await allWorkflowHistories(temporal.client, `WorkflowId STARTS_WITH "${campaignId}"`);
+      expect(histories.length).toBeGreaterThan(accounts.length);
+      for (const h of histories) expect(secretsIn(decodedHistoryText(h.json)), h.workflowId).toEqual([]);
     },
   );
 });
