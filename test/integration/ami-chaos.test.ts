@@ -6,18 +6,21 @@
  * made for the same ClientToken, every image shared once, and the campaign reporting every account
  * rolled out.
  *
- * One campaign, three kills in turn (a campaign per kill point would seed, build and wait three times
- * for the same proof; one campaign keeps the file near a minute and puts the later kills on accounts
- * that already survived the earlier ones). Five accounts in one wave (the fifth has a group in
- * us-east-1 too: six groups). Each window is made at the AWS proxy, for chosen accounts only:
+ * One campaign, three kills in turn: a campaign per kill point would seed, build and start workers
+ * three times over for the same proof, and in one campaign the later kills land on accounts that
+ * already survived the earlier ones. Five accounts in one wave (the fifth has a group in us-east-1
+ * too: six groups). Each window is made at the AWS proxy, for chosen accounts only:
  * - share: the image account's ModifyImageAttribute is held (a 120 s latency rule) → every account's
- *   shareImage is running and the launch permission is not yet added; killed; the hold lifted.
- * - refresh: two accounts' eu-west-1 refreshes are slow (`slowRefreshes`) → their waitForRefresh is
- *   running while the refresh is InProgress; killed; after the restart the retried wait is seen
- *   polling the same refresh, still InProgress.
- * - bake: the slow refreshes end (the plan drops them: Successful on the next read) and the bake
- *   account's CloudWatch DescribeAlarms is held → its readGroupAlarms (the bake's alarm check) is
- *   running and its progress says `baking`; killed; the hold lifted.
+ *   shareImage is running and no launch permission is added yet; killed; the hold lifted.
+ * - refresh: two accounts' eu-west-1 refreshes are slow (`slowRefreshes`, 45 s, fixed when each starts)
+ *   → their waitForRefresh is running while the refresh is InProgress; killed; after the restart the
+ *   retried wait is seen polling the same refresh, still InProgress.
+ * - bake: from just before the refresh kill, the bake account's CloudWatch DescribeAlarms is held (its
+ *   refresh start's alarm check already got through); once its slow refresh is Successful, its
+ *   readGroupAlarms (the bake's alarm check) is running, held, and its progress says `baking`; killed;
+ *   the hold lifted.
+ * Time: ~130 s for the test and ~180 s for the file on a loaded 2-core machine, most of it the four
+ * worker starts (20–30 s each: every `fleetops worker` bundles its workflows with webpack first).
  * The attempts the dead worker held are timed out at once (test/support/lost-attempts.ts) rather than
  * after their 2-minute start-to-close timeout, as an operator would with `temporal activity update-options`.
  */
