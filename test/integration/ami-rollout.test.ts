@@ -13,12 +13,9 @@ import {
   DescribeAutoScalingGroupsCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runImagePublish } from '../../cli/commands/image';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { runSimImageBuild } from '../../cli/sim/sim-image-build';
 import { SIM_GROUP_NAME } from '../../cli/sim/simulated-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import { resolveAutoScalingGroups } from '../../fleet/fleet-images';
@@ -27,10 +24,11 @@ import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input
 import { fleetCampaign, type CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { accountAmiRollout } from '../../workflows/ami/account-ami-rollout';
 import { accountCredentials } from '../support/account-access';
+import { refreshLedger, simGroupState, type RefreshLedger } from '../support/ami-groups';
 import { cleanUp } from '../support/cleanup';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
-import { proxyAdmin } from '../support/proxy-admin';
 import { accountResult } from '../support/rotation-campaigns';
+import { publishSimRelease } from '../support/sim-release';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 
 const cfg = testStack();
@@ -44,14 +42,10 @@ let accounts: FleetAccount[];
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 let temporal: Awaited<ReturnType<typeof testClient>>;
 
-type Ledger = {
-  refreshes: Array<{ account: string; region: string; groupName: string; startedBy: string; status: string }>;
-  starts: Array<{ account: string; region: string; groupName: string; starts: number }>;
-};
-const ledger = async () => (await proxyAdmin<Ledger>(cfg.awsEndpoint, 'GET', 'autoscaling/refreshes')).json;
+const ledger = () => refreshLedger(cfg);
 
 /** Refreshes per account in the proxy's ledger. */
-const refreshCounts = (refreshes: Ledger['refreshes']) =>
+const refreshCounts = (refreshes: RefreshLedger['refreshes']) =>
   refreshes.reduce<Record<string, number>>((n, r) => ({ ...n, [r.account]: (n[r.account] ?? 0) + 1 }), {});
 
 /** Every (account, region, group) the fleet file names for these accounts. */
@@ -60,34 +54,12 @@ const groupsOf = (as: FleetAccount[]) =>
 
 /** The group's launch template version (as the group has it) and the template's default version. */
 async function groupState(account: FleetAccount, region: string): Promise<{ version: string; defaultVersion: number }> {
-  const credentials = await accountCredentials(cfg, account);
-  const asg = new AutoScalingClient({ endpoint: cfg.awsEndpoint, region, credentials });
-  const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [SIM_GROUP_NAME] })))
-    .AutoScalingGroups![0];
-  const ec2 = new EC2Client({ endpoint: cfg.awsEndpoint, region, credentials });
-  const lt = (
-    await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [g.LaunchTemplate!.LaunchTemplateId!] }))
-  ).LaunchTemplates![0];
-  return { version: g.LaunchTemplate!.Version!, defaultVersion: lt.DefaultVersionNumber! };
+  const { version, defaultVersion } = await simGroupState(cfg, account, region);
+  return { version, defaultVersion };
 }
 
 /** Builds and publishes a release; returns its AMI per region. */
-async function release(name: string): Promise<Record<string, string>> {
-  const built = await runSimImageBuild({
-    name,
-    fleet: fleetFile,
-    manifest: path.join(dir, `${name}.json`),
-    quiet: true,
-  });
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
-  } finally {
-    process.stdout.write = write;
-  }
-  return Object.fromEntries(built.images.map((i) => [i.region, i.imageId]));
-}
+const release = (name: string) => publishSimRelease({ name, fleetFile, dir });
 
 function campaign(campaignId: string, input: Partial<FleetCampaignInput>): Promise<CampaignReport> {
   return temporal.client.workflow.execute(fleetCampaign, {

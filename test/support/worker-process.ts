@@ -62,14 +62,17 @@ export class WorkerProcess {
     return { pid: this.starts().at(-1)!.pid, seconds: (Date.now() - started) / 1000 };
   }
 
-  /** SIGKILL of the launcher; waits until the worker process itself is gone too. */
-  async kill9(): Promise<void> {
+  /**
+   * SIGKILL of the launcher; waits until the worker process itself is gone too. Returns the signal
+   * the launcher ended by (undefined when nothing was running).
+   */
+  async kill9(): Promise<NodeJS.Signals | null | undefined> {
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return undefined;
     const worker = this.starts().at(-1);
-    const exited = new Promise((r) => proc.once('exit', r));
+    const exited = new Promise<NodeJS.Signals | null>((r) => proc.once('exit', (_code, signal) => r(signal)));
     proc.kill('SIGKILL');
-    await exited;
+    const signal = await exited;
     // The worker process (the launcher's child) checks for its launcher every 250 ms and ends itself.
     if (worker)
       await until(
@@ -77,6 +80,7 @@ export class WorkerProcess {
         () => !running(worker.pid),
         5_000,
       );
+    return signal;
   }
 
   log(): string {
