@@ -104,6 +104,11 @@ async function main(): Promise<void> {
     console.log(
       `campaign:      ${n} accounts in ${seconds.toFixed(1)} s (${((n / seconds) * 60).toFixed(0)} accounts/min), phase ${report.phase}, rolled out ${report.counts['rolled-out'] ?? 0}, problems ${report.problems.length}`,
     );
+    // The plain script runs every account MAX_IN_FLIGHT at once; the campaign runs the waves one after
+    // another, each with at most its failure budget in flight (campaign-budget.ts).
+    console.log(
+      `  waves (size, max in flight = failure budget): ${(report.waves ?? []).map((w) => `${w.name} ${w.size}/${Math.min(maxInFlight, w.failureBudget)}`).join(', ')}`,
+    );
     console.log(`  campaign runs (continue-as-new): ${runs}; longest history ${longest} events (limit 10,240)`);
     console.log(`  worker peak RSS ${peak?.toFixed(0) ?? '?'} MiB, V8 heap limit ${worker.heapLimitMiB} MiB`);
     console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}×`);
