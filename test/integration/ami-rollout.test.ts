@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatPlanReport } from '../../cli/commands/campaign-status-view';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { SIM_GROUP_NAME } from '../../cli/sim/simulated-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
@@ -119,6 +120,11 @@ describe('ami-rollout on the local stack', () => {
         canRollBack: true,
       });
       expect(line.fromImage).toMatch(/^ami-/);
+      // What `campaign start --plan --watch` prints for it: the group's images and that it can roll back.
+      expect(formatPlanReport(report.planReport ?? [])).toEqual([
+        'plan: 1 accounts — 1 would change, 0 unchanged, 0 could not be planned',
+        `  ▲ ${accounts[0].id} eu-west-1 ${SIM_GROUP_NAME}  ${line.fromImage} (version 1) → ${good['eu-west-1']}  can roll back`,
+      ]);
       expect((await ledger()).starts.filter((s) => s.account === accounts[0].id)).toEqual([]);
     },
   );
