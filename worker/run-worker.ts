@@ -3,7 +3,6 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import os from 'node:os';
-import fs from 'node:fs';
 import { bundleWorkflowsOutOfProcess } from './bundle-workflows';
 import { TemporalFleetMetrics } from '../activities/fleet-metrics';
 import { createFleetActivities } from './fleet-activities';
@@ -30,6 +29,7 @@ export async function createFleetWorker(
   const fleet = createFleetActivities(opts.config, opts.logger);
   // fleetops' metrics go to the Runtime's meter, served with Temporal's own when a metrics address is set
   fleet.limits.metrics = new TemporalFleetMetrics(Runtime.instance().metricMeter);
+  // cached per version of the code: see bundle-workflows.ts
   const bundlePath = opts.workflowBundle
     ? undefined
     : await bundleWorkflowsOutOfProcess(path.join(os.tmpdir(), 'fleetops'));
@@ -48,7 +48,6 @@ export async function createFleetWorker(
     fleet,
     close: async () => {
       fleet.close();
-      if (bundlePath) fs.rmSync(bundlePath, { force: true });
       if (!opts.connection) await connection.close();
     },
   };
