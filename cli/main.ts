@@ -85,6 +85,10 @@ sim
   )
   .option('--fleet <file>', 'fleet file naming the image account (default: <state dir>/fleet.yaml)')
   .option('--manifest <file>', 'manifest to write or append to (default: <state dir>/packer-manifest.json)')
+  .option(
+    '--encrypted',
+    "root snapshot encrypted with a customer managed KMS key made in the image account (Packer's encrypt_boot + kms_key_id)",
+  )
   .action(async (o) => void (await (await import('./sim/sim-image-build')).runSimImageBuild(o)));
 sim
   .command('faults <action> [plan]')
