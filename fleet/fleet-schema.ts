@@ -409,9 +409,17 @@ export const ImageSharingSchema = z
   )
   .superRefine((v, ctx) => {
     if (v.organizationArn !== undefined && v.organizationalUnitArn !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['organizationalUnitArn'], message: 'give either organizationArn or organizationalUnitArn, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationalUnitArn'],
+        message: 'give either organizationArn or organizationalUnitArn, not both',
+      });
     if (v.organizationArn === undefined && v.organizationalUnitArn === undefined)
-      ctx.addIssue({ code: 'custom', path: ['organizationArn'], message: 'required: organizationArn or organizationalUnitArn' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationArn'],
+        message: 'required: organizationArn or organizationalUnitArn',
+      });
   });
 export type ImageSharingEntry = z.infer<typeof ImageSharingSchema>;
 

@@ -321,7 +321,9 @@ function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
 function imageSharingEntry(accounts: readonly FleetAccount[]): FleetDefaults['imageSharing'] {
   const sharing = accounts[0].imageSharing;
   if (accounts.some((a) => !same(a.imageSharing, sharing)))
-    throw new Error('stringifyFleet: accounts have different imageSharing; a fleet file has one (defaults.imageSharing)');
+    throw new Error(
+      'stringifyFleet: accounts have different imageSharing; a fleet file has one (defaults.imageSharing)',
+    );
   if (sharing === undefined) return undefined;
   return sharing.kind === 'organization' ? { organizationArn: sharing.arn } : { organizationalUnitArn: sharing.arn };
 }

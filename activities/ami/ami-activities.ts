@@ -137,9 +137,19 @@ export function createAmiActivities(deps: AccountAwsDeps & FleetFileDeps) {
      * Campaign preflight (before the first wave): the selected accounts fit in AWS's 1,000 account
      * shares per image and region, else ImageShareLimitExceeded and nothing is shared.
      */
-    async checkImageShareLimits(input: { fleetFile: string; accountIds: string[]; params: { image: string }; runId: string }) {
+    async checkImageShareLimits(input: {
+      fleetFile: string;
+      accountIds: string[];
+      params: { image: string };
+      runId: string;
+    }) {
       return asFailure(async () =>
-        sharing.checkLimits({ fleetFile: input.fleetFile, accountIds: input.accountIds, image: input.params.image, runId: input.runId }),
+        sharing.checkLimits({
+          fleetFile: input.fleetFile,
+          accountIds: input.accountIds,
+          image: input.params.image,
+          runId: input.runId,
+        }),
       );
     },
 

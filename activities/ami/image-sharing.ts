@@ -125,7 +125,10 @@ export class ImageSharing {
     try {
       text = fs.readFileSync(resolveAllowedFleetFile(file, this.deps.fleetDirs), 'utf8');
     } catch (err) {
-      throw new FleetOpsError(ErrorType.ImageReleaseUnavailable, `cannot read the release file ${file}: ${(err as Error).message}`);
+      throw new FleetOpsError(
+        ErrorType.ImageReleaseUnavailable,
+        `cannot read the release file ${file}: ${(err as Error).message}`,
+      );
     }
     const resolved = resolveImageRelease(parseReleaseFile(text, file), { release: input.image, regions });
     if (!resolved.ok) throw new FleetOpsError(ErrorType.ImageReleaseUnavailable, resolved.message);

@@ -125,8 +125,16 @@ export class AwsClients {
     );
   }
 
-  kms(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider, cacheKey?: string): KMSClient {
-    return this.reuse(`kms:${region}:${cacheKey}`, cacheKey, () => new KMSClient({ ...this.common(region), credentials }));
+  kms(
+    region: string,
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+    cacheKey?: string,
+  ): KMSClient {
+    return this.reuse(
+      `kms:${region}:${cacheKey}`,
+      cacheKey,
+      () => new KMSClient({ ...this.common(region), credentials }),
+    );
   }
 
   /** IAM (a global service, signed for us-east-1) acting in an account. */

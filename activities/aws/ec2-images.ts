@@ -92,8 +92,7 @@ export async function imageSnapshotKeys(deps: AccountAwsDeps, req: Ec2Where & { 
 }
 
 export type VisibleImage =
-  | { found: true; imageId: string; state: string; name?: string; encrypted?: true }
-  | { found: false };
+  { found: true; imageId: string; state: string; name?: string; encrypted?: true } | { found: false };
 
 /** The image as the account sees it (its own or shared with it); `found: false` when it cannot see it. */
 export async function describeImage(deps: AccountAwsDeps, req: Ec2Where & { imageId: string }): Promise<VisibleImage> {

@@ -4,7 +4,13 @@
  * so a retry or a second campaign never makes another); from inside the consumer account, whether the
  * key is usable there (DescribeKey on the key ARN: allowed by the grant, and the key Enabled).
  */
-import { CreateGrantCommand, DescribeKeyCommand, ListGrantsCommand, type GrantListEntry, type KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateGrantCommand,
+  DescribeKeyCommand,
+  ListGrantsCommand,
+  type GrantListEntry,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
 import { ErrorType } from '../../fleet/error-types';
 import type { AccountAwsDeps } from './account-region';
 import { callAws } from './aws-call';
@@ -83,7 +89,9 @@ export async function describeImageKey(
   where: Ec2Where & { keyArn: string },
 ): Promise<{ arn: string; keyManager: string; keyState: string }> {
   const kms = kmsClient(deps, where);
-  const out = await kmsCall(deps, where, 'DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: where.keyArn })));
+  const out = await kmsCall(deps, where, 'DescribeKey', () =>
+    kms.send(new DescribeKeyCommand({ KeyId: where.keyArn })),
+  );
   return {
     arn: out.KeyMetadata?.Arn ?? where.keyArn,
     keyManager: out.KeyMetadata?.KeyManager ?? 'CUSTOMER',
@@ -107,7 +115,10 @@ export async function checkImageKeyUsable(
     );
     keyState = out.KeyMetadata?.KeyState ?? 'Unknown';
   } catch (err) {
-    if (err instanceof FleetOpsError && (err.name === ErrorType.AccountAccessDenied || err.name === ErrorType.AwsRequestRejected))
+    if (
+      err instanceof FleetOpsError &&
+      (err.name === ErrorType.AccountAccessDenied || err.name === ErrorType.AwsRequestRejected)
+    )
       throw new FleetOpsError(
         ErrorType.ImageKeyNotUsable,
         `image ${where.imageId}: account ${where.account.id} cannot use its KMS key ${where.keyArn} in ${where.region} ` +

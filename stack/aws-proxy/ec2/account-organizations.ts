@@ -16,7 +16,9 @@ export const accountOrganizationsSchema = z.strictObject({
   accounts: z.array(
     z.strictObject({
       accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id'),
-      organizationArn: z.string().regex(ORGANIZATION_ARN, 'expected arn:aws:organizations::<management>:organization/o-…'),
+      organizationArn: z
+        .string()
+        .regex(ORGANIZATION_ARN, 'expected arn:aws:organizations::<management>:organization/o-…'),
       organizationalUnitArns: z
         .array(z.string().regex(ORGANIZATIONAL_UNIT_ARN, 'expected arn:aws:organizations::<management>:ou/o-…/ou-…'))
         .default([]),

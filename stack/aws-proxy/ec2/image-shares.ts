@@ -94,7 +94,13 @@ export class ImageShares {
   activeAccountShares(ownerAccount: string, region: string, imageId: string): number {
     let n = 0;
     for (const s of this.shares.values())
-      if (s.active && s.kind === 'account' && s.ownerAccount === ownerAccount && s.region === region && s.imageId === imageId)
+      if (
+        s.active &&
+        s.kind === 'account' &&
+        s.ownerAccount === ownerAccount &&
+        s.region === region &&
+        s.imageId === imageId
+      )
         n++;
     return n;
   }

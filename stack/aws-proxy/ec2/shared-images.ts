@@ -4,7 +4,8 @@
  *    OrganizationalUnitArn, or the older UserId.N with OperationType) is forwarded, and each principal
  *    added or removed is recorded (image-shares.ts). As in AWS, an add that would share the image with
  *    more than 1,000 accounts in the region is refused (ResourceLimitExceeded, nothing added);
- *    organization and OU permissions do not count. The count is read from moto's launch permissions;
+ *    organization and OU permissions do not count (the count is read from moto's launch permissions,
+ *    so shares made before a proxy restart count too);
  *  - DescribeImages in a consumer account also answers the images shared with it (directly, or with
  *    its organization or an OU it is in: account-organizations.ts) — by ImageIds, by
  *    Owners (the owner's account id), with ExecutableUsers=self or the account id, or unscoped —

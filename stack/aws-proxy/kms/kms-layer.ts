@@ -13,7 +13,13 @@
  * Every other KMS call goes to moto unchanged.
  */
 import type { RequestInfo } from '../core/request-info';
-import { forwardRequest, passThrough, type LayerRequest, type LayerResponse, type ServiceLayer } from '../core/service-layer';
+import {
+  forwardRequest,
+  passThrough,
+  type LayerRequest,
+  type LayerResponse,
+  type ServiceLayer,
+} from '../core/service-layer';
 import type { UpstreamForwarder } from '../core/upstream-forwarder';
 import { randomBytes } from 'node:crypto';
 import { kmsAs, kmsError, kmsJson, listGrants, type KmsGrant } from './kms-moto';
@@ -63,7 +69,8 @@ export class KmsLayer implements ServiceLayer {
     const keyId = typeof params.KeyId === 'string' ? params.KeyId : '';
     const arn = KEY_ARN.exec(keyId);
     const region = req.info.region ?? 'us-east-1';
-    if (arn && arn[2] !== req.info.account) return this.crossAccount(req, params, { keyArn: keyId, owner: arn[2], region });
+    if (arn && arn[2] !== req.info.account)
+      return this.crossAccount(req, params, { keyArn: keyId, owner: arn[2], region });
     if (req.info.action === 'CreateGrant') {
       const existing = await this.sameGrant(req.info.account, region, keyId, params);
       if (existing) {
@@ -84,7 +91,9 @@ export class KmsLayer implements ServiceLayer {
     const where = { account: key.owner, region: key.region, now: this.now() };
     const grants = await listGrants(this.opts.forwarder, where, key.keyArn);
     if (!grants.ok) return passThrough(grants.res);
-    const allowed = grants.value.some((g) => principalAccount(g.GranteePrincipal) === account && g.Operations.includes(action));
+    const allowed = grants.value.some(
+      (g) => principalAccount(g.GranteePrincipal) === account && g.Operations.includes(action),
+    );
     this.record(account, key.keyArn, action, allowed);
     if (!allowed)
       return kmsError(
@@ -94,7 +103,8 @@ export class KmsLayer implements ServiceLayer {
       );
     if (action === 'CreateGrant') {
       const existing = await this.sameGrant(key.owner, key.region, key.keyArn, params);
-      if (existing) return kmsJson({ GrantId: existing.GrantId, GrantToken: randomBytes(32).toString('hex') }, 'replayed-grant');
+      if (existing)
+        return kmsJson({ GrantId: existing.GrantId, GrantToken: randomBytes(32).toString('hex') }, 'replayed-grant');
     }
     const out = await kmsAs(this.opts.forwarder, where, action, params);
     return out.ok ? kmsJson(out.value, 'forwarded(as-key-owner)') : passThrough(out.res);
