@@ -70,6 +70,10 @@ sim
   .option('--out <file>', 'fleet file to write (default: <state dir>/fleet.yaml)')
   .option('--id-base <n>', 'first account id (default 200000000000)', Number)
   .option('--stack-name <name>', 'pipeline stack name (default data-pipeline)')
+  .option(
+    '--organization',
+    'the accounts in one AWS Organization OU, and release images shared with that OU (defaults.imageSharing)',
+  )
   .action(async (o) => void (await (await import('./commands/sim-seed')).runSimSeed(o)));
 sim
   .command('image')

@@ -35,7 +35,26 @@ export type ImageShareResult = {
 export type ShareTarget = { fleetFile: string; accountId: string; region: string; runId: string; imageId: string };
 
 export class ImageSharing {
+  /**
+   * The KMS keys of each image's snapshots (an image's snapshots and their encryption never change), so
+   * a fleet's thousands of share and verify steps ask the image account once per image and region.
+   */
+  private readonly keys = new Map<string, Promise<string[]>>();
+  private static readonly KEYS_MAX = 512;
+
   constructor(private readonly deps: AccountAwsDeps & FleetFileDeps) {}
+
+  private snapshotKeys(where: { account: AssumableAccount; region: string; runId: string }, imageId: string) {
+    const k = `${where.account.id}/${where.region}/${imageId}`;
+    let found = this.keys.get(k);
+    if (!found) {
+      found = imageSnapshotKeys(this.deps, { ...where, imageId });
+      found.catch(() => this.keys.delete(k));
+      this.keys.set(k, found);
+      if (this.keys.size > ImageSharing.KEYS_MAX) this.keys.delete(this.keys.keys().next().value as string);
+    }
+    return found;
+  }
 
   private imageAccountOf(account: FleetAccount): AssumableAccount {
     if (!account.imageAccount)
@@ -66,7 +85,7 @@ export class ImageSharing {
       throw err;
     }
     const keyGrants: NonNullable<ImageShareResult['keyGrants']> = [];
-    for (const keyId of await imageSnapshotKeys(this.deps, { ...where, imageId: t.imageId })) {
+    for (const keyId of await this.snapshotKeys(where, t.imageId)) {
       const key = await describeImageKey(this.deps, { ...where, keyArn: keyId });
       if (key.keyManager !== 'CUSTOMER')
         throw new FleetOpsError(
@@ -89,7 +108,7 @@ export class ImageSharing {
   async checkKey(t: ShareTarget & { account: AssumableAccount }): Promise<{ keys: number }> {
     const image = this.imageAccountOf(fleetAccount(this.deps, t.fleetFile, t.accountId));
     const imageWhere = { account: image, region: t.region, runId: t.runId };
-    const keys = await imageSnapshotKeys(this.deps, { ...imageWhere, imageId: t.imageId });
+    const keys = await this.snapshotKeys(imageWhere, t.imageId);
     for (const keyId of keys) {
       const { arn } = await describeImageKey(this.deps, { ...imageWhere, keyArn: keyId });
       await checkImageKeyUsable(this.deps, {

@@ -100,32 +100,49 @@ export async function describeImageKey(
 }
 
 /**
+ * How long a refusal may be a new grant not yet in effect: KMS grants are eventually consistent (AWS:
+ * up to about five minutes; usually seconds). The check asks again every {@link GRANT_RETRY_MS} until
+ * then, inside the verify activity's two-minute limit.
+ */
+export const GRANT_PROPAGATION_MS = 90_000;
+const GRANT_RETRY_MS = 10_000;
+
+/**
  * From inside the consumer account (`where`): can it use the key? DescribeKey on the ARN must be allowed
- * (the grant) and the key Enabled. A refusal or another state → ImageKeyNotUsable, naming key and state.
+ * (the grant; a refusal is asked again for {@link GRANT_PROPAGATION_MS}) and the key Enabled. A lasting
+ * refusal or another state → ImageKeyNotUsable, naming key and state.
  */
 export async function checkImageKeyUsable(
   deps: AccountAwsDeps,
   where: Ec2Where & { keyArn: string; imageId: string },
+  wait: { propagationMs: number; retryMs: number } = { propagationMs: GRANT_PROPAGATION_MS, retryMs: GRANT_RETRY_MS },
 ): Promise<{ keyState: string }> {
   const kms = kmsClient(deps, where);
+  const deadline = Date.now() + wait.propagationMs;
   let keyState: string;
-  try {
-    const out = await kmsCall(deps, where, 'DescribeKey', () =>
-      kms.send(new DescribeKeyCommand({ KeyId: where.keyArn })),
-    );
-    keyState = out.KeyMetadata?.KeyState ?? 'Unknown';
-  } catch (err) {
-    if (
-      err instanceof FleetOpsError &&
-      (err.name === ErrorType.AccountAccessDenied || err.name === ErrorType.AwsRequestRejected)
-    )
+  for (;;) {
+    try {
+      const out = await kmsCall(deps, where, 'DescribeKey', () =>
+        kms.send(new DescribeKeyCommand({ KeyId: where.keyArn })),
+      );
+      keyState = out.KeyMetadata?.KeyState ?? 'Unknown';
+      break;
+    } catch (err) {
+      const refused =
+        err instanceof FleetOpsError &&
+        (err.name === ErrorType.AccountAccessDenied || err.name === ErrorType.AwsRequestRejected);
+      if (!refused) throw err;
+      if (Date.now() + wait.retryMs <= deadline) {
+        await new Promise((r) => setTimeout(r, wait.retryMs));
+        continue;
+      }
       throw new FleetOpsError(
         ErrorType.ImageKeyNotUsable,
         `image ${where.imageId}: account ${where.account.id} cannot use its KMS key ${where.keyArn} in ${where.region} ` +
           `(${err.context.awsCode ?? err.name}): the image account's grant for the account is missing or was revoked`,
         { accountId: where.account.id, region: where.region, api: 'kms:DescribeKey', awsCode: err.context.awsCode },
       );
-    throw err;
+    }
   }
   if (keyState !== 'Enabled')
     throw new FleetOpsError(

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runImagePublish } from '../../cli/commands/image';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { runSimImageBuild, type SimImageBuild } from '../../cli/sim/sim-image-build';
+import { SIM_CUSTOMER_OU_ARN, seedOrganization, sharingWithOu } from '../../cli/sim/seed-organization';
 import type { FleetAccount, ImageAccount } from '../../fleet/fleet-schema';
 import { loadFleetFile, stringifyFleet } from '../../fleet/load-fleet';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
@@ -33,7 +34,7 @@ const RUN = `share-${Date.now()}`;
 const REGION = 'eu-west-1';
 const dir = path.join(cfg.stateDir, `ami-share-${ID_BASE}`);
 const fleetFile = path.join(dir, 'fleet.yaml');
-const OU = 'arn:aws:organizations::982000000999:ou/o-fleetopstest/ou-ab12-fleetops1';
+const OU = SIM_CUSTOMER_OU_ARN;
 
 let accounts: FleetAccount[];
 let imageAccount: ImageAccount;
@@ -185,20 +186,13 @@ describe('sharing an AMI release', () => {
         expect(cause.message).toContain(part);
       expect((await shares()).filter((s) => s.imageId === imageId && ids.includes(s.userId ?? ''))).toEqual([]);
 
-      // the fleet shares with an OU instead: one launch permission, the accounts see the image through it
-      fs.writeFileSync(
-        fleetFile,
-        stringifyFleet(
-          loadFleetFile(fleetFile).map((a) => ({ ...a, imageSharing: { kind: 'organizational-unit', arn: OU } })),
-        ),
+      // the fleet shares with an OU instead (what `sim seed --organization` sets up): one launch permission,
+      // the accounts see the image through it
+      fs.writeFileSync(fleetFile, stringifyFleet(sharingWithOu(loadFleetFile(fleetFile))));
+      await seedOrganization(
+        cfg,
+        accounts.filter((a) => ids.includes(a.id)),
       );
-      await proxyAdmin(cfg.awsEndpoint, 'PUT', 'ec2/organizations', {
-        accounts: ids.map((accountId) => ({
-          accountId,
-          organizationArn: 'arn:aws:organizations::982000000999:organization/o-fleetopstest',
-          organizationalUnitArns: [OU],
-        })),
-      });
       const report = await campaign(`${RUN}-crowded-2`, `${RUN}-crowded`, ids);
       expect(report.counts).toEqual({ 'rolled-out': 2 });
       const imageShares = (await shares()).filter((s) => s.imageId === imageId && s.kind !== 'account');
