@@ -18,8 +18,9 @@ import type { CampaignActivities } from '../../activities/campaign/campaign-acti
 import { isInMaintenanceWindow, nextMaintenanceWindowStart } from '../../fleet/maintenance-window';
 import { LATEST } from '../../fleet/release-channel';
 import type { AccountOperationInput } from '../operation/account-operation';
+import type { OperationPreflightInput } from '../operation/operation-definition';
 import type { AnyOperation } from '../operation/operation-registry';
-import { LOCAL_CALL_RETRY } from '../retry-policies';
+import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { failureBudgetFor, windowLimit, type WindowLimit } from './campaign-budget';
 import { campaignCurrentDetails, describeSelection } from './campaign-metadata';
@@ -32,6 +33,15 @@ const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
   retry: LOCAL_CALL_RETRY,
 });
+
+/** An operation's preflight activity, by name (operation-definition.ts `preflight`). */
+const preflights = proxyActivities<Record<string, (input: OperationPreflightInput) => Promise<unknown>>>({
+  startToCloseTimeout: '5 minutes',
+  retry: ACCOUNT_CALL_RETRY,
+});
+
+/** Patch id: an operation with a preflight activity runs it after planning, before the first wave. */
+export const OPERATION_PREFLIGHT = 'operation-preflight-before-first-wave';
 
 /** Patch id: a retry queued after the run's last start continues as new instead of waiting. */
 export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
@@ -126,6 +136,7 @@ export class CampaignEngine {
     if (!input.carry) {
       await this.resolveLatest();
       await this.plan();
+      await this.preflight();
     }
     st.waves.forEach((w, i) => w.accountIds.forEach((id) => this.waveOf.set(id, i)));
     const outcome = await this.runWaves();
@@ -174,6 +185,26 @@ export class CampaignEngine {
     const field = this.op.paramsField;
     const raw = (this.rawInput as Record<string, unknown>)[field] as Record<string, unknown>;
     return { [field]: { ...raw, ...this.resolvedParams } } as Partial<FleetCampaignInput>;
+  }
+
+  /**
+   * The operation's preflight activity (if it has one), over every selected account, before the first
+   * wave: its non-retryable failure fails the campaign with nothing done. Not in plan mode. Only
+   * operations with a preflight reach the patch, so other operations' histories replay unchanged; the
+   * patch keeps AMI rollout histories from before it replaying.
+   */
+  private async preflight(): Promise<void> {
+    const name = this.op.preflight;
+    if (!name || this.input.plan || !patched(OPERATION_PREFLIGHT)) return;
+    const params = (this.input as Record<string, unknown>)[this.op.paramsField] as Record<string, unknown>;
+    await preflights[name].executeWithOptions({ summary: `${name}: ${this.op.name} preflight` }, [
+      {
+        fleetFile: this.input.fleetFile,
+        accountIds: this.st.waves.flatMap((w) => w.accountIds),
+        params,
+        runId: this.st.campaignId,
+      },
+    ]);
   }
 
   /** Resolves the selection into waves (an activity: it reads the fleet file) and records it in the state. */
