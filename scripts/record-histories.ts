@@ -366,6 +366,41 @@ async function main(): Promise<void> {
         throw new Error(`unexpected AMI rollout report: ${JSON.stringify(rolled)}`);
       await record(`fleetCampaign-ami-rollout${TAG}-run-1.json`, amiRolloutId);
       for (const a of amiAccounts) await record(`accountAmiRollout${TAG}-${a.id}.json`, `${amiRolloutId}/${a.id}`);
+
+      // An account with two groups (eu-west-1, us-east-1): the second one's alarm fires in its bake and its
+      // way back to N fails (the base image poisoned for it): it is quarantined, the first still goes back
+      // on N (the PUT_BACK_EVERY_GROUP path).
+      const { groupState } = await import('../test/support/ami-fleet-checks');
+      const twoGroups = ACCOUNTS[4];
+      const usBase = (await groupState(cfg, twoGroups, 'us-east-1', { withImage: true })).imageId;
+      const usImage = built.images.find((i) => i.region === 'us-east-1')?.imageId;
+      if (!usBase || !usImage) throw new Error(`no us-east-1 images for ${twoGroups.id}: ${usBase} ${usImage}`);
+      await setFaultPlan(cfg, {
+        rules: [],
+        autoscaling: {
+          poisonedImages: [{ imageId: usBase, accounts: [twoGroups.id] }],
+          alarms: [{ imageId: usImage, accounts: [twoGroups.id], afterMs: 0 }],
+        },
+      });
+      const putBackId = 'fixture-ami-put-back';
+      const putBack: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: putBackId,
+        args: [
+          {
+            operation: 'ami-rollout',
+            fleetFile,
+            select: { ids: [twoGroups.id] },
+            failureBudget: { maxFailures: 2 }, // one quarantined account must not pause the campaign
+            ami: { image: name, healthBakeSeconds: 2, healthPollSeconds: 1 },
+          } as FleetCampaignInput,
+        ],
+      });
+      await setFaultPlan(cfg, null);
+      if (putBack.counts.quarantined !== 1)
+        throw new Error(`unexpected AMI put-back report: ${JSON.stringify(putBack)}`);
+      await record(`fleetCampaign-ami-put-back${TAG}-run-1.json`, putBackId);
+      await record(`accountAmiRollout-put-back${TAG}-${twoGroups.id}.json`, `${putBackId}/${twoGroups.id}`);
     }
 
     // ---- 7: a soft-mode upgrade (concurrencyMode "soft", patch marker): the general ring at maxInFlight 3

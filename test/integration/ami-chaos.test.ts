@@ -38,12 +38,17 @@ import { loadFleetFile } from '../../fleet/load-fleet';
 import { amiProgressQuery } from '../../workflows/ami/account-ami-rollout';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import { fleetCampaign, type CampaignReport } from '../../workflows/campaign/fleet-campaign';
-import { ec2Ledger, refreshLedger, simGroupState, type Ec2Ledger } from '../support/ami-groups';
+import {
+  ec2Ledger,
+  publishRelease,
+  refreshLedger,
+  templateVersions,
+  type Ec2Ledger,
+} from '../support/ami-fleet-checks';
 import { cleanUp } from '../support/cleanup';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { timeOutLostAttempts } from '../support/lost-attempts';
 import { accountResult } from '../support/rotation-campaigns';
-import { publishSimRelease } from '../support/sim-release';
 import { proxyStats, setFaultPlan, testClient, testStack } from '../support/test-stack';
 import { WorkerProcess, until } from '../support/worker-process';
 
@@ -78,7 +83,7 @@ async function seedFleet(): Promise<void> {
   doc.accounts.forEach((a: { ring: string }) => (a.ring = 'general'));
   fs.writeFileSync(fleetFile, YAML.stringify(doc));
   accounts = loadFleetFile(fleetFile);
-  images = await publishSimRelease({ name: RUN, fleetFile, dir });
+  images = await publishRelease(dir, fleetFile, RUN);
 }
 
 beforeAll(async () => {
@@ -316,7 +321,7 @@ describe('ami-rollout chaos', () => {
       expect(report.phase).toBe('completed');
       expect(report.counts).toEqual({ 'rolled-out': accounts.length });
       for (const { account, region } of groups) {
-        const s = await simGroupState(cfg, account, region);
+        const s = await templateVersions(cfg, account, region);
         expect(
           { version: s.version, defaultVersion: s.defaultVersion, versions: s.versions, image: s.images[2] },
           `${account.id} ${region}`,
