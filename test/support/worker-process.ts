@@ -28,6 +28,7 @@ export function running(pid: number): boolean {
  */
 export class WorkerProcess {
   private proc: ChildProcess | undefined;
+  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
 
   constructor(
     private readonly taskQueue: string,
@@ -58,6 +59,8 @@ export class WorkerProcess {
       stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
+    const proc = this.proc;
+    this.exit = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
     await until(`worker process ${before + 1} logs "worker started"`, () => this.starts().length > before, 60_000);
     return { pid: this.starts().at(-1)!.pid, seconds: (Date.now() - started) / 1000 };
   }
@@ -77,6 +80,19 @@ export class WorkerProcess {
         () => !running(worker.pid),
         5_000,
       );
+  }
+
+  /** Sends `signal` (relayed by the launcher to the worker) and returns at once; see `exited`. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null)
+      throw new Error(`worker process not running: cannot send ${signal}`);
+    this.proc.kill(signal);
+  }
+
+  /** Resolves with the launcher's exit status (the worker's own, passed back) once it ended. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exit) throw new Error('worker process never started');
+    return this.exit;
   }
 
   log(): string {
