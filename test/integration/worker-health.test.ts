@@ -8,6 +8,7 @@ import { cleanUp } from '../support/cleanup';
 import { port } from '../support/test-env';
 import { proxyStats, setFaultPlan, testClient, testStack } from '../support/test-stack';
 import { until, WorkerProcess } from '../support/worker-process';
+import type { WorkflowHandle } from '@temporalio/client';
 
 // The worker's liveness and readiness probes (worker/health-server.ts) on a real `fleetops worker`
 // process: not ready before it polls, ready while it polls, not ready (but live) while it drains an
@@ -16,7 +17,9 @@ const cfg = testStack();
 const TASK_QUEUE = `worker-health-${Date.now()}`;
 const HEALTH = `127.0.0.1:${port(19465)}`;
 const GRACE_SECONDS = 60;
-const SLOW_MS = 6000; // each DescribeStacks of the slow account, per region
+const SLOW_MS = 10_000; // each DescribeStacks of the slow account, per region
+// Starting bundles the workflows and connects: seconds on an idle host, over a minute on a loaded one.
+const START_TIMEOUT_MS = 180_000;
 const logDir = path.join(cfg.stateDir, 'logs');
 let fleetFile: string;
 let accountIds: string[];
@@ -43,6 +46,44 @@ async function workflowPollers(): Promise<number> {
     taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return res.pollers?.length ?? 0;
+}
+
+/** The server's approximate backlog of workflow tasks: what KEDA's Temporal scaler scales on (docs/deployment.md). */
+async function workflowBacklog(): Promise<number> {
+  const res = await temporal.client.workflowService.describeTaskQueue({
+    namespace: 'default',
+    taskQueue: { name: TASK_QUEUE, kind: proto.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    reportStats: true,
+  });
+  return Number(res.stats?.approximateBacklogCount ?? 0);
+}
+
+/** The `inspectAccount` activity of one account in the workflow's history: its started attempts, completion, failures. */
+async function activityOf(handle: WorkflowHandle, accountId: string) {
+  const { events } = await handle.fetchHistory();
+  const all = events ?? [];
+  const ids = all
+    .filter((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a?.activityType?.name !== 'inspectAccount') return false;
+      const input = JSON.parse(Buffer.from(a.input!.payloads![0].data!).toString('utf8')) as { accountId: string };
+      return input.accountId === accountId;
+    })
+    .map((e) => String(e.eventId));
+  expect(ids.length).toBe(1);
+  const of = (id: unknown) => ids.includes(String(id));
+  const started = all.filter((e) => of(e.activityTaskStartedEventAttributes?.scheduledEventId));
+  return {
+    started: started.length,
+    attempts: started.map((e) => e.activityTaskStartedEventAttributes!.attempt),
+    completed: all.filter((e) => of(e.activityTaskCompletedEventAttributes?.scheduledEventId)).length,
+    failed: all.filter(
+      (e) =>
+        of(e.activityTaskFailedEventAttributes?.scheduledEventId) ||
+        of(e.activityTaskTimedOutEventAttributes?.scheduledEventId),
+    ).length,
+  };
 }
 
 function startWorker(name: string, env: Record<string, string> = {}): WorkerProcess {
@@ -78,14 +119,14 @@ afterAll(() =>
 describe('worker health probes', () => {
   it(
     'not ready until it polls; ready; after SIGTERM not ready but live while it drains a slow activity; exits 0 with the activity completed once',
-    { timeout: 240_000 },
+    { timeout: 600_000 },
     async () => {
       const worker = startWorker('health-worker', {
         FLEETOPS_HEALTH_ADDRESS: HEALTH,
         FLEETOPS_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
       });
       const startedAt = Date.now();
-      const starting = worker.start();
+      const starting = worker.start(START_TIMEOUT_MS);
 
       // Starting: the probes answer before the worker bundles its workflows and connects.
       const beforeReady: Array<{ ready: Probe; live: Probe; pollers: number }> = [];
@@ -98,7 +139,7 @@ describe('worker health probes', () => {
             beforeReady.push({ ready, live: await probe('healthz'), pollers: await workflowPollers() });
           return ready.status === 200;
         },
-        90_000,
+        START_TIMEOUT_MS,
       );
       const readySeconds = (Date.now() - startedAt) / 1000;
       const { pid } = await starting;
@@ -155,7 +196,7 @@ describe('worker health probes', () => {
       // seconds of SIGTERM), every answer while the slow call was still in flight was: not ready, but live.
       const firstNotReady = draining.findIndex((d) => d.ready.status === 503);
       expect(firstNotReady).toBeGreaterThanOrEqual(0);
-      expect(draining[firstNotReady].at - signalledAt).toBeLessThan(5000);
+      expect(draining[firstNotReady].at - signalledAt).toBeLessThan(10_000);
       const whileDraining = draining.slice(firstNotReady).filter((d) => d.slowInFlight && d.ready.status !== 'refused');
       expect(whileDraining.length).toBeGreaterThan(0);
       for (const d of whileDraining) {
@@ -170,13 +211,29 @@ describe('worker health probes', () => {
       expect(drainSeconds).toBeGreaterThan(1);
       expect(drainSeconds).toBeLessThan(GRACE_SECONDS);
 
-      // The history: every inspectAccount completed, none failed, timed out or ran a second attempt.
+      // The slow account's activity completed on the draining worker, on its first attempt.
+      const slowActivity = await activityOf(handle, slow);
+      expect(slowActivity).toEqual({ started: 1, attempts: [1], completed: 1, failed: 0 });
+
+      // With no worker left, the workflow task the completed activity scheduled waits on the queue: the
+      // backlog a scaler starts a worker for. A second worker finishes the workflow.
+      await until('a workflow task in the backlog', async () => (await workflowBacklog()) >= 1, 30_000);
+      await setFaultPlan(cfg, null);
+      const next = startWorker('health-worker-2');
+      await next.start(START_TIMEOUT_MS);
+      const report: FleetInventoryReport = await handle.result();
+      expect(report).toMatchObject({ total: accountIds.length, succeeded: accountIds.length, failed: 0 });
+      const slowReport = report.accounts.find((a) => a.accountId === slow);
+      expect(slowReport?.stacks.length).toBeGreaterThan(0);
+      expect(slowReport!.stacks.every((s) => s.found && s.version === '1.0.0')).toBe(true);
+      // The whole history: every activity ran once and completed; none failed, timed out or was cancelled.
       const { events } = await handle.fetchHistory();
+      const scheduled = (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
       const completed = (events ?? []).filter((e) => e.activityTaskCompletedEventAttributes);
       const started = (events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
-      expect(completed.length).toBe(1 + accountIds.length); // selectInventoryAccounts + one per account
-      expect(started.length).toBe(completed.length);
-      expect(started.every((e) => e.activityTaskStartedEventAttributes!.attempt === 1)).toBe(true);
+      expect(scheduled.length).toBe(1 + accountIds.length); // selectInventoryAccounts + one per account
+      expect(completed.length).toBe(scheduled.length);
+      expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual(scheduled.map(() => 1));
       expect(
         (events ?? []).filter(
           (e) =>
@@ -185,16 +242,6 @@ describe('worker health probes', () => {
             e.activityTaskCanceledEventAttributes,
         ),
       ).toEqual([]);
-
-      // A second worker finishes the workflow: the slow account's stacks are in the report.
-      await setFaultPlan(cfg, null);
-      const next = startWorker('health-worker-2');
-      await next.start();
-      const report: FleetInventoryReport = await handle.result();
-      expect(report).toMatchObject({ total: accountIds.length, succeeded: accountIds.length, failed: 0 });
-      const slowReport = report.accounts.find((a) => a.accountId === slow);
-      expect(slowReport?.stacks.length).toBeGreaterThan(0);
-      expect(slowReport!.stacks.every((s) => s.found && s.version === '1.0.0')).toBe(true);
       next.signal('SIGTERM');
       expect(await next.exited()).toEqual({ code: 0, signal: null });
 

@@ -48,8 +48,8 @@ export class WorkerProcess {
       .map((l) => JSON.parse(l) as { pid: number; heapLimitMiB: number });
   }
 
-  /** Starts the worker; resolves once it logged "worker started" (it polls). */
-  async start(): Promise<{ pid: number; seconds: number }> {
+  /** Starts the worker; resolves once it logged "worker started" (it polls), or fails after `timeoutMs`. */
+  async start(timeoutMs = 60_000): Promise<{ pid: number; seconds: number }> {
     const started = Date.now();
     const before = this.starts().length;
     const out = fs.openSync(this.logFile, 'a');
@@ -61,7 +61,7 @@ export class WorkerProcess {
     fs.closeSync(out);
     const proc = this.proc;
     this.exit = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-    await until(`worker process ${before + 1} logs "worker started"`, () => this.starts().length > before, 60_000);
+    await until(`worker process ${before + 1} logs "worker started"`, () => this.starts().length > before, timeoutMs);
     return { pid: this.starts().at(-1)!.pid, seconds: (Date.now() - started) / 1000 };
   }
 
