@@ -2,12 +2,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 
-/** What a probe answers: HTTP status and a small JSON body (states and counts, never a value). */
-export type ProbeAnswer = {
-  status: 200 | 503;
-  body: { status: 'ok' | 'not ready' | 'failed'; state: string; inFlightActivities?: number };
-};
+/** The JSON a probe answers with: states and a count, never a value. */
+export const ProbeBody = z.object({
+  status: z.enum(['ok', 'not ready', 'failed']),
+  /** The Temporal worker's state (`RUNNING`, `DRAINING`, …), `STARTING` before it exists. */
+  state: z.string(),
+  inFlightActivities: z.number().int().min(0).optional(),
+});
+export type ProbeBody = z.infer<typeof ProbeBody>;
+
+/** What a probe answers: HTTP status and body. */
+export type ProbeAnswer = { status: 200 | 503; body: ProbeBody };
 
 /** The part of a Temporal Worker the probes read. */
 export type WorkerStatusSource = Pick<Worker, 'getStatus'>;

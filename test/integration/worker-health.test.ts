@@ -3,6 +3,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { loadFleetFile } from '../../fleet/load-fleet';
+import { ProbeBody } from '../../worker/health-server';
 import type { FleetInventoryInput, FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { cleanUp } from '../support/cleanup';
 import { port } from '../support/test-env';
@@ -26,16 +27,16 @@ let accountIds: string[];
 let temporal: Awaited<ReturnType<typeof testClient>>;
 const workers: WorkerProcess[] = [];
 
-type Probe = { status: number; state?: string; inFlightActivities?: number } | { status: 'refused' };
+type Probe = (ProbeBody & { code: number }) | { code: 'refused' };
 
 async function probe(route: 'healthz' | 'readyz'): Promise<Probe> {
+  let res: Response;
   try {
-    const res = await fetch(`http://${HEALTH}/${route}`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { state: string; inFlightActivities?: number };
-    return { status: res.status, state: body.state, inFlightActivities: body.inFlightActivities };
+    res = await fetch(`http://${HEALTH}/${route}`, { signal: AbortSignal.timeout(5000) });
   } catch {
-    return { status: 'refused' };
+    return { code: 'refused' };
   }
+  return { code: res.status, ...ProbeBody.parse(await res.json()) };
 }
 
 /** Pollers the server saw on the task queue (workflow tasks) in the last minutes. */
@@ -128,16 +129,17 @@ describe('worker health probes', () => {
       const startedAt = Date.now();
       const starting = worker.start(START_TIMEOUT_MS);
 
-      // Starting: the probes answer before the worker bundles its workflows and connects.
-      const beforeReady: Array<{ ready: Probe; live: Probe; pollers: number }> = [];
-      let ready: Probe = { status: 'refused' };
+      // Starting: the probes answer before the worker bundles its workflows and connects. The pollers the
+      // server lists are read before each readiness answer: a worker that polled then is RUNNING by then.
+      const beforeReady: Array<{ pollersBefore: number; ready: Probe; live: Probe }> = [];
+      let ready: Probe = { code: 'refused' };
       await until(
         'the worker to report ready',
         async () => {
+          const pollersBefore = await workflowPollers();
           ready = await probe('readyz');
-          if (ready.status === 503)
-            beforeReady.push({ ready, live: await probe('healthz'), pollers: await workflowPollers() });
-          return ready.status === 200;
+          if (ready.code === 503) beforeReady.push({ pollersBefore, ready, live: await probe('healthz') });
+          return ready.code === 200;
         },
         START_TIMEOUT_MS,
       );
@@ -145,13 +147,13 @@ describe('worker health probes', () => {
       const { pid } = await starting;
       expect(beforeReady.length).toBeGreaterThan(0);
       for (const p of beforeReady) {
-        expect(p.ready).toMatchObject({ status: 503 });
-        expect(['STARTING', 'INITIALIZED']).toContain((p.ready as { state: string }).state);
-        expect(p.live).toMatchObject({ status: 200 });
-        expect(p.pollers).toBe(0); // nothing polls the (fresh) task queue yet
+        expect(p.pollersBefore).toBe(0); // nothing polled the (fresh) task queue while it answered not ready
+        expect(p.ready).toMatchObject({ code: 503, status: 'not ready' });
+        expect(['STARTING', 'INITIALIZED']).toContain((p.ready as ProbeBody).state);
+        expect(p.live).toMatchObject({ code: 200, status: 'ok' });
       }
-      expect(ready).toMatchObject({ status: 200, state: 'RUNNING' });
-      expect(await probe('healthz')).toMatchObject({ status: 200, state: 'RUNNING' });
+      expect(ready).toMatchObject({ code: 200, status: 'ok', state: 'RUNNING' });
+      expect(await probe('healthz')).toMatchObject({ code: 200, status: 'ok', state: 'RUNNING' });
       await until('the server to list the worker as a poller', async () => (await workflowPollers()) > 0, 15_000);
 
       // One account's DescribeStacks answers after SLOW_MS: its inspectAccount activity is in flight at SIGTERM.
@@ -194,19 +196,17 @@ describe('worker health probes', () => {
 
       // The signal reaches the worker through its launcher: from the first not-ready answer on (within
       // seconds of SIGTERM), every answer while the slow call was still in flight was: not ready, but live.
-      const firstNotReady = draining.findIndex((d) => d.ready.status === 503);
+      const firstNotReady = draining.findIndex((d) => d.ready.code === 503);
       expect(firstNotReady).toBeGreaterThanOrEqual(0);
       expect(draining[firstNotReady].at - signalledAt).toBeLessThan(10_000);
-      const whileDraining = draining.slice(firstNotReady).filter((d) => d.slowInFlight && d.ready.status !== 'refused');
+      const whileDraining = draining.slice(firstNotReady).filter((d) => d.slowInFlight && d.ready.code !== 'refused');
       expect(whileDraining.length).toBeGreaterThan(0);
       for (const d of whileDraining) {
-        expect(d.ready.status).toBe(503);
-        expect(['STOPPING', 'DRAINING', 'DRAINED']).toContain((d.ready as { state: string }).state);
-        expect(d.live).toMatchObject({ status: 200 });
+        expect(d.ready).toMatchObject({ code: 503, status: 'not ready' });
+        expect(['STOPPING', 'DRAINING', 'DRAINED']).toContain((d.ready as ProbeBody).state);
+        expect(d.live).toMatchObject({ code: 200, status: 'ok' });
       }
-      expect(whileDraining.some((d) => (d.ready as { inFlightActivities?: number }).inFlightActivities === 1)).toBe(
-        true,
-      );
+      expect(whileDraining.some((d) => (d.ready as ProbeBody).inFlightActivities === 1)).toBe(true);
       // It waited for the activity (well inside the grace) instead of cancelling it.
       expect(drainSeconds).toBeGreaterThan(1);
       expect(drainSeconds).toBeLessThan(GRACE_SECONDS);
