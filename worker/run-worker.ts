@@ -42,6 +42,8 @@ export async function createFleetWorker(
     maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentActivities,
     maxCachedWorkflows: opts.config.maxCachedWorkflows,
     maxTaskQueueActivitiesPerSecond: opts.config.taskQueueActivitiesPerSecond,
+    // after SIGTERM/SIGINT: stop polling, let in-flight activities finish, then cancel what is left
+    shutdownGraceTime: opts.config.shutdownGraceSeconds * 1000,
   });
   return {
     worker,
