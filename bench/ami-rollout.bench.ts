@@ -130,13 +130,7 @@ async function release(cfg: StackConfig, fleet: string, name: string): Promise<v
     manifest: path.join(cfg.stateDir, `bench-ami-${name}.json`),
     quiet: true,
   });
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await runImagePublish({ manifest: built.manifest, name, fleet });
-  } finally {
-    process.stdout.write = write;
-  }
+  await runImagePublish({ manifest: built.manifest, name, fleet, quiet: true });
 }
 
 async function setRefreshTiming(cfg: StackConfig): Promise<void> {

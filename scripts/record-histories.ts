@@ -331,13 +331,7 @@ async function main(): Promise<void> {
         manifest: path.join(cfg.stateDir, 'fixture-packer-manifest.json'),
         quiet: true,
       });
-      const write = process.stdout.write;
-      process.stdout.write = (() => true) as typeof process.stdout.write;
-      try {
-        await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
-      } finally {
-        process.stdout.write = write;
-      }
+      await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile, quiet: true });
       const amiAccounts = ACCOUNTS.slice(0, 3);
       const poisoned = amiAccounts[2];
       await setFaultPlan(cfg, {

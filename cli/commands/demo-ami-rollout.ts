@@ -120,13 +120,7 @@ export class DemoAmiRollout {
       manifest: path.join(this.cfg.stateDir, `demo-ami-manifest.json`),
       quiet: true,
     });
-    const write = process.stdout.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      await runImagePublish({ manifest: built.manifest, name, fleet: this.fleetFile });
-    } finally {
-      process.stdout.write = write;
-    }
+    await runImagePublish({ manifest: built.manifest, name, fleet: this.fleetFile, quiet: true });
     return Object.fromEntries(built.images.map((i) => [i.region, i.imageId]));
   }
 

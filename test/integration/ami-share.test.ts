@@ -50,13 +50,7 @@ async function release(name: string, encrypted = false): Promise<SimImageBuild> 
     quiet: true,
     encrypted,
   });
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
-  } finally {
-    process.stdout.write = write;
-  }
+  await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile, quiet: true });
   return built;
 }
 

@@ -75,13 +75,7 @@ export async function publishRelease(dir: string, fleetFile: string, name: strin
     manifest: path.join(dir, `${name}.json`),
     quiet: true,
   });
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
-  } finally {
-    process.stdout.write = write;
-  }
+  await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile, quiet: true });
   return Object.fromEntries(built.images.map((i) => [i.region, i.imageId]));
 }
 
