@@ -1,10 +1,7 @@
-import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { ErrorType } from '../../fleet/error-types';
 import { resolveAutoScalingGroups, type AutoScalingGroupTarget } from '../../fleet/fleet-images';
-import { accountImageRegions, resolveImageRelease } from '../../fleet/image-release';
-import { releaseFileOf } from '../../fleet/release-channel';
-import { parseReleaseFile } from '../../fleet/release-file';
+import { accountImageRegions } from '../../fleet/image-release';
 import type { AccountAwsDeps, AccountRegion } from '../aws/account-region';
 import {
   ACTIVE_REFRESH_STATUSES,
@@ -25,7 +22,8 @@ import {
   type LaunchTemplateVersionState,
 } from '../aws/ec2-launch-templates';
 import { asFailure, FleetOpsError } from '../aws/errors';
-import { fleetAccount, resolveAllowedFleetFile, type FleetFileDeps } from '../fleet-file-access';
+import { readReleaseImages } from './release-images';
+import { fleetAccount, type FleetFileDeps } from '../fleet-file-access';
 import { ImageSharing, type ImageShareResult } from './image-sharing';
 
 /** Where an AMI rollout step acts: the account (looked up in the fleet file by the activity) and one region. */
@@ -87,18 +85,7 @@ export function createAmiActivities(deps: AccountAwsDeps & FleetFileDeps) {
             ErrorType.InvalidFleetFile,
             'the fleet file has no defaults.imageAccount to share images from',
           );
-        const file = releaseFileOf(input.fleetFile);
-        let text: string;
-        try {
-          text = fs.readFileSync(resolveAllowedFleetFile(file, deps.fleetDirs), 'utf8');
-        } catch (err) {
-          throw new FleetOpsError(
-            ErrorType.ImageReleaseUnavailable,
-            `cannot read the release file ${file}: ${(err as Error).message}`,
-          );
-        }
-        const resolved = resolveImageRelease(parseReleaseFile(text, file), { release: input.image, regions });
-        if (!resolved.ok) throw new FleetOpsError(ErrorType.ImageReleaseUnavailable, resolved.message);
+        const resolved = readReleaseImages(input.fleetFile, deps.fleetDirs, input.image, regions);
         return {
           release: resolved.release,
           imageAccountId: resolved.imageAccount,

@@ -8,17 +8,15 @@
  *  - `checkLimits`: before a campaign shares anything, that its accounts fit in AWS's 1,000 account
  *    shares per image and region (organization / OU shares do not count).
  */
-import fs from 'node:fs';
 import { ErrorType } from '../../fleet/error-types';
 import type { AssumableAccount, FleetAccount } from '../../fleet/fleet-schema';
-import { accountImageRegions, resolveImageRelease } from '../../fleet/image-release';
-import { releaseFileOf } from '../../fleet/release-channel';
-import { parseReleaseFile } from '../../fleet/release-file';
+import { accountImageRegions } from '../../fleet/image-release';
 import type { AccountAwsDeps } from '../aws/account-region';
 import { imageLaunchPermissions, imageSnapshotKeys, shareImage, type SharePrincipal } from '../aws/ec2-images';
 import { FleetOpsError } from '../aws/errors';
 import { checkImageKeyUsable, describeImageKey, ensureImageKeyGrant } from '../aws/kms-key-grants';
-import { fleetAccount, loadFleetForActivity, resolveAllowedFleetFile, type FleetFileDeps } from '../fleet-file-access';
+import { readReleaseImages } from './release-images';
+import { fleetAccount, loadFleetForActivity, type FleetFileDeps } from '../fleet-file-access';
 
 /** AWS's limit: account launch permissions per image and region (organizations and OUs not counted). */
 export const MAX_ACCOUNT_SHARES_PER_IMAGE = 1000;
@@ -139,18 +137,7 @@ export class ImageSharing {
     const sharing = withGroups[0].imageSharing;
     if (sharing) return { regions: [], sharedWith: sharing.arn };
     const regions = [...new Set(withGroups.flatMap((a) => accountImageRegions(a)))].sort();
-    const file = releaseFileOf(input.fleetFile);
-    let text: string;
-    try {
-      text = fs.readFileSync(resolveAllowedFleetFile(file, this.deps.fleetDirs), 'utf8');
-    } catch (err) {
-      throw new FleetOpsError(
-        ErrorType.ImageReleaseUnavailable,
-        `cannot read the release file ${file}: ${(err as Error).message}`,
-      );
-    }
-    const resolved = resolveImageRelease(parseReleaseFile(text, file), { release: input.image, regions });
-    if (!resolved.ok) throw new FleetOpsError(ErrorType.ImageReleaseUnavailable, resolved.message);
+    const resolved = readReleaseImages(input.fleetFile, this.deps.fleetDirs, input.image, regions);
     const where = { account: this.imageAccountOf(withGroups[0]), runId: input.runId };
     const out: Array<{ region: string; imageId: string; shared: number; adding: number }> = [];
     for (const { region, imageId } of resolved.images) {
