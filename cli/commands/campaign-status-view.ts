@@ -3,6 +3,12 @@ import { CONCURRENCY_MODE_MEANING } from '../../workflows/campaign/campaign-budg
 import { amiGroupWouldChange, formatAmiPlanLine, isAmiGroupResult } from './ami-plan-format';
 import { COMMON_OUTCOMES, outcomeKind, type RegionResult } from '../../workflows/operation/account-operation';
 import { operations } from '../../workflows/operations';
+import {
+  notSelectedReason,
+  problemType,
+  tallyBy,
+  type CampaignSnapshot,
+} from '../../workflows/campaign/campaign-snapshot';
 import type {
   AccountState,
   CampaignPhase,
@@ -96,7 +102,7 @@ export type StatusViewOptions = {
 };
 
 /** Header: operation, phase and reason, current wave, counts, window, ETA. */
-export function formatCampaignHeader(s: CampaignStatus, now = new Date()): string[] {
+export function formatCampaignHeader(s: CampaignStatus | CampaignSnapshot, now = new Date()): string[] {
   const t = tally(s.counts);
   const started = Date.parse(s.startedAt);
   const elapsed = Number.isNaN(started) ? '' : ` (${formatDuration((now.getTime() - started) / 1000)} ago)`;
@@ -113,7 +119,18 @@ export function formatCampaignHeader(s: CampaignStatus, now = new Date()): strin
     `  accounts  ${counts.join(' · ') || 'none yet'}`,
     `  window    ${s.inFlight} in flight, ${s.windowReason ?? `window ${s.window}${s.maxInFlight ? ` of ${s.maxInFlight}` : ''}`}`,
     ...(s.concurrencyMode ? [`  mode      ${s.concurrencyMode} — ${CONCURRENCY_MODE_MEANING[s.concurrencyMode]}`] : []),
+    ...('asOf' in s ? [formatAsOf(s.asOf, now)] : []),
   ];
+}
+
+/**
+ * When a memo snapshot was taken. The campaign writes it at least every 5 s while anything changes,
+ * so an old one means nothing changed since — or no worker is running the campaign.
+ */
+export function formatAsOf(asOf: string, now = new Date()): string {
+  const age = Math.max(0, (now.getTime() - Date.parse(asOf)) / 1000);
+  const stale = age > 60 ? ' — nothing changed since, or no worker runs the campaign' : '';
+  return `  as of     ${utc(asOf)} (${formatDuration(age)} ago${stale}; --live asks the campaign itself)`;
 }
 
 export function formatWaveTable(waves: readonly WaveStatus[]): string[] {
@@ -138,19 +155,24 @@ export function formatWaveTable(waves: readonly WaveStatus[]): string[] {
   return table(rows, new Set([2, 4, 5, 6, 7, 8])).map((l) => `  ${l}`);
 }
 
-export function formatProblems(s: CampaignStatus, max = 50): string[] {
+export function formatProblems(s: CampaignStatus | CampaignSnapshot, max = 50): string[] {
   const problems = s.problems ?? [];
-  if (!problems.length) return [];
-  const byType = new Map<string, number>();
-  for (const p of problems) byType.set(p.errorType ?? p.state, (byType.get(p.errorType ?? p.state) ?? 0) + 1);
-  const lines = [`problems (${problems.length}): ${[...byType].map(([k, n]) => `${k} × ${n}`).join(', ')}`];
+  const omitted = 'omitted' in s ? s.omitted : undefined;
+  const total = problems.length + (omitted?.problems ?? 0);
+  if (!total) return [];
+  const byType = omitted?.problemTypes ?? tallyBy(problems, problemType);
+  const lines = [
+    `problems (${total}): ${Object.entries(byType)
+      .map(([k, n]) => `${k} × ${n}`)
+      .join(', ')}`,
+  ];
   for (const p of problems.slice(0, max)) {
     const mark = kindOf(p.state) === 'failed' ? '✖' : '–';
     lines.push(`  ${mark} ${p.accountId}  ${p.wave}  ${p.state}${p.errorType ? `  ${p.errorType}` : ''}: ${p.reason}`);
     if (p.runbook) lines.push(`      runbook: ${p.runbook}`);
   }
-  if (problems.length > max)
-    lines.push(`  … and ${problems.length - max} more (campaign status ${s.campaignId} --json lists all)`);
+  const shown = Math.min(max, problems.length);
+  if (total > shown) lines.push(`  … and ${total - shown} more (campaign status ${s.campaignId} --json lists all)`);
   return lines;
 }
 
@@ -180,15 +202,17 @@ export function formatNextSteps(s: CampaignStatus): string[] {
   return lines;
 }
 
-export function formatNotSelected(s: CampaignStatus): string[] {
+export function formatNotSelected(s: CampaignStatus | CampaignSnapshot): string[] {
   const ns = s.notSelected ?? [];
-  if (!ns.length) return [];
-  const byReason = new Map<string, number>();
-  for (const n of ns) {
-    const key = n.reason.split(':')[0];
-    byReason.set(key, (byReason.get(key) ?? 0) + 1);
-  }
-  return [`not selected: ${ns.length} (${[...byReason].map(([r, n]) => `${r} ${n}`).join(', ')})`];
+  const omitted = 'omitted' in s ? s.omitted : undefined;
+  const total = ns.length + (omitted?.notSelected ?? 0);
+  if (!total) return [];
+  const byReason = omitted?.notSelectedReasons ?? tallyBy(ns, notSelectedReason);
+  return [
+    `not selected: ${total} (${Object.entries(byReason)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ')})`,
+  ];
 }
 
 /**
@@ -235,14 +259,14 @@ export function formatPlanReport(report: PlanReport, max = 50): string[] {
 }
 
 /** The whole view: header, wave table, failing accounts, approvals, next steps, plan report. */
-export function formatCampaignStatus(s: CampaignResult, o: StatusViewOptions = {}): string {
+export function formatCampaignStatus(s: CampaignResult | CampaignSnapshot, o: StatusViewOptions = {}): string {
   const lines = formatCampaignHeader(s, o.now);
   if (o.waves !== false) lines.push('', ...formatWaveTable(s.waves ?? []));
   const problems = formatProblems(s, o.maxProblems ?? 50);
   if (problems.length) lines.push('', ...problems);
   const rest = [...formatNotSelected(s), ...formatNextSteps(s)];
   if (rest.length) lines.push('', ...rest);
-  if (s.planReport) lines.push('', ...formatPlanReport(s.planReport, o.maxPlanAccounts ?? 50));
+  if ('planReport' in s && s.planReport) lines.push('', ...formatPlanReport(s.planReport, o.maxPlanAccounts ?? 50));
   return `${lines.join('\n')}\n`;
 }
 

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { connectTemporalClient } from '../temporal-client';
 import { FLEET_STATE, FLEET_WAVE } from '../../workflows/search-attributes';
+import { snapshotFromMemo } from '../../workflows/campaign/campaign-snapshot';
 import { findCampaign, readCampaign, queryStatus, type CampaignView, type FoundCampaign } from './campaign-client';
 import {
   campaignExitCode,
@@ -12,7 +13,7 @@ import {
   type CampaignResult,
 } from './campaign-status-view';
 
-export type CampaignStatusOptions = { watch?: boolean; json?: boolean };
+export type CampaignStatusOptions = { watch?: boolean; json?: boolean; live?: boolean };
 
 /** Prints the campaign's status; returns the exit code (with --watch: 0 only if it completed with no failed account). */
 export async function runCampaignStatus(id: string, o: CampaignStatusOptions): Promise<number> {
@@ -32,6 +33,13 @@ export async function showCampaignStatus(
   o: CampaignStatusOptions,
 ): Promise<number> {
   const found = await findCampaign(client, namespace, id);
+  // A running campaign's text view comes from the snapshot in its memo: one describe, no worker needed.
+  const snapshot =
+    found.running && !o.watch && !o.json && !o.live ? snapshotFromMemo(found.description.memo) : undefined;
+  if (snapshot) {
+    process.stdout.write(formatCampaignStatus(snapshot));
+    return 0;
+  }
   if (!o.watch || !found.running) {
     const view = await readCampaign(client, found).catch((err: unknown) => {
       // No answer (e.g. no worker): say at least what Temporal's visibility knows, then the error.

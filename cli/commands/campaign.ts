@@ -114,8 +114,15 @@ export function registerCampaignCommands(program: Command): Command {
     .description("a campaign's phase, waves, counts and failing accounts (its result once it has closed)")
     .option('--watch', 'redraw every second until it closes; exit 0 only if it completed with no failed account')
     .option('--local', 'use the local stack for every setting not set in the environment')
-    .option('--json', 'machine-readable output only on stdout (with --watch: the final status)')
-    .action(async (id: string, o: Common & { watch?: boolean }) =>
+    .option(
+      '--live',
+      'ask the campaign itself (the status query: needs a worker) instead of reading the snapshot it keeps in its memo (at most 5 s old)',
+    )
+    .option(
+      '--json',
+      'machine-readable output only on stdout, every account listed (asks the campaign, as --live does; with --watch: the final status)',
+    )
+    .action(async (id: string, o: Common & { watch?: boolean; live?: boolean }) =>
       run(async () => (await campaignStatus()).runCampaignStatus(id, o))(o),
     );
 

@@ -22,6 +22,14 @@ import {
 } from '../../workflows/campaign/campaign-messages';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { worstCaseFailures } from '../../workflows/campaign/campaign-budget';
+import {
+  SNAPSHOT_LIST_LIMIT,
+  STATUS_MEMO_KEY,
+  snapshotFromMemo,
+  type CampaignSnapshot,
+} from '../../workflows/campaign/campaign-snapshot';
+import { SNAPSHOT_EVERY_MS } from '../../workflows/campaign/status-memo';
+import { formatProblems } from '../../cli/commands/campaign-status-view';
 import { createFakeAccountActivities, maxConcurrent, type FakeBehaviour } from '../support/fake-account-activities';
 import { timeSkippingEnv } from '../support/time-skipping';
 import { cleanUp } from '../support/cleanup';
@@ -531,5 +539,57 @@ describe('concurrency mode: strict shrinks the window to the failures left, soft
     const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
     expect(markers).toHaveLength(1);
     await Worker.runReplayHistory({ workflowBundle, replayName: 'soft-mode-replay' }, history, handle.workflowId);
+  });
+});
+
+describe('status snapshot in the memo: what `campaign status` reads without asking the worker (time-skipping)', () => {
+  type Write = { at: number; snapshot: CampaignSnapshot };
+  /** Every memo write in the campaign's history, with the workflow time it was taken at. */
+  async function memoWrites(handle: WorkflowHandle): Promise<Write[]> {
+    const { events } = await handle.fetchHistory();
+    return (events ?? []).flatMap((e) => {
+      const field = e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[STATUS_MEMO_KEY];
+      if (!field?.data) return [];
+      const snapshot = JSON.parse(Buffer.from(field.data).toString('utf8')) as CampaignSnapshot;
+      return [{ at: Date.parse(snapshot.asOf), snapshot }];
+    });
+  }
+  const memoOf = async (handle: WorkflowHandle) => snapshotFromMemo((await handle.describe()).memo);
+
+  it('a pause is in the memo at once, finished accounts within 5 s, at most one write per 5 s between phase changes; lists cut to 20 with every problem tallied', async () => {
+    const general = ring('general');
+    const bad = new Set(general); // 22 accounts fail: more problems than the snapshot lists
+    behave = (id) =>
+      bad.has(id)
+        ? { outcome: 'failed', durationMs: 30_000, reason: 'stack update failed' }
+        : { outcome: 'upgraded', durationMs: 2_000 };
+    const handle = await start({ maxWaveSize: 30, maxInFlight: 6, failureBudget: { maxFailurePercent: 100 } });
+    await waitFor(handle, (s) => (s.counts.failed ?? 0) >= 10, 'ten failures');
+    await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'snapshot check' }] });
+    const paused = await memoOf(handle);
+    expect(paused?.phase).toBe('paused'); // written with the pause, before anything else ran
+    await env.sleep('10 minutes'); // the accounts in flight finish while paused
+    const settled = await handle.query(statusQuery);
+    expect(settled.counts.running ?? 0).toBe(0);
+    const trailing = await memoOf(handle);
+    expect(trailing?.counts).toEqual(settled.counts); // the trailing write caught the last finishes
+    await handle.executeUpdate(resumeUpdate);
+    const report = await handle.result();
+
+    const final = await memoOf(handle);
+    expect(final?.phase).toBe('completed');
+    expect(final?.counts).toEqual(report.counts);
+    expect(report.problems).toHaveLength(22);
+    expect(final?.problems).toHaveLength(SNAPSHOT_LIST_LIMIT);
+    expect(final?.omitted.problems).toBe(22 - SNAPSHOT_LIST_LIMIT);
+    expect(final?.omitted.problemTypes).toEqual({ failed: 22 });
+    expect(formatProblems(final!)[0]).toBe('problems (22): failed × 22');
+
+    const writes = await memoWrites(handle);
+    expect(writes.length).toBeGreaterThan(3);
+    for (let i = 1; i < writes.length; i++) {
+      const phaseChanged = writes[i].snapshot.phase !== writes[i - 1].snapshot.phase;
+      if (!phaseChanged) expect(writes[i].at - writes[i - 1].at).toBeGreaterThanOrEqual(SNAPSHOT_EVERY_MS);
+    }
   });
 });

@@ -28,6 +28,7 @@ import type { ConcurrencyMode, FleetCampaignInput, FleetCampaignOptions } from '
 import type { CampaignPhase, CampaignStatus } from './campaign-messages';
 import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
 import { buildStatus, type CampaignReport } from './campaign-status';
+import { STATUS_MEMO, StatusMemo } from './status-memo';
 
 const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
@@ -70,6 +71,8 @@ export class CampaignEngine {
   private resolvedParams: Record<string, unknown> = {};
   /** The concurrency mode this run applies (see concurrencyModeOf). */
   readonly mode: ConcurrencyMode;
+  /** The status snapshot in the memo (absent when replaying a history from before it). */
+  private memo?: StatusMemo;
 
   constructor(
     readonly input: FleetCampaignOptions,
@@ -116,6 +119,7 @@ export class CampaignEngine {
     this.st.phaseReason = reason;
     if (changed) upsertSearchAttributes([{ key: FLEET_STATE, value: phase }]);
     this.publishDetails();
+    if (changed) this.memo?.writeNow();
   }
 
   /**
@@ -125,6 +129,7 @@ export class CampaignEngine {
    */
   publishDetails(): void {
     setCurrentDetails(campaignCurrentDetails(this.status()));
+    this.memo?.changed();
   }
 
   closed(): boolean {
@@ -133,6 +138,10 @@ export class CampaignEngine {
 
   async run(): Promise<CampaignReport> {
     const { st, input } = this;
+    if (patched(STATUS_MEMO)) {
+      this.memo = new StatusMemo(() => this.status());
+      this.memo.start();
+    }
     if (!input.carry) {
       await this.resolveLatest();
       await this.plan();
