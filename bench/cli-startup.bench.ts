@@ -3,7 +3,7 @@
  *
  * Runs `fleetops --version`, `fleetops --help` and, given a campaign id on the local stack (e.g. the
  * 4,000-account campaign `npm run bench:campaign -- 4000` leaves behind), `fleetops campaign status ID
- * --local`, each 5 times as a new process, from the compiled build (dist/, made by the setup step) and
+ * --local` (the memo snapshot) and with `--live` (the status query, answered by the worker), each 5 times as a new process, from the compiled build (dist/, made by the setup step) and
  * from the TypeScript sources through tsx (FLEETOPS_FROM_SOURCE=1); prints the median wall times.
  * Targets: --help < 0.5 s, campaign status of a 4,000-account campaign < 1 s.
  */
@@ -35,9 +35,10 @@ function main(): void {
     ['--version', ['--version']],
     ['--help', ['--help']],
     ...(campaignId
-      ? ([[`campaign status ${campaignId}`, ['campaign', 'status', campaignId, '--local']]] as Array<
-          [string, string[]]
-        >)
+      ? ([
+          [`campaign status ${campaignId}`, ['campaign', 'status', campaignId, '--local']],
+          [`campaign status ${campaignId} --live`, ['campaign', 'status', campaignId, '--local', '--live']],
+        ] as Array<[string, string[]]>)
       : []),
   ];
   for (const [what, args] of cases) {

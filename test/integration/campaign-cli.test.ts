@@ -89,6 +89,14 @@ describe('fleetops campaign (runbook CLI)', () => {
     }
     expect(s.phase).toBe('awaiting-approval');
     expect(s.currentWave).toBe('early-1');
+    // The text view of a running campaign is the snapshot in its memo: one describe, no query.
+    const snapshotView = await fleetops('campaign', 'status', id);
+    expect(snapshotView.code, snapshotView.stderr).toBe(0);
+    expect(snapshotView.stdout).toMatch(/phase {5}awaiting-approval — wave early-1/);
+    expect(snapshotView.stdout).toMatch(/as of {5}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+s ago;/);
+    const liveView = await fleetops('campaign', 'status', id, '--live');
+    expect(liveView.stdout).toContain('awaiting-approval');
+    expect(liveView.stdout).not.toContain('as of');
 
     const wrongWave = await fleetops('campaign', 'approve', id, '--wave', 'general-1');
     expect(wrongWave.code).toBe(1);
