@@ -14,9 +14,13 @@ import {
   type CampaignStartFlags,
 } from '../../cli/commands/campaign-flags';
 import { campaignListQuery, formatCampaignList } from '../../cli/commands/campaign-list';
+import { CAMPAIGN_WORKFLOW_TYPE } from '../../cli/commands/campaign-client';
+import { SNAPSHOT_LIST_LIMIT, snapshotOf } from '../../workflows/campaign/campaign-snapshot';
+import { fleetCampaign } from '../../workflows/campaign/fleet-campaign';
 import {
   campaignExitCode,
   formatCampaignLine,
+  formatAsOf,
   formatCampaignStatus,
   formatDuration,
   formatFinalSummary,
@@ -298,6 +302,27 @@ describe('campaign status view', () => {
     expect(formatCampaignStatus(STATUS, { now: NOW })).not.toContain('  mode ');
   });
 
+  it('a memo snapshot: says how old it is, counts and tallies what its lists left out', () => {
+    const problems = Array.from({ length: 25 }, (_, i) => ({
+      accountId: `3000000000${String(i).padStart(2, '0')}`,
+      wave: 'general-1',
+      state: 'failed' as const,
+      errorType: i < 20 ? 'AccountAccessDenied' : undefined,
+      reason: 'x',
+    }));
+    const snapshot = snapshotOf({ ...STATUS, phase: 'running', problems }, '2025-03-04T13:05:49.000Z');
+    expect(snapshot.problems).toHaveLength(SNAPSHOT_LIST_LIMIT);
+    const text = formatCampaignStatus(snapshot, { now: NOW });
+    expect(text).toContain('problems (25): AccountAccessDenied × 20, failed × 5');
+    expect(text).toContain('… and 5 more (campaign status upgrade-1.4.2-202503041200 --json lists all)');
+    expect(text).toContain('as of     2025-03-04 13:05:49Z (10s ago; --live asks the campaign itself)');
+    expect(text).toContain('not selected: 2 (paused 1, quarantined 1)');
+    expect(formatAsOf('2025-03-04T12:55:59.000Z', NOW)).toContain(
+      '(10m00s ago — nothing changed since, or no worker runs the campaign;',
+    );
+    expect(formatCampaignStatus(STATUS, { now: NOW })).not.toContain('as of');
+  });
+
   it('caps the failing accounts listed and points at approvals', () => {
     const many: CampaignStatus = {
       ...STATUS,
@@ -408,6 +433,7 @@ describe('campaign control and list', () => {
   });
 
   it('lists campaigns one per line', () => {
+    expect(CAMPAIGN_WORKFLOW_TYPE).toBe(fleetCampaign.name); // the CLI's constant is the workflow's name
     expect(campaignListQuery(false)).toBe("WorkflowType = 'fleetCampaign' AND ExecutionStatus = 'Running'");
     expect(campaignListQuery(true)).toBe("WorkflowType = 'fleetCampaign' AND ExecutionStatus != 'ContinuedAsNew'");
     const text = formatCampaignList(
