@@ -182,13 +182,21 @@ export function formatNextSteps(s: CampaignStatus): string[] {
 
 export function formatNotSelected(s: CampaignStatus): string[] {
   const ns = s.notSelected ?? [];
-  if (!ns.length) return [];
+  const revert = s.revertOf ? [`revert of ${s.revertOf}: left alone ${formatLeftAlone(s.leftAlone ?? [])}`] : [];
+  if (!ns.length) return revert;
   const byReason = new Map<string, number>();
   for (const n of ns) {
     const key = n.reason.split(':')[0];
     byReason.set(key, (byReason.get(key) ?? 0) + 1);
   }
-  return [`not selected: ${ns.length} (${[...byReason].map(([r, n]) => `${r} ${n}`).join(', ')})`];
+  return [...revert, `not selected: ${ns.length} (${[...byReason].map(([r, n]) => `${r} ${n}`).join(', ')})`];
+}
+
+/** `3 (rolled-back 1, not-selected 2)`: the accounts the reverted campaign did not change, by their state there. */
+function formatLeftAlone(left: NonNullable<CampaignStatus['leftAlone']>): string {
+  const byState = new Map<string, number>();
+  for (const l of left) byState.set(l.state, (byState.get(l.state) ?? 0) + 1);
+  return `${left.length}${left.length ? ` (${[...byState].map(([st, n]) => `${st} ${n}`).join(', ')})` : ''}`;
 }
 
 /**
