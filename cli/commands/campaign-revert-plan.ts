@@ -46,7 +46,8 @@ export class CampaignRevertPlanner {
         `campaign "${id}" is still running: a revert takes back a closed campaign; wait for it to finish or cancel it first (npx fleetops campaign cancel ${id})`,
       );
     const opName = found.description.typedSearchAttributes.get(FLEET_OPERATION);
-    if (!opName || !operations.has(opName)) throw new Error(`campaign "${id}" has no known operation (${opName ?? 'none'})`);
+    if (!opName || !operations.has(opName))
+      throw new Error(`campaign "${id}" has no known operation (${opName ?? 'none'})`);
     const op = operations.get(opName);
     if (!op.revert)
       throw new Error(
@@ -64,7 +65,11 @@ export class CampaignRevertPlanner {
       const accountId = CHILD_ID.exec(child.workflowId)![2];
       const result = results[i];
       if ('closedAs' in result) {
-        leftAlone.push({ accountId, state: result.closedAs, reason: `its workflow ${child.workflowId} ${result.closedAs}` });
+        leftAlone.push({
+          accountId,
+          state: result.closedAs,
+          reason: `its workflow ${child.workflowId} ${result.closedAs}`,
+        });
         continue;
       }
       const step = op.revert(result);
@@ -83,9 +88,7 @@ export class CampaignRevertPlanner {
     const changed = [...targets.values()].reduce((n, t) => n + t.accountIds.length, 0);
     if (!firstChanged) {
       const outcomes = countBy(leftAlone.map((l) => l.state));
-      throw new Error(
-        `campaign "${id}" changed no account (${outcomes || 'no account ran'}): nothing to revert`,
-      );
+      throw new Error(`campaign "${id}" changed no account (${outcomes || 'no account ran'}): nothing to revert`);
     }
     const childInput = await this.inputOf(firstChanged);
     return {

@@ -59,8 +59,7 @@ export async function runCampaignRevert(id: string, o: CampaignRevertOptions): P
     });
     say(`started campaign ${campaignId}: revert of ${id} over ${plan.changed} accounts`);
     if (!o.watch) say(`  follow it:   npx fleetops campaign status ${campaignId} --watch`);
-    if (o.json && !o.watch)
-      process.stdout.write(`${JSON.stringify({ started: true, campaignId, input }, null, 2)}\n`);
+    if (o.json && !o.watch) process.stdout.write(`${JSON.stringify({ started: true, campaignId, input }, null, 2)}\n`);
     if (!o.watch) return 0;
     return await showCampaignStatus(client, namespace, campaignId, { watch: true, json: o.json });
   } finally {
@@ -112,11 +111,14 @@ function describePlan(plan: RevertPlan, say: (line: string) => void): void {
   const { revert } = plan;
   say(`revert of campaign ${revert.of} (${plan.operation}): ${plan.changed} account(s) go back`);
   for (const t of revert.targets) {
-    const ids = t.accountIds.slice(0, LISTED).join(', ') + (t.accountIds.length > LISTED ? `, … ${t.accountIds.length - LISTED} more` : '');
+    const ids =
+      t.accountIds.slice(0, LISTED).join(', ') +
+      (t.accountIds.length > LISTED ? `, … ${t.accountIds.length - LISTED} more` : '');
     say(`  ${describeParams(t.params)}: ${t.accountIds.length} (${ids})`);
   }
   say(`left alone (${revert.leftAlone.length}): not changed by ${revert.of}`);
-  for (const l of revert.leftAlone.slice(0, LISTED)) say(`  ${l.accountId} ${l.state}${l.reason ? `: ${l.reason}` : ''}`);
+  for (const l of revert.leftAlone.slice(0, LISTED))
+    say(`  ${l.accountId} ${l.state}${l.reason ? `: ${l.reason}` : ''}`);
   if (revert.leftAlone.length > LISTED) say(`  … ${revert.leftAlone.length - LISTED} more (--json lists all)`);
 }
 

@@ -126,7 +126,12 @@ export function campaignInputSchema(registry: OperationRegistry = operations) {
  * A revert takes exactly the accounts it lists (no `select`), each once, and every group's parameters
  * merged over the campaign's must be valid parameters of the operation.
  */
-function checkRevert(revert: RevertInput, input: Record<string, unknown>, op: AnyOperation, ctx: z.RefinementCtx): void {
+function checkRevert(
+  revert: RevertInput,
+  input: Record<string, unknown>,
+  op: AnyOperation,
+  ctx: z.RefinementCtx,
+): void {
   if (input.select !== undefined)
     ctx.addIssue({
       code: 'custom',
@@ -146,7 +151,11 @@ function checkRevert(revert: RevertInput, input: Record<string, unknown>, op: An
     const parsed = op.params.safeParse({ ...base, ...t.params });
     if (!parsed.success)
       for (const issue of parsed.error.issues)
-        ctx.addIssue({ code: 'custom', path: ['revert', 'targets', i, 'params', ...issue.path], message: issue.message });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['revert', 'targets', i, 'params', ...issue.path],
+          message: issue.message,
+        });
   });
 }
 

@@ -57,7 +57,8 @@ export const upgradeOperation = defineOperation({
  * nothing that stayed changed (rolled back, skipped, quarantined, failed): left alone.
  */
 export function upgradeRevert(result: AccountOperationResult): RevertStep {
-  if (result.outcome !== 'upgraded') return { leftAlone: result.reason ? `${result.outcome}: ${result.reason}` : result.outcome };
+  if (result.outcome !== 'upgraded')
+    return { leftAlone: result.reason ? `${result.outcome}: ${result.reason}` : result.outcome };
   const upgraded = result.regions.filter((r) => r.outcome === 'upgraded');
   const unknown = upgraded.filter((r) => !r.fromVersion).map((r) => r.region);
   if (unknown.length) return { leftAlone: `the version before the upgrade is unknown in ${unknown.join(', ')}` };
