@@ -438,8 +438,8 @@ async function main(): Promise<void> {
       await setFaultPlan(cfg, null);
     }
 
-    // ---- 8: the downgrade guard and a revert (patch markers): accounts 0 and 4 (two regions) upgraded to
-    // 1.3.0; an upgrade of account 0 to 1.1.0 is refused (skipped); the revert takes both back to 1.0.0 ----
+    // ---- 8: the downgrade guard and a revert (patch markers): accounts 0 and 4 (two regions) upgraded from
+    // 1.0.2 to 1.3.0; an upgrade of account 0 to 1.1.0 is refused (skipped); the revert takes both back to 1.0.2 ----
     if (recording('revert')) {
       const badId = 'fixture-revert-bad';
       const downId = 'fixture-downgrade';
@@ -458,6 +458,8 @@ async function main(): Promise<void> {
             } satisfies FleetCampaignInput,
           ],
         }) as Promise<CampaignReport>;
+      // moto finds "no changes" in a change set back to a stack's creation version: move off it first
+      await upgradeTo('fixture-revert-setup', '1.0.2', changed);
       const bad = await upgradeTo(badId, '1.3.0', changed);
       if (bad.counts.upgraded !== 2) throw new Error(`unexpected revert-bad report: ${JSON.stringify(bad)}`);
       const down = await upgradeTo(downId, '1.1.0', [ACCOUNTS[0]]);

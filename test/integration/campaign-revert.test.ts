@@ -82,17 +82,21 @@ async function versions(): Promise<Record<string, string | null>> {
 }
 
 const t0 = Date.now();
-const step = (what: string) => process.stderr.write(`[revert-test +${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
+const step = (what: string) =>
+  process.stderr.write(`[revert-test +${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
 
 const key = (e: ExecutionLedgerEntry) => `${e.account}/${e.region}/${e.changeSetName}`;
 
 describe('fleetops campaign revert (local stack)', () => {
   it('takes back every account a campaign changed, region by region, and leaves the others alone', async () => {
     step('// Before the bad campaign');
-    // Before the bad campaign: accounts 0-2 at 1.0.5, account 5 already at 1.2.0, the rest at 1.0.0.
+    // Before the bad campaign: accounts 0-2 at 1.0.5, 3-4 at 1.0.1, account 5 already at 1.2.0, 6-7 at 1.0.0
+    // as seeded. (moto finds "no changes" in a change set back to the version a stack was created with,
+    // so the accounts the revert takes back are first moved off it.)
     const setup = [
       await upgrade('revert-setup-a', '1.0.5', ids.slice(0, 3)),
-      await upgrade('revert-setup-b', '1.2.0', [ids[5]]),
+      await upgrade('revert-setup-b', '1.0.1', ids.slice(3, 5)),
+      await upgrade('revert-setup-c', '1.2.0', [ids[5]]),
     ];
     for (const h of setup) expect(((await h.result()) as CampaignReport).counts.upgraded).toBeGreaterThan(0);
     const before = await versions();
@@ -128,47 +132,47 @@ describe('fleetops campaign revert (local stack)', () => {
     expect(running.stderr).toContain('campaign "revert-running" is still running');
     await gated.executeUpdate(cancelUpdate, { args: [{ reason: 'test' }] });
 
-    step('// Without --yes');
-    // Without --yes: the plan, nothing started.
-    const preview = await fleetops('campaign', 'revert', 'revert-bad', '--campaign-id', 'revert-undo');
-    expect(preview.code, preview.stderr).toBe(0);
-    expect(preview.stdout).toContain('revert of campaign revert-bad (upgrade): 5 account(s) go back');
-    expect(preview.stdout).toContain('eu-west-1 → 1.0.5: 3');
-    expect(preview.stdout).toContain('eu-west-1 → 1.0.0, us-east-1 → 1.0.0: 1');
-    expect(preview.stdout).toContain('nothing started');
-    expect(
-      await temporal.client.workflow
-        .getHandle('revert-undo')
-        .describe()
-        .catch(() => undefined),
-    ).toBeUndefined();
-
-    step('const ledgerBefore');
+    step('// The runbook');
+    // docs/runbooks/revert-a-campaign.md: its commands, as an operator runs them (the first revert only
+    // shows the plan and starts nothing; the second starts it; the last watches it to completion).
+    const md = fs.readFileSync(path.join(ROOT, 'docs/runbooks/revert-a-campaign.md'), 'utf8');
+    const block = /## Commands\n+```sh\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
+    const lines = block.split('\n').filter((l) => l.startsWith('npx fleetops '));
+    expect(lines).toHaveLength(4);
     const ledgerBefore = new Set((await executions(cfg)).map(key));
-    const started = Date.now();
-    const reverted = await fleetops(
-      'campaign',
-      'revert',
-      'revert-bad',
-      '--yes',
-      '--campaign-id',
-      'revert-undo',
-      '--max-in-flight',
-      '2',
-      '--json',
-    );
-    expect(reverted.code, reverted.stderr).toBe(0);
-    expect(JSON.parse(reverted.stdout)).toMatchObject({ started: true, campaignId: 'revert-undo' });
     const handle = temporal.client.workflow.getHandle('revert-undo');
     const watching = setInterval(() => {
       void handle
         .query(statusQuery)
         .then((s) => step(`revert-undo ${s.phase} ${JSON.stringify(s.counts)} ${s.phaseReason ?? ''}`))
-        .catch((e: Error) => step(`revert-undo query: ${e.message}`));
-      const errors = worker.logLines.filter((l) => /"level":(50|40)/.test(l)).slice(-3);
-      if (errors.length) step(errors.join('\n'));
+        .catch(() => undefined);
     }, 10_000);
-    const report = (await handle.result().finally(() => clearInterval(watching))) as CampaignStatus;
+    const outputs: string[] = [];
+    const started = Date.now();
+    try {
+      for (const line of lines) {
+        const words = line
+          .slice('npx fleetops '.length)
+          .split(/\s+/)
+          .map((w) => w.replace('<campaign-id>', 'revert-bad').replace('<revert-id>', 'revert-undo'));
+        const r = await fleetops(...words);
+        expect(r.code, `${line}\n${r.stderr}`).toBe(0);
+        outputs.push(r.stdout);
+        if (outputs.length === 2)
+          expect(await handle.describe().catch(() => undefined), 'started without --yes').toBeUndefined();
+      }
+    } finally {
+      clearInterval(watching);
+    }
+    const preview = outputs[1];
+    expect(preview).toContain('revert of campaign revert-bad (upgrade): 5 account(s) go back');
+    expect(preview).toContain('eu-west-1 → 1.0.5: 3');
+    expect(preview).toContain('eu-west-1 → 1.0.1, us-east-1 → 1.0.1: 1');
+    expect(preview).toMatch(new RegExp(`left alone \\(2\\)[\\s\\S]*${ids[5]} already-current`));
+    expect(preview).toContain(`${ids[6]} not-selected`);
+    expect(preview).toContain('nothing started');
+    expect(outputs[3]).toContain('revert of revert-bad: left alone 2 (already-current 1, not-selected 1)');
+    const report = (await handle.result()) as CampaignStatus;
     expect(report).toMatchObject({ phase: 'completed', revertOf: 'revert-bad', allowDowngrade: true, total: 5 });
     expect(report.counts).toEqual({ upgraded: 5 });
     expect(report.maxInFlight).toBe(2);
@@ -190,9 +194,9 @@ describe('fleetops campaign revert (local stack)', () => {
         [ids[0], 'eu-west-1', '1.0.5', 1],
         [ids[1], 'eu-west-1', '1.0.5', 1],
         [ids[2], 'eu-west-1', '1.0.5', 1],
-        [ids[3], 'eu-west-1', '1.0.0', 1],
-        [ids[4], 'eu-west-1', '1.0.0', 1],
-        [ids[4], 'us-east-1', '1.0.0', 1],
+        [ids[3], 'eu-west-1', '1.0.1', 1],
+        [ids[4], 'eu-west-1', '1.0.1', 1],
+        [ids[4], 'us-east-1', '1.0.1', 1],
       ].sort(),
     );
   }, 400_000);
