@@ -16,6 +16,11 @@ export const ErrorType = {
    * or one reached through `..`, a symlink pointing out, or not a regular file. Nothing was read. Never retried.
    */
   FleetFileNotAllowed: 'FleetFileNotAllowed',
+  /**
+   * An upgrade would move a stack to a version lower than the one it runs, and the campaign did not say
+   * `allowDowngrade` (a revert does). The account is skipped, nothing changed.
+   */
+  DowngradeRefused: 'DowngradeRefused',
   /** Workflow input failed validation. Never retried. */
   InvalidWorkflowInput: 'InvalidWorkflowInput',
   /** AWS rejected the request as malformed or not allowed (4xx other than throttling). Never retried. */

@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode,revert]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -43,7 +43,7 @@ const tagAt = process.argv.indexOf('--tag');
 const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
 if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
 /** The scenarios to record (default: all). */
-const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami', 'soft-mode'] as const;
+const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami', 'soft-mode', 'revert'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
 if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(s)))
@@ -436,6 +436,50 @@ async function main(): Promise<void> {
         throw new Error(`unexpected soft-mode report: ${JSON.stringify(report)}`);
       await record(`fleetCampaign-soft-mode${TAG}-run-1.json`, softId);
       await setFaultPlan(cfg, null);
+    }
+
+    // ---- 8: the downgrade guard and a revert (patch markers): accounts 0 and 4 (two regions) upgraded from
+    // 1.0.2 to 1.3.0; an upgrade of account 0 to 1.1.0 is refused (skipped); the revert takes both back to 1.0.2 ----
+    if (recording('revert')) {
+      const badId = 'fixture-revert-bad';
+      const downId = 'fixture-downgrade';
+      const revertId = 'fixture-revert';
+      const changed = [ACCOUNTS[0], ACCOUNTS[4]];
+      const upgradeTo = (workflowId: string, version: string, accounts: FleetAccount[]) =>
+        client.workflow.execute('fleetCampaign', {
+          taskQueue: TASK_QUEUE,
+          workflowId,
+          args: [
+            {
+              operation: 'upgrade',
+              fleetFile,
+              select: { ids: accounts.map((a) => a.id) },
+              upgrade: { targetVersion: version, healthBakeSeconds: 1, healthPollSeconds: 1 },
+            } satisfies FleetCampaignInput,
+          ],
+        }) as Promise<CampaignReport>;
+      // moto finds "no changes" in a change set back to a stack's creation version: move off it first
+      await upgradeTo('fixture-revert-setup', '1.0.2', changed);
+      const bad = await upgradeTo(badId, '1.3.0', changed);
+      if (bad.counts.upgraded !== 2) throw new Error(`unexpected revert-bad report: ${JSON.stringify(bad)}`);
+      const down = await upgradeTo(downId, '1.1.0', [ACCOUNTS[0]]);
+      if (down.counts.skipped !== 1 || down.problems[0]?.errorType !== 'DowngradeRefused')
+        throw new Error(`expected the downgrade refused: ${JSON.stringify(down)}`);
+      const { CampaignRevertPlanner } = await import('../cli/commands/campaign-revert-plan');
+      const { revertInput } = await import('../cli/commands/campaign-revert');
+      const plan = await new CampaignRevertPlanner(client, 'default').plan(badId);
+      const { input } = revertInput(badId, plan, { campaignId: revertId, maxInFlight: '1' });
+      const reverted = (await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: revertId,
+        args: [input],
+      })) as CampaignReport;
+      if (reverted.phase !== 'completed' || reverted.counts.upgraded !== 2)
+        throw new Error(`unexpected revert report: ${JSON.stringify(reverted)}`);
+      await record(`fleetCampaign-downgrade-refused${TAG}-run-1.json`, downId);
+      await record(`accountUpgrade-downgrade-refused${TAG}-${ACCOUNTS[0].id}.json`, `${downId}/${ACCOUNTS[0].id}`);
+      await record(`fleetCampaign-revert${TAG}-run-1.json`, revertId);
+      for (const a of changed) await record(`accountUpgrade-revert${TAG}-${a.id}.json`, `${revertId}/${a.id}`);
     }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----

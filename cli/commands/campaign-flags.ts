@@ -36,6 +36,7 @@ export type CampaignStartFlags = {
   waveBake?: string;
   approveBefore?: string;
   ignoreMaintenanceWindows?: boolean;
+  allowDowngrade?: boolean;
   campaignId?: string;
   [operationFlag: string]: string | string[] | boolean | undefined;
 };
@@ -162,6 +163,7 @@ const COMMON_FLAG_OF_PATH: Array<[string, string]> = [
   ['waveBakeSeconds', '--wave-bake'],
   ['approvalBefore', '--approve-before'],
   ['respectMaintenanceWindows', '--ignore-maintenance-windows'],
+  ['allowDowngrade', '--allow-downgrade'],
   ['select', '--accounts/--rings/--tag/--regions'],
 ];
 
@@ -244,6 +246,7 @@ export function campaignInputFromFlags(
   if (flags.waveBake !== undefined) input.waveBakeSeconds = take(parseSeconds('--wave-bake', flags.waveBake));
   if (flags.approveBefore !== undefined) input.approvalBefore = take(parseApproveBefore(flags.approveBefore));
   if (flags.ignoreMaintenanceWindows) input.respectMaintenanceWindows = false;
+  if (flags.allowDowngrade) input.allowDowngrade = true;
 
   if (flags.failureBudget !== undefined || flags.onBudget !== undefined) {
     // --on-budget alone keeps the default limit (a budget object without a limit would mean "no limit").

@@ -205,14 +205,36 @@ export function formatNextSteps(s: CampaignStatus): string[] {
 export function formatNotSelected(s: CampaignStatus | CampaignSnapshot): string[] {
   const ns = s.notSelected ?? [];
   const omitted = 'omitted' in s ? s.omitted : undefined;
+  const revert = s.revertOf
+    ? [
+        `revert of ${s.revertOf}: left alone ${formatLeftAlone(
+          s.leftAlone?.length ?? 0,
+          omitted?.leftAloneStates ?? tallyBy(s.leftAlone ?? [], (l) => l.state),
+          omitted?.leftAlone ?? 0,
+        )}`,
+      ]
+    : [];
   const total = ns.length + (omitted?.notSelected ?? 0);
-  if (!total) return [];
+  if (!total) return revert;
   const byReason = omitted?.notSelectedReasons ?? tallyBy(ns, notSelectedReason);
   return [
+    ...revert,
     `not selected: ${total} (${Object.entries(byReason)
       .map(([r, n]) => `${r} ${n}`)
       .join(', ')})`,
   ];
+}
+
+/** `3 (rolled-back 1, not-selected 2)`: the accounts the reverted campaign did not change, by their state there. */
+function formatLeftAlone(listed: number, byState: Record<string, number>, omitted: number): string {
+  const n = listed + omitted;
+  return `${n}${
+    n
+      ? ` (${Object.entries(byState)
+          .map(([st, k]) => `${st} ${k}`)
+          .join(', ')})`
+      : ''
+  }`;
 }
 
 /**

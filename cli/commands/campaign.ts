@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadStackConfig } from '../../stack/stack-config';
 import { useLocalStackEnv } from '../local-env';
 import type { CampaignAction } from './campaign-control';
+import type { CampaignRevertOptions } from './campaign-revert';
 import type { CampaignStartOptions } from './campaign-start';
 import { flagName } from './campaign-flags';
 import { operations } from '../../workflows/operations';
@@ -13,6 +14,7 @@ const campaignStart = () => import('./campaign-start');
 const campaignStatus = () => import('./campaign-status');
 const campaignControl = () => import('./campaign-control');
 const campaignList = () => import('./campaign-list');
+const campaignRevert = () => import('./campaign-revert');
 
 const list = (v: string) =>
   v
@@ -64,6 +66,15 @@ export function addCampaignStartOptions(start: Command): Command {
       '--plan',
       'preview only: change sets created, described and deleted; per-account report of what would change',
     )
+    .option('--allow-downgrade', 'an account may move to an older version than it runs (default: refused, skipped)');
+  addCampaignControlOptions(start);
+  addOperationFlags(start);
+  return start;
+}
+
+/** How a campaign runs (window, budget, waves, bake, approvals, maintenance windows): start and revert alike. */
+function addCampaignControlOptions(cmd: Command): Command {
+  return cmd
     .option('--max-in-flight <n>', 'accounts worked on at once (1-500, default 20)')
     .option(
       '--concurrency-mode <strict|soft>',
@@ -82,8 +93,6 @@ export function addCampaignStartOptions(start: Command): Command {
       'rings whose first wave waits for `campaign approve` (early,general), or all',
     )
     .option('--ignore-maintenance-windows', 'start accounts outside their maintenance windows too');
-  addOperationFlags(start);
-  return start;
 }
 
 export function registerCampaignCommands(program: Command): Command {
@@ -108,6 +117,22 @@ export function registerCampaignCommands(program: Command): Command {
     .option('--local', 'use the local stack for every setting not set in the environment')
     .option('--json', 'machine-readable output only on stdout');
   start.action(run(async (o: CampaignStartOptions) => (await campaignStart()).runCampaignStart(o)));
+
+  const revert = campaign
+    .command('revert <id>')
+    .description(
+      'a new campaign taking every account campaign <id> changed back to what it ran before (others left alone and listed); shows the plan, starts it with --yes',
+    )
+    .option('--fleet <file>', "fleet file (default: the reverted campaign's)")
+    .option('--yes', 'start it (without: show what it would do, start nothing)');
+  addCampaignControlOptions(revert)
+    .option('--campaign-id <id>', 'campaign id (default revert-<id>-<yyyymmddHHMM> UTC)')
+    .option('--watch', 'then follow it as `campaign status --watch`')
+    .option('--local', 'use the local stack for every setting not set in the environment')
+    .option('--json', 'machine-readable output only on stdout')
+    .action(async (id: string, o: Common & CampaignRevertOptions) =>
+      run(async () => (await campaignRevert()).runCampaignRevert(id, o))(o),
+    );
 
   campaign
     .command('status <id>')

@@ -29,6 +29,8 @@ type Scenario = {
   accessDenied?: boolean;
   /** No pipeline stack in these regions. */
   missingIn?: string[];
+  /** The version a region's stack runs at the start (default 1.0.0). */
+  startAt?: Record<string, string>;
 };
 
 let env: TestWorkflowEnvironment;
@@ -42,7 +44,11 @@ let seq = 0;
 const key = (t: UpgradeTarget) => `${t.accountId}/${t.region}`;
 function stackOf(t: UpgradeTarget): Stack {
   let s = stacks.get(key(t));
-  if (!s) stacks.set(key(t), (s = { status: 'CREATE_COMPLETE', version: '1.0.0', changeSets: new Map() }));
+  if (!s)
+    stacks.set(
+      key(t),
+      (s = { status: 'CREATE_COMPLETE', version: scenario.startAt?.[t.region] ?? '1.0.0', changeSets: new Map() }),
+    );
   return s;
 }
 function enter(activity: string, t?: UpgradeTarget): void {
@@ -275,6 +281,60 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     expect(count('executeChangeSet')).toBe(0);
     expect(calls.filter((c) => c.activity === 'deleteChangeSet').map((c) => c.region)).toEqual(['eu-west-1']);
     expect(stackIn('eu-west-1')?.changeSets.size).toBe(0);
+  });
+
+  it('refuses a downgrade in any region before anything runs (skipped, DowngradeRefused, both versions named)', async () => {
+    const { result, count, stackIn } = await upgrade(
+      { regions: ['eu-west-1', 'us-east-1'], startAt: { 'us-east-1': '1.2.0' } },
+      { healthBakeSeconds: 0 },
+    );
+    expect(result).toMatchObject({ outcome: 'skipped', errorType: 'DowngradeRefused' });
+    expect(result.reason).toContain('runs 1.2.0, newer than the target 1.1.0');
+    expect(result.reason).toContain('allowDowngrade');
+    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([
+      ['eu-west-1', 'skipped'],
+      ['us-east-1', 'skipped'],
+    ]);
+    expect(count('readPipelineStack')).toBe(2);
+    expect(count('executeChangeSet')).toBe(0);
+    expect(calls.filter((c) => c.activity === 'createChangeSet').map((c) => c.region)).toEqual(['eu-west-1']);
+    expect(stackIn('eu-west-1')?.changeSets.size).toBe(0);
+    expect(stackIn('us-east-1')).toMatchObject({ version: '1.2.0', status: 'CREATE_COMPLETE' });
+  });
+
+  it('allowDowngrade moves a newer stack back to the target', async () => {
+    const { result, stackIn } = await upgrade(
+      { regions: ['eu-west-1', 'us-east-1'], startAt: { 'us-east-1': '1.2.0' } },
+      { healthBakeSeconds: 0 },
+      { allowDowngrade: true },
+    );
+    expect(result.outcome).toBe('upgraded');
+    expect(result.regions.map((r) => [r.region, r.fromVersion, r.toVersion])).toEqual([
+      ['eu-west-1', '1.0.0', '1.1.0'],
+      ['us-east-1', '1.2.0', '1.1.0'],
+    ]);
+    expect(stackIn('us-east-1')).toMatchObject({ version: '1.1.0', status: 'UPDATE_COMPLETE' });
+  });
+
+  it('regionVersions: only the regions named, each to its own version; the others are not touched', async () => {
+    const { result, count, stackIn } = await upgrade(
+      { regions: ['eu-west-1', 'us-east-1', 'ap-south-1'], startAt: { 'us-east-1': '1.2.0', 'ap-south-1': '1.2.0' } },
+      { healthBakeSeconds: 0, regionVersions: { 'us-east-1': '1.0.3', 'ap-south-1': '1.0.4' } },
+      { allowDowngrade: true },
+    );
+    expect(result.outcome).toBe('upgraded');
+    expect(result.regions.map((r) => [r.region, r.outcome, r.toVersion])).toEqual([
+      ['us-east-1', 'upgraded', '1.0.3'],
+      ['ap-south-1', 'upgraded', '1.0.4'],
+    ]);
+    expect(stackIn('eu-west-1')).toBeUndefined();
+    expect(stackIn('ap-south-1')).toMatchObject({ version: '1.0.4' });
+    expect(count('executeChangeSet')).toBe(2);
+
+    const wrong = await upgrade({ regions: ['eu-west-1'] }, { regionVersions: { 'us-west-2': '1.0.0' } });
+    expect(wrong.result).toMatchObject({ outcome: 'failed', errorType: 'InvalidWorkflowInput' });
+    expect(wrong.result.reason).toContain('us-west-2 not among the regions');
+    expect(wrong.count('readPipelineStack')).toBe(0);
   });
 
   it('access denied is quarantined with its runbook, before anything is created', async () => {

@@ -469,6 +469,7 @@ describe('runbooks', () => {
     'account-access-denied',
     'stateful-change-approval',
     'worker-down',
+    'revert-a-campaign',
   ];
   const program = new Command('fleetops');
   const campaign = registerCampaignCommands(program);

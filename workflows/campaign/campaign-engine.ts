@@ -50,6 +50,8 @@ export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
 export const RESOLVE_LATEST_RELEASE = 'resolve-latest-release-at-start';
 /** Patch id: `concurrencyMode: "soft"` keeps the window at maxInFlight until the failure budget is spent. */
 export const SOFT_CONCURRENCY_MODE = 'soft-concurrency-mode';
+/** Patch id: a `revert` campaign plans the accounts it lists and gives each its own parameters. */
+export const CAMPAIGN_REVERT = 'campaign-revert';
 
 type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
 
@@ -73,6 +75,8 @@ export class CampaignEngine {
   readonly mode: ConcurrencyMode;
   /** The status snapshot in the memo (absent when replaying a history from before it). */
   private memo?: StatusMemo;
+  /** A revert: each account's own parameters (merged over the campaign's), from `revert.targets`. */
+  private readonly revertParams = new Map<string, Record<string, unknown>>();
 
   constructor(
     readonly input: FleetCampaignOptions,
@@ -81,6 +85,20 @@ export class CampaignEngine {
   ) {
     this.st = (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? workflowInfo().workflowId);
     this.mode = concurrencyModeOf(input);
+    for (const t of input.revert?.targets ?? []) for (const id of t.accountIds) this.revertParams.set(id, t.params);
+  }
+
+  /** What the accounts move to, for status: the operation's target, or for a revert the versions before. */
+  private target(): string | undefined {
+    if (this.input.revert) return `previous state (revert of ${this.input.revert.of})`;
+    return this.op.target((this.input as Record<string, unknown>)[this.op.paramsField]);
+  }
+
+  /** The operation parameters of one account's child: the campaign's, with a revert's own for the account. */
+  private paramsFor(accountId: string): unknown {
+    const params = (this.input as Record<string, unknown>)[this.op.paramsField];
+    const own = this.revertParams.get(accountId);
+    return own ? { ...(params as Record<string, unknown>), ...own } : params;
   }
 
   /** Wakes the run loop after a control action or an account finishing. */
@@ -108,8 +126,7 @@ export class CampaignEngine {
   }
 
   status(): CampaignStatus {
-    const params = (this.input as Record<string, unknown>)[this.op.paramsField];
-    return buildStatus(this.st, this.input, this.op.target(params), this.inFlight.size, this.windowLimit());
+    return buildStatus(this.st, this.input, this.target(), this.inFlight.size, this.windowLimit());
   }
 
   setPhase(phase: CampaignPhase, reason?: string): void {
@@ -225,8 +242,9 @@ export class CampaignEngine {
       { key: FLEET_STATE, value: 'planning' },
     ]);
     this.publishDetails();
-    const plan = await planCampaign.executeWithOptions({ summary: `plan waves: ${describeSelection(input.select)}` }, [
-      { fleetFile: input.fleetFile, select: input.select, maxWaveSize: input.maxWaveSize },
+    const select = this.selection();
+    const plan = await planCampaign.executeWithOptions({ summary: `plan waves: ${describeSelection(select)}` }, [
+      { fleetFile: input.fleetFile, select, maxWaveSize: input.maxWaveSize },
     ]);
     st.waves = plan.waves.map((w) => ({
       ...w,
@@ -235,6 +253,17 @@ export class CampaignEngine {
     }));
     st.windows = plan.windows;
     st.notSelected = plan.notSelected;
+  }
+
+  /**
+   * The accounts to plan: the input's selection, or for a revert exactly the accounts it lists (the
+   * schema refuses `select` with `revert`). Only a revert input reaches the patch (older code refused
+   * the field), so histories of other campaigns replay unchanged.
+   */
+  private selection(): FleetCampaignOptions['select'] {
+    const revert = this.input.revert;
+    if (!revert || !patched(CAMPAIGN_REVERT)) return this.input.select;
+    return { ids: revert.targets.flatMap((t) => t.accountIds), includeStates: ['active'] };
   }
 
   /** Every wave in turn: approval gate, the wave itself, then bake. */
@@ -381,9 +410,11 @@ export class CampaignEngine {
       wave: wave.name,
       plan: input.plan,
       attempt: rec.a,
-      [op.paramsField]: (input as Record<string, unknown>)[op.paramsField],
+      // only when set: the children of campaigns without it get the input they always got
+      ...(input.allowDowngrade || input.revert ? { allowDowngrade: true } : {}),
+      [op.paramsField]: this.paramsFor(accountId),
     };
-    const params = (input as Record<string, unknown>)[op.paramsField];
+    const params = this.paramsFor(accountId);
     const summary =
       op.accountSummary?.(params, accountId) ?? `${op.name} ${accountId} ${op.target(params) ?? ''}`.trim();
     try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RingSchema } from '../../fleet/fleet-schema';
+import { AccountIdSchema, RingSchema } from '../../fleet/fleet-schema';
 import { LATEST } from '../../fleet/release-channel';
 import { AccountSelectorSchema } from '../../fleet/select-accounts';
 import type { AnyOperation, OperationRegistry } from '../operation/operation-registry';
@@ -26,19 +26,41 @@ const FailureBudgetSchema = z
 export const ConcurrencyModeSchema = z.enum(['strict', 'soft']);
 export type ConcurrencyMode = z.infer<typeof ConcurrencyModeSchema>;
 
+const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+const CAMPAIGN_ID_FORM = 'expected letters, digits, . _ : - (max 100), starting with a letter or digit';
+
+/**
+ * A revert: the accounts campaign `of` changed, each taken back to what it ran before it. Resolved by
+ * `fleetops campaign revert` from the old campaign's per-account results (see
+ * cli/commands/campaign-revert-plan.ts); accounts grouped by the parameters that take them back (e.g.
+ * an upgrade: the version each region ran before), so the input stays small.
+ */
+export const RevertSchema = z.strictObject({
+  /** The campaign reverted. */
+  of: z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_FORM),
+  /** Each group's parameters are merged over the campaign's operation parameters for its accounts. */
+  targets: z
+    .array(
+      z.strictObject({
+        params: z.record(z.string(), z.unknown()),
+        accountIds: z.array(AccountIdSchema).min(1),
+      }),
+    )
+    .min(1, 'a revert needs at least one account the campaign changed'),
+  /** Accounts campaign `of` did not change (failed, rolled back, skipped, not selected…): left alone, listed. */
+  leftAlone: z
+    .array(z.strictObject({ accountId: z.string(), state: z.string(), reason: z.string().optional() }))
+    .default([]),
+});
+export type RevertInput = z.output<typeof RevertSchema>;
+
 /** Compact state carried across continue-as-new (set by the engine only). */
 const CarrySchema = z.object({}).passthrough();
 
 /** The fields of every campaign, whatever the operation. */
 const CampaignFields = {
   /** Campaign id (defaults to the workflow id); child workflows are `${campaignId}/${accountId}`. */
-  campaignId: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
-      'expected letters, digits, . _ : - (max 100), starting with a letter or digit',
-    )
-    .optional(),
+  campaignId: z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_FORM).optional(),
   /** Path of the fleet file, as the workers see it. */
   fleetFile: z.string().min(1),
   select: AccountSelectorSchema.optional(),
@@ -63,6 +85,10 @@ const CampaignFields = {
   respectMaintenanceWindows: z.boolean().default(true),
   /** Accounts started per workflow run before continue-as-new (bounds history). */
   accountsPerRun: z.number().int().min(1).max(1000).default(400),
+  /** An operation may move an account to an older version than it runs (default: refused, account skipped). */
+  allowDowngrade: z.boolean().default(false),
+  /** This campaign reverts another one (set by `fleetops campaign revert`; implies allowDowngrade). */
+  revert: RevertSchema.optional(),
   carry: CarrySchema.optional(),
 };
 /** The common fields alone (the types below derive from it). */
@@ -80,6 +106,7 @@ export function campaignInputSchema(registry: OperationRegistry = operations) {
     .strictObject({ ...CampaignFields, operation: z.enum(registry.names()), ...paramsFields })
     .superRefine((v, ctx) => {
       const input = v as Record<string, unknown>;
+      if (v.revert) checkRevert(v.revert, input, registry.get(v.operation), ctx);
       for (const op of ops) {
         const given = input[op.paramsField] !== undefined;
         if (op.name === v.operation && !given) {
@@ -93,6 +120,43 @@ export function campaignInputSchema(registry: OperationRegistry = operations) {
         }
       }
     });
+}
+
+/**
+ * A revert takes exactly the accounts it lists (no `select`), each once, and every group's parameters
+ * merged over the campaign's must be valid parameters of the operation.
+ */
+function checkRevert(
+  revert: RevertInput,
+  input: Record<string, unknown>,
+  op: AnyOperation,
+  ctx: z.RefinementCtx,
+): void {
+  if (input.select !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['select'],
+      message: `a revert takes the accounts campaign ${revert.of} changed (revert.targets); no select`,
+    });
+  const seen = new Set<string>();
+  revert.targets.forEach((t, i) => {
+    const twice = t.accountIds.filter((id) => seen.has(id) || !seen.add(id));
+    if (twice.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['revert', 'targets', i, 'accountIds'],
+        message: `listed more than once: ${twice.join(', ')}`,
+      });
+    const base = (input[op.paramsField] ?? {}) as Record<string, unknown>;
+    const parsed = op.params.safeParse({ ...base, ...t.params });
+    if (!parsed.success)
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['revert', 'targets', i, 'params', ...issue.path],
+          message: issue.message,
+        });
+  });
 }
 
 /**

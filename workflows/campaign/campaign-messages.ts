@@ -97,6 +97,11 @@ export type CampaignStatus = {
   problems: AccountProblem[];
   /** Accounts skipped at selection (paused/quarantined in the fleet file). */
   notSelected: Array<{ id: string; reason: string }>;
+  /** A revert: the campaign it takes back, and the accounts that campaign did not change (left alone). */
+  revertOf?: string;
+  leftAlone?: Array<{ accountId: string; state: string; reason?: string }>;
+  /** The campaign may move accounts to older versions (set by the input; a revert always). */
+  allowDowngrade?: boolean;
   /** Accounts waiting for an operator to approve a stateful change. */
   awaitingApproval: string[];
   startedAt: string;

@@ -21,6 +21,9 @@ export type CampaignSnapshot = CampaignStatus & {
     notSelected: number;
     problemTypes: Record<string, number>;
     notSelectedReasons: Record<string, number>;
+    /** A revert's accounts left alone (absent in snapshots of other campaigns). */
+    leftAlone?: number;
+    leftAloneStates?: Record<string, number>;
   };
 };
 
@@ -42,12 +45,19 @@ export function snapshotOf(status: CampaignStatus, asOf: string): CampaignSnapsh
     ...status,
     problems: status.problems.slice(0, SNAPSHOT_LIST_LIMIT),
     notSelected: status.notSelected.slice(0, SNAPSHOT_LIST_LIMIT),
+    ...(status.leftAlone ? { leftAlone: status.leftAlone.slice(0, SNAPSHOT_LIST_LIMIT) } : {}),
     asOf,
     omitted: {
       problems: Math.max(0, status.problems.length - SNAPSHOT_LIST_LIMIT),
       notSelected: Math.max(0, status.notSelected.length - SNAPSHOT_LIST_LIMIT),
       problemTypes: tallyBy(status.problems, problemType),
       notSelectedReasons: tallyBy(status.notSelected, notSelectedReason),
+      ...(status.leftAlone
+        ? {
+            leftAlone: Math.max(0, status.leftAlone.length - SNAPSHOT_LIST_LIMIT),
+            leftAloneStates: tallyBy(status.leftAlone, (l) => l.state),
+          }
+        : {}),
     },
   };
 }

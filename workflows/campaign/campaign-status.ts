@@ -61,6 +61,8 @@ export function buildStatus(
     waves,
     problems,
     notSelected: st.notSelected,
+    ...(input.revert ? { revertOf: input.revert.of, leftAlone: input.revert.leftAlone } : {}),
+    ...(input.allowDowngrade || input.revert ? { allowDowngrade: true } : {}),
     awaitingApproval: st.awaitingApproval,
     startedAt: st.startedAt,
     etaSeconds: remaining === 0 ? 0 : estimateSecondsLeft(remaining, Math.max(1, window), avg, bakesLeft),

@@ -18,6 +18,8 @@ export const AccountOperationBaseSchema = z.strictObject({
   plan: z.boolean().default(false),
   /** Attempt number: 1, then 2… when an operator retries the account. */
   attempt: z.number().int().min(1).default(1),
+  /** The campaign allows moving an account to an older version than it runs (a revert sets it). Absent: refused. */
+  allowDowngrade: z.boolean().optional(),
 });
 
 /**

@@ -57,7 +57,17 @@ export type OperationDefinition<
    * campaign before any account is touched (e.g. the AMI rollout's 1,000-shares-per-image check).
    */
   preflight?: string;
+  /**
+   * How `fleetops campaign revert` takes an account back: from the account's last child result in the
+   * campaign reverted, the parameters (merged over that campaign's) that return it to what it ran
+   * before, or why it is left alone (it was not changed, or what it ran before is unknown). An operation
+   * without it cannot be reverted.
+   */
+  revert?: (result: AccountOperationResult) => RevertStep;
 };
+
+/** One account of a revert: the parameters that take it back, or why it is left alone. */
+export type RevertStep = { params: Record<string, unknown> } | { leftAlone: string };
 
 /** What an operation's preflight activity gets: every account the campaign selected, and its parameters. */
 export type OperationPreflightInput = {

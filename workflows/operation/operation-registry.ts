@@ -18,6 +18,8 @@ const RESERVED_FIELDS = [
   'approvalBefore',
   'respectMaintenanceWindows',
   'accountsPerRun',
+  'allowDowngrade',
+  'revert',
   'carry',
   'accountId',
   'wave',

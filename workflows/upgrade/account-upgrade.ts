@@ -17,7 +17,9 @@ import {
 import type { PipelineStackState } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
 import { ErrorType } from '../../fleet/error-types';
+import { SEMVER_PATTERN } from '../../fleet/fleet-schema';
 import { healthAlarmName } from '../../fleet/pipeline-stack';
+import { compareSemver } from '../../fleet/release-channel';
 import {
   ACCOUNT_PROGRESS_QUERY,
   APPROVE_ACCOUNT_SIGNAL,
@@ -82,6 +84,8 @@ const { waitForStackStatus } = proxyActivities<UpgradeActivities>({
 
 /** Patch id: the change-set wait activity is called waitForChangeSet (was describeChangeSet). */
 export const RENAMED_WAIT_FOR_CHANGE_SET = 'activity-renamed-wait-for-change-set';
+/** Patch id: an upgrade to a version lower than the stack runs is refused (skipped) unless allowDowngrade. */
+export const REFUSE_DOWNGRADE = 'upgrade-refuses-downgrade';
 
 const stops = new AccountStops(QUARANTINING);
 const stopWith = stops.stopWith.bind(stops);
@@ -91,6 +95,8 @@ const step = stops.step.bind(stops);
 type PreparedRegion = {
   region: string;
   fromVersion: string | null;
+  /** The version this region moves to (targetVersion, or its regionVersions entry). */
+  toVersion: string;
   changeSetName: string;
   plan: RegionPlan;
   result: RegionResult;
@@ -190,7 +196,7 @@ class AccountUpgradeRun {
       upgradeAccountInfo({ fleetFile: this.input.fleetFile, accountId: this.input.accountId }),
     );
     this.stackName = info.stackName;
-    for (const region of info.regions) await this.prepareRegion(region);
+    for (const region of this.regionsToChange(info.regions)) await this.prepareRegion(region);
     if (this.prepared.length === 0) return 'already-current';
 
     if (this.input.plan) {
@@ -210,6 +216,45 @@ class AccountUpgradeRun {
     return this.prepared.some((p) => p.result.outcome === 'upgraded') ? 'upgraded' : 'already-current';
   }
 
+  /** The account's regions this run changes: all, or only those `regionVersions` names (each must be the account's). */
+  private regionsToChange(regions: string[]): string[] {
+    const only = this.input.upgrade.regionVersions;
+    if (!only) return regions;
+    const unknown = Object.keys(only).filter((r) => !regions.includes(r));
+    if (unknown.length)
+      throw stopWith(
+        ErrorType.InvalidWorkflowInput,
+        `upgrade.regionVersions: ${unknown.join(', ')} not among the regions of account ${this.input.accountId} in the fleet file (${regions.join(', ')})`,
+        undefined,
+        'failed',
+      );
+    return regions.filter((r) => only[r] !== undefined);
+  }
+
+  /** The version `region` moves to: its regionVersions entry, else targetVersion. */
+  private targetIn(region: string): string {
+    return this.input.upgrade.regionVersions?.[region] ?? this.target;
+  }
+
+  /**
+   * Refuses to move a region to an older version than its stack runs unless the campaign allows it
+   * (`allowDowngrade`; a revert sets it): the account is skipped with both versions named, nothing
+   * changed (change sets already created in earlier regions are deleted by the stop). Only a downgrade
+   * reaches the patch, so histories of ordinary upgrades replay unchanged; histories recorded before the
+   * guard that did downgrade replay without it.
+   */
+  private refuseDowngrade(region: string, current: string | null, target: string): void {
+    if (this.input.allowDowngrade || !current || !SEMVER_PATTERN.test(current)) return;
+    if (compareSemver(target, current) >= 0 || !patched(REFUSE_DOWNGRADE)) return;
+    throw stopWith(
+      ErrorType.DowngradeRefused,
+      `downgrade refused: stack ${this.stackName} in ${region} runs ${current}, newer than the target ${target}; ` +
+        'a campaign moves an account backwards only with allowDowngrade (fleetops campaign revert sets it)',
+      region,
+      'skipped',
+    );
+  }
+
   private where(region: string): UpgradeTarget {
     return { fleetFile: this.input.fleetFile, accountId: this.input.accountId, region, runId: this.input.campaignId };
   }
@@ -222,22 +267,25 @@ class AccountUpgradeRun {
   private async prepareRegion(region: string): Promise<void> {
     this.progress = { phase: 'checking-stack', region };
     const stack = await this.updatableStack(region);
-    if (isAt(stack, this.target)) {
-      this.results.push({ region, outcome: 'already-current', fromVersion: this.target, toVersion: this.target });
+    const target = this.targetIn(region);
+    if (isAt(stack, target)) {
+      this.results.push({ region, outcome: 'already-current', fromVersion: target, toVersion: target });
       return;
     }
+    this.refuseDowngrade(region, stack.version, target);
     this.progress = { phase: 'creating-change-set', region };
-    const changeSetName = upgradeChangeSetName(this.input.campaignId, this.target);
+    const changeSetName = upgradeChangeSetName(this.input.campaignId, target);
     const result: RegionResult = {
       region,
       outcome: 'planned',
       fromVersion: stack.version ?? undefined,
-      toVersion: this.target,
+      toVersion: target,
       changeSetName,
     };
     const prepared: PreparedRegion = {
       region,
       fromVersion: stack.version,
+      toVersion: target,
       changeSetName,
       plan: emptyPlan(),
       result,
@@ -251,8 +299,8 @@ class AccountUpgradeRun {
         ...this.where(region),
         changeSetName,
         clientToken: this.token('create', region),
-        targetVersion: this.target,
-        description: `fleetops campaign ${this.input.campaignId}: ${this.stackName} ${stack.version ?? '?'} -> ${this.target}`,
+        targetVersion: target,
+        description: `fleetops campaign ${this.input.campaignId}: ${this.stackName} ${stack.version ?? '?'} -> ${target}`,
       }),
     );
     // The activity that waits for the change set was first registered as describeChangeSet: histories
@@ -350,7 +398,7 @@ class AccountUpgradeRun {
     this.progress = { phase: 'executing', region };
     // The stack may have moved while the account waited (approval, earlier regions): look again.
     const stack = await this.updatableStack(region);
-    if (isAt(stack, this.target)) {
+    if (isAt(stack, p.toVersion)) {
       p.result.outcome = 'already-current';
       await step(region, aws.deleteChangeSet({ ...this.where(region), changeSetName: p.changeSetName }));
       return;
@@ -377,7 +425,7 @@ class AccountUpgradeRun {
       p.result.outcome = 'rolled-back';
       throw stopWith(
         ErrorType.UpdateRolledBack,
-        `update of ${settled.stackName} in ${region} to ${this.target} failed and CloudFormation rolled it back to ${settled.version ?? '?'}${because(settled.statusReason)}`,
+        `update of ${settled.stackName} in ${region} to ${p.toVersion} failed and CloudFormation rolled it back to ${settled.version ?? '?'}${because(settled.statusReason)}`,
         region,
         'rolled-back',
       );
@@ -386,14 +434,14 @@ class AccountUpgradeRun {
       p.executed = false; // nothing more can be done without an operator
       throw stopWith(
         ErrorType.StackInRollbackFailed,
-        `update of ${settled.stackName} in ${region} to ${this.target} failed and its rollback failed: UPDATE_ROLLBACK_FAILED${because(settled.statusReason)}`,
+        `update of ${settled.stackName} in ${region} to ${p.toVersion} failed and its rollback failed: UPDATE_ROLLBACK_FAILED${because(settled.statusReason)}`,
         region,
       );
     }
-    if (settled.status !== 'UPDATE_COMPLETE' || settled.version !== this.target) {
+    if (settled.status !== 'UPDATE_COMPLETE' || settled.version !== p.toVersion) {
       throw stopWith(
         ErrorType.UnexpectedStackState,
-        `after executing ${p.changeSetName} the stack ${settled.stackName} in ${region} is ${settled.status} at version ${settled.version ?? '?'}, not UPDATE_COMPLETE at ${this.target}`,
+        `after executing ${p.changeSetName} the stack ${settled.stackName} in ${region} is ${settled.status} at version ${settled.version ?? '?'}, not UPDATE_COMPLETE at ${p.toVersion}`,
         region,
       );
     }
@@ -422,7 +470,7 @@ class AccountUpgradeRun {
         const names = firing.map((a) => a.name).join(', ');
         throw stopWith(
           ErrorType.HealthAlarm,
-          `alarm ${names} in ALARM in ${region} after upgrading ${this.stackName} to ${this.target}${because(firing[0].reason)}`,
+          `alarm ${names} in ALARM in ${region} after upgrading ${this.stackName} to ${p.toVersion}${because(firing[0].reason)}`,
           region,
           'rolled-back',
         );

@@ -1,4 +1,5 @@
-import { defineOperation } from '../operation/operation-definition';
+import type { AccountOperationResult } from '../operation/account-operation';
+import { defineOperation, type RevertStep } from '../operation/operation-definition';
 import { accountUpgrade } from './account-upgrade';
 import { UPGRADE_OPERATION, UPGRADE_PARAMS_FIELD, UpgradeParamsSchema } from './upgrade-params';
 import { UPGRADE_RUNBOOKS } from './upgrade-runbooks';
@@ -47,4 +48,21 @@ export const upgradeOperation = defineOperation({
   ],
   runbooks: UPGRADE_RUNBOOKS,
   latest: { param: 'targetVersion', channel: PIPELINE_RELEASE_CHANNEL },
+  revert: upgradeRevert,
 });
+
+/**
+ * An upgraded account goes back region by region to the version each upgraded region ran before
+ * (`regionVersions`; regions that were already current are not touched). Any other outcome changed
+ * nothing that stayed changed (rolled back, skipped, quarantined, failed): left alone.
+ */
+export function upgradeRevert(result: AccountOperationResult): RevertStep {
+  if (result.outcome !== 'upgraded')
+    return { leftAlone: result.reason ? `${result.outcome}: ${result.reason}` : result.outcome };
+  const upgraded = result.regions.filter((r) => r.outcome === 'upgraded');
+  const unknown = upgraded.filter((r) => !r.fromVersion).map((r) => r.region);
+  if (unknown.length) return { leftAlone: `the version before the upgrade is unknown in ${unknown.join(', ')}` };
+  if (!upgraded.length) return { leftAlone: 'no region was upgraded' };
+  const regionVersions = Object.fromEntries(upgraded.map((r) => [r.region, r.fromVersion as string]));
+  return { params: { targetVersion: upgraded[0].fromVersion, regionVersions } };
+}

@@ -35,6 +35,12 @@ export const UpgradeParamsSchema = z.strictObject({
   healthPollSeconds: z.number().int().min(1).max(3600).default(30),
   /** How long to wait for a stack busy with someone else's update before quarantining the account. */
   busyStackWaitSeconds: z.number().int().min(0).max(86_400).default(1800),
+  /**
+   * Only these regions, each to its own version (a revert: the version each region ran before the
+   * campaign it reverts); every other region of the account is left alone. Absent: every region to
+   * `targetVersion`.
+   */
+  regionVersions: z.record(z.string().min(1), SemverSchema).optional(),
 });
 export type UpgradeParamsInput = z.input<typeof UpgradeParamsSchema>;
 export type UpgradeParams = z.output<typeof UpgradeParamsSchema>;
