@@ -133,10 +133,7 @@ export async function killStackPart(cfg: StackConfig, name: StackPartName): Prom
  * Starts one part that is not running, with its usual command and state (Temporal: the same SQLite
  * file, so workflows, task queues and timers are kept), and resolves once it is healthy.
  */
-export async function startStackPart(
-  cfg: StackConfig,
-  name: StackPartName,
-): Promise<{ pid: number; seconds: number }> {
+export async function startStackPart(cfg: StackConfig, name: StackPartName): Promise<{ pid: number; seconds: number }> {
   const started = Date.now();
   const part = partNamed(name);
   const running = readProcessRecord(cfg.stateDir, name);

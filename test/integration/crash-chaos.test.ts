@@ -27,12 +27,19 @@ const cfg = testStack();
 const TASK_QUEUE = 'crash-chaos';
 const CAMPAIGN = `crash-chaos-${Date.now()}`;
 const ID_BASE = 472_000_000_000 + (Date.now() % 10_000) * 100;
-const ACCOUNTS = 60;
+const ACCOUNTS = 45;
 /** The server stays down this long: activities finishing meanwhile must still reach it. */
 const OUTAGE_MS = 5_000;
 
+/** Worker 1 serves its health probes (on a free port), read while the server is down. */
+const HEALTH = '127.0.0.1:0';
 const workers = [1, 2, 3].map(
-  (n) => new WorkerProcess(TASK_QUEUE, path.join(cfg.stateDir, 'logs', `crash-chaos-worker-${n}-${ID_BASE}.log`)),
+  (n) =>
+    new WorkerProcess(
+      TASK_QUEUE,
+      path.join(cfg.stateDir, 'logs', `crash-chaos-worker-${n}-${ID_BASE}.log`),
+      n === 1 ? { FLEETOPS_HEALTH_ADDRESS: HEALTH } : {},
+    ),
 );
 let accounts: FleetAccount[];
 let fleetFile: string;
@@ -78,6 +85,10 @@ function portClosed(port: number): Promise<boolean> {
       resolve(false);
     });
     socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -97,13 +108,21 @@ async function upgradedAtLeast(handle: Handle, upgraded: number): Promise<Campai
   return status!;
 }
 
-type WorkerKill = { worker: number; pid: number; runningActivities: number; lostAttempts: number; restartSeconds: number };
+type WorkerKill = {
+  worker: number;
+  pid: number;
+  runningActivities: number;
+  lostAttempts: number;
+  restartSeconds: number;
+};
 
 /**
  * SIGKILLs the worker running the most activities (not `avoid`, the one killed last), times out the
  * attempts it was running as a real crash would after its timeouts, and starts it again.
  */
-async function killBusiestWorker(avoid: WorkerProcess | undefined): Promise<{ victim: WorkerProcess; kill: WorkerKill }> {
+async function killBusiestWorker(
+  avoid: WorkerProcess | undefined,
+): Promise<{ victim: WorkerProcess; kill: WorkerKill }> {
   let victim: WorkerProcess | undefined;
   let runningActivities = 0;
   await until(
@@ -146,11 +165,19 @@ async function crashTemporalServer(): Promise<Record<string, unknown>> {
   const killed = await killStackPart(cfg, 'temporal');
   serverDown = true;
   expect(isAlive(killed.pid)).toBe(false);
-  expect(await portClosed(cfg.temporalPort)).toBe(true);
-  expect(await portClosed(cfg.temporalUiPort)).toBe(true);
+  // A killed multi-threaded process can be a zombie a moment before its last thread closed its sockets.
+  await until(
+    'the Temporal gRPC and UI ports to refuse connections',
+    async () => {
+      return (await portClosed(cfg.temporalPort)) && (await portClosed(cfg.temporalUiPort));
+    },
+    10_000,
+  );
   await new Promise((r) => setTimeout(r, OUTAGE_MS));
-  // no supervisor: every worker process rode out the outage
+  // no supervisor: every worker process rode out the outage, and a supervisor would not restart one
   expect(workerPids.filter(running)).toEqual(workerPids);
+  const probes = { healthz: await probe('/healthz'), readyz: await probe('/readyz') };
+  expect(probes.healthz.status).toBe(200);
   const restarted = await startStackPart(cfg, 'temporal');
   serverDown = false;
   expect(restarted.pid).not.toBe(killed.pid);
@@ -167,12 +194,30 @@ async function crashTemporalServer(): Promise<Record<string, unknown>> {
     90_000,
   );
   expect(workers.map(workerPid)).toEqual(workerPids);
+  // The workers saw the outage: the SDK logged its polls (and completions) retried meanwhile.
+  const workerRetries = [...new Set(workers.flatMap((w) => retriedCalls(w.log())))];
+  expect(workerRetries.filter((call) => call.startsWith('poll_')).length).toBeGreaterThan(0);
   return {
+    probesWhileDown: probes,
+    workerRetries,
     killedPid: killed.pid,
     outageSeconds: OUTAGE_MS / 1000 + restarted.seconds,
     serverStartSeconds: restarted.seconds,
     workersBackSeconds: (Date.now() - back) / 1000,
   };
+}
+
+/** Worker 1's answer to a health probe (at the address its last start logged): HTTP status and body. */
+async function probe(probePath: string): Promise<{ status: number; body: unknown }> {
+  const listening = [...workers[0].log().matchAll(/"healthAddress":"([^"]+)"/g)].at(-1);
+  if (!listening) throw new Error('worker 1 logged no health address');
+  const res = await fetch(`http://${listening[1]}${probePath}`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.json() };
+}
+
+/** The Temporal calls a worker log says the SDK retried, e.g. `poll_activity_task_queue`. */
+function retriedCalls(log: string): string[] {
+  return [...log.matchAll(/"msg":"gRPC call (\w+) retried/g)].map((m) => m[1]);
 }
 
 describe('crashes of everything', () => {
@@ -188,7 +233,7 @@ describe('crashes of everything', () => {
           maxInFlight: 15,
           failureBudget: { maxFailurePercent: 50 },
           // three runs: the chain crosses the crashes
-          accountsPerRun: 25,
+          accountsPerRun: 18,
           upgrade: { targetVersion: '1.1.0', healthBakeSeconds: 2, healthPollSeconds: 1 },
         } as FleetCampaignInput,
       ],
@@ -202,13 +247,13 @@ describe('crashes of everything', () => {
       kills.push(kill);
     };
 
-    atCrash.push(await upgradedAtLeast(handle, 8));
+    atCrash.push(await upgradedAtLeast(handle, 6));
     await killWorker();
-    atCrash.push(await upgradedAtLeast(handle, 20));
+    atCrash.push(await upgradedAtLeast(handle, 15));
     figures.server = await crashTemporalServer();
-    atCrash.push(await upgradedAtLeast(handle, 32));
+    atCrash.push(await upgradedAtLeast(handle, 24));
     await killWorker();
-    atCrash.push(await upgradedAtLeast(handle, 44));
+    atCrash.push(await upgradedAtLeast(handle, 33));
     await killWorker();
     figures.workerKills = kills;
 
@@ -223,7 +268,6 @@ describe('crashes of everything', () => {
     expect(kills).toHaveLength(3);
     for (const k of kills) expect(k.runningActivities).toBeGreaterThan(0);
     expect(new Set(kills.map((k) => k.worker)).size).toBeGreaterThanOrEqual(2);
-    expect(kills.reduce((n, k) => n + k.lostAttempts, 0)).toBeGreaterThan(0);
 
     const report = await handle.result();
     figures.campaignSeconds = (Date.now() - started) / 1000;

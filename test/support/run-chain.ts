@@ -20,14 +20,21 @@ export async function runChain(client: Client, workflowId: string, firstRunId: s
     const started = events[0]?.workflowExecutionStartedEventAttributes;
     if (!started) throw new Error(`${workflowId} run ${runId}: history does not begin with WorkflowExecutionStarted`);
     if (started.firstExecutionRunId !== firstRunId)
-      throw new Error(`${workflowId} run ${runId}: first run is ${started.firstExecutionRunId}, expected ${firstRunId}`);
+      throw new Error(
+        `${workflowId} run ${runId}: first run is ${started.firstExecutionRunId}, expected ${firstRunId}`,
+      );
     if ((started.continuedExecutionRunId || undefined) !== previous)
       throw new Error(
         `${workflowId} run ${runId}: continued from ${started.continuedExecutionRunId || 'nothing'}, expected ${previous ?? 'nothing'}`,
       );
     const last = events.at(-1);
-    const next: string | undefined = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    const closedBy = next ? 'continued-as-new' : last?.workflowExecutionCompletedEventAttributes ? 'completed' : 'other';
+    const next: string | undefined =
+      last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    const closedBy = next
+      ? 'continued-as-new'
+      : last?.workflowExecutionCompletedEventAttributes
+        ? 'completed'
+        : 'other';
     runs.push({ runId, events: events.length, closedBy });
     if (closedBy === 'other') throw new Error(`${workflowId} run ${runId}: neither completed nor continued as new`);
     previous = runId;

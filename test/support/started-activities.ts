@@ -7,7 +7,10 @@ const STARTED = temporalProto.temporal.api.enums.v1.PendingActivityState.PENDING
  * The activity attempts running now in the running workflows whose id starts with `workflowIdPrefix`,
  * counted per worker process: the PID of the worker identity (`<pid>@<host>`) that started each.
  */
-export async function startedActivitiesByWorkerPid(client: Client, workflowIdPrefix: string): Promise<Map<number, number>> {
+export async function startedActivitiesByWorkerPid(
+  client: Client,
+  workflowIdPrefix: string,
+): Promise<Map<number, number>> {
   const byPid = new Map<number, number>();
   const running = client.workflow.list({
     query: `WorkflowId STARTS_WITH '${workflowIdPrefix}' AND ExecutionStatus = 'Running'`,
