@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { httpOk, isOurProcessAlive, readProcessRecord, startProcess, stopProcess, waitUntil } from './processes';
+import {
+  httpOk,
+  isOurProcessAlive,
+  killProcess,
+  readProcessRecord,
+  startProcess,
+  stopProcess,
+  waitUntil,
+  type ProcessRecord,
+} from './processes';
 import { FLEET_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadStackConfig, PROJECT_ROOT, type StackConfig } from './stack-config';
 
@@ -10,9 +19,11 @@ const { ensurePythonTools } = require(path.join(PROJECT_ROOT, 'scripts', 'ensure
   ensurePythonTools: () => string;
 };
 
+export type StackPartName = 'temporal' | 'moto' | 'aws-proxy' | 'vault';
+
 /** One server of the local stack: how to start it and how to tell it is healthy. */
 type StackPart = {
-  name: 'temporal' | 'moto' | 'aws-proxy' | 'vault';
+  name: StackPartName;
   title: string;
   url: (cfg: StackConfig) => string;
   command: (cfg: StackConfig) => string[];
@@ -102,6 +113,34 @@ async function temporalHealthy(c: StackConfig): Promise<boolean> {
   } finally {
     await connection.close();
   }
+}
+
+function partNamed(name: StackPartName): StackPart {
+  const part = PARTS.find((p) => p.name === name);
+  if (!part) throw new Error(`unknown stack part "${name}": expected one of ${PARTS.map((p) => p.name).join(', ')}`);
+  return part;
+}
+
+/**
+ * SIGKILLs one part of the stack by its recorded PID, as a crash would (Temporal: no shutdown, its
+ * SQLite file left as the crash left it); resolves once the process is gone. For chaos tests.
+ */
+export async function killStackPart(cfg: StackConfig, name: StackPartName): Promise<ProcessRecord> {
+  return killProcess(cfg.stateDir, partNamed(name).name);
+}
+
+/**
+ * Starts one part that is not running, with its usual command and state (Temporal: the same SQLite
+ * file, so workflows, task queues and timers are kept), and resolves once it is healthy.
+ */
+export async function startStackPart(cfg: StackConfig, name: StackPartName): Promise<{ pid: number; seconds: number }> {
+  const started = Date.now();
+  const part = partNamed(name);
+  const running = readProcessRecord(cfg.stateDir, name);
+  if (running && isOurProcessAlive(running)) throw new Error(`${name} already runs (pid ${running.pid})`);
+  const rec = startProcess(cfg.stateDir, name, part.command(cfg), part.env?.(cfg) ?? process.env);
+  await waitUntil(part.title, () => part.healthy(cfg), part.startTimeoutMs, rec.logFile);
+  return { pid: rec.pid, seconds: (Date.now() - started) / 1000 };
 }
 
 export type PartStatus = { name: string; title: string; url: string; pid?: number; running: boolean; healthy: boolean };

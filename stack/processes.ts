@@ -73,6 +73,23 @@ export async function stopProcess(
   return result;
 }
 
+/**
+ * SIGKILLs a recorded process and its process group by PID, as a crash would (no shutdown, nothing
+ * flushed); resolves once it is gone and its record removed. Fails when it is not running.
+ */
+export async function killProcess(stateDir: string, name: string, timeoutMs = 10_000): Promise<ProcessRecord> {
+  const record = readProcessRecord(stateDir, name);
+  if (!record || !isOurProcessAlive(record)) throw new Error(`${name} is not running: nothing to kill`);
+  signalGroup(record.pid, 'SIGKILL');
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(record.pid)) {
+    if (Date.now() > deadline) throw new Error(`${name} (pid ${record.pid}) still runs ${timeoutMs} ms after SIGKILL`);
+    await delay(50);
+  }
+  fs.rmSync(pidFile(stateDir, name), { force: true });
+  return record;
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
