@@ -10,13 +10,14 @@ export async function runWorkerMain(): Promise<void> {
   const config = loadWorkerConfig();
   const logger = createLogger({ level: config.logLevel });
   installRuntime(logger, { metricsAddress: config.metricsAddress });
-  const { worker, close } = await createFleetWorker({ config, logger });
+  const { worker, fleet, close } = await createFleetWorker({ config, logger });
   logger.info(
     {
       taskQueue: config.taskQueue,
       awsEndpoint: config.awsEndpoint ?? 'AWS',
       vault: config.vault.endpoint,
       fleetDirs: config.fleetDirs,
+      rateBudgets: fleet.limits.kind,
       heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
     },
     'worker started',
