@@ -70,6 +70,10 @@ sim
   .option('--out <file>', 'fleet file to write (default: <state dir>/fleet.yaml)')
   .option('--id-base <n>', 'first account id (default 200000000000)', Number)
   .option('--stack-name <name>', 'pipeline stack name (default data-pipeline)')
+  .option(
+    '--organization',
+    'the accounts in one AWS Organization OU, and release images shared with that OU (defaults.imageSharing)',
+  )
   .action(async (o) => void (await (await import('./commands/sim-seed')).runSimSeed(o)));
 sim
   .command('image')
@@ -85,6 +89,10 @@ sim
   )
   .option('--fleet <file>', 'fleet file naming the image account (default: <state dir>/fleet.yaml)')
   .option('--manifest <file>', 'manifest to write or append to (default: <state dir>/packer-manifest.json)')
+  .option(
+    '--encrypted',
+    "root snapshot encrypted with a customer managed KMS key made in the image account (Packer's encrypt_boot + kms_key_id)",
+  )
   .action(async (o) => void (await (await import('./sim/sim-image-build')).runSimImageBuild(o)));
 sim
   .command('faults <action> [plan]')

@@ -81,6 +81,13 @@ export const ErrorType = {
   ImageReleaseUnavailable: 'ImageReleaseUnavailable',
   /** The shared image is not visible (or not `available`) from inside the account after sharing. Account quarantined. */
   ImageNotVisible: 'ImageNotVisible',
+  /**
+   * The image's snapshots are encrypted and the account cannot use the KMS key (no grant, grant revoked,
+   * key disabled or pending deletion, or an AWS-managed key, which cannot be shared). Account quarantined.
+   */
+  ImageKeyNotUsable: 'ImageKeyNotUsable',
+  /** Sharing the image with the campaign's accounts would pass AWS's 1,000 accounts per image and region. Never retried. */
+  ImageShareLimitExceeded: 'ImageShareLimitExceeded',
   /** An Auto Scaling group the fleet file names does not exist, or launches from no launch template. Never retried. */
   AutoScalingGroupMissing: 'AutoScalingGroupMissing',
   /** The group runs `$Latest`/`$Default`, not a numbered version: a rollback would have nothing to go back to. Account quarantined. */
@@ -121,6 +128,8 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.ExternalIdPendingLeftBehind,
   ErrorType.ImageReleaseUnavailable,
   ErrorType.ImageNotVisible,
+  ErrorType.ImageKeyNotUsable,
+  ErrorType.ImageShareLimitExceeded,
   ErrorType.AutoScalingGroupMissing,
   ErrorType.LaunchTemplateVersionNotPinned,
   ErrorType.InstanceRefreshBusy,

@@ -376,6 +376,56 @@ export const ImageAccountSchema = z.strictObject(
 );
 export type ImageAccountEntry = z.infer<typeof ImageAccountSchema>;
 
+/** An AWS Organizations organization ARN (`arn:aws:organizations::<management account>:organization/o-…`). */
+export const ORGANIZATION_ARN_PATTERN = /^arn:aws[a-z-]*:organizations::\d{12}:organization\/o-[a-z0-9]{10,32}$/;
+/** An organizational unit ARN (`arn:aws:organizations::<management account>:ou/o-…/ou-…`). */
+export const ORGANIZATIONAL_UNIT_ARN_PATTERN =
+  /^arn:aws[a-z-]*:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$/;
+
+/**
+ * `defaults.imageSharing`: share release images with one organization or organizational unit instead of
+ * account by account (exactly one of the two). AWS allows at most 1,000 account shares per image and
+ * region; an organization or OU share is one launch permission that does not count against that limit.
+ */
+export const ImageSharingSchema = z
+  .strictObject(
+    {
+      organizationArn: z
+        .string({ error: expected('an organization ARN') })
+        .regex(ORGANIZATION_ARN_PATTERN, {
+          error: expected('an organization ARN like arn:aws:organizations::111122223333:organization/o-exampleorgid'),
+        })
+        .optional(),
+      organizationalUnitArn: z
+        .string({ error: expected('an organizational unit ARN') })
+        .regex(ORGANIZATIONAL_UNIT_ARN_PATTERN, {
+          error: expected(
+            'an OU ARN like arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-examplerootid-exampleouid',
+          ),
+        })
+        .optional(),
+    },
+    { error: expected('a mapping { organizationArn } or { organizationalUnitArn }') },
+  )
+  .superRefine((v, ctx) => {
+    if (v.organizationArn !== undefined && v.organizationalUnitArn !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationalUnitArn'],
+        message: 'give either organizationArn or organizationalUnitArn, not both',
+      });
+    if (v.organizationArn === undefined && v.organizationalUnitArn === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationArn'],
+        message: 'required: organizationArn or organizationalUnitArn',
+      });
+  });
+export type ImageSharingEntry = z.infer<typeof ImageSharingSchema>;
+
+/** `defaults.imageSharing` resolved: who release images are shared with instead of each account. */
+export type ImageSharing = { kind: 'organization' | 'organizational-unit'; arn: string };
+
 /** What fleetops needs to act in an account: AssumeRole into `roleArn` with the ExternalId at `externalIdRef`. */
 export type AssumableAccount = { id: string; roleArn: string; externalIdRef: string };
 
@@ -401,7 +451,8 @@ export const SecretsMapSchema = z.record(z.string(), z.unknown(), {
  *                         entry, one with `kind` replaces it, `null` opts out; see fleet-secrets.ts)
  *  - autoScalingGroups   (replaced, not merged, by an account's list; `[]` = no groups)
  * Per account only: id, customer, ring, roleArn, externalIdRef, state, reason.
- * Defaults only: imageAccount (where AMI releases come from; one per fleet file).
+ * Defaults only: imageAccount (where AMI releases come from; one per fleet file), imageSharing (an
+ * organization or OU to share images with instead of each account).
  */
 export const FleetDefaultsSchema = z.strictObject(
   {
@@ -413,6 +464,7 @@ export const FleetDefaultsSchema = z.strictObject(
     secrets: SecretsMapSchema.optional(),
     autoScalingGroups: AutoScalingGroupsSchema.optional(),
     imageAccount: ImageAccountSchema.optional(),
+    imageSharing: ImageSharingSchema.optional(),
   },
   { error: expected('a mapping of default fields') },
 );
@@ -469,6 +521,7 @@ export const SECRET_GENERATE_FIELDS = Object.keys(SecretGenerateSchema.shape);
 export const AUTO_SCALING_GROUP_FIELDS = ['region', 'name', 'tag'];
 export const GROUP_TAG_FIELDS = Object.keys(GroupTagSchema.shape);
 export const IMAGE_ACCOUNT_FIELDS = Object.keys(ImageAccountSchema.shape);
+export const IMAGE_SHARING_FIELDS = ['organizationArn', 'organizationalUnitArn'];
 
 /** A fleet account with defaults applied: what selection, planning and activities use. */
 export type FleetAccount = {
@@ -495,6 +548,8 @@ export type FleetAccount = {
   autoScalingGroups?: AutoScalingGroupEntry[];
   /** Where AMI releases come from (`defaults.imageAccount`), when the file sets it. */
   imageAccount?: ImageAccount;
+  /** `defaults.imageSharing`: release images go to this organization / OU, not to each account. */
+  imageSharing?: ImageSharing;
   state: AccountState;
   reason?: string;
 };

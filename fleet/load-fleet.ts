@@ -272,7 +272,11 @@ function mostCommon<T>(
 function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
   if (accounts.length < 2) {
     const imageAccount = accounts.length === 1 ? imageAccountEntry(accounts) : undefined;
-    return imageAccount !== undefined ? { imageAccount } : {};
+    const imageSharing = accounts.length === 1 ? imageSharingEntry(accounts) : undefined;
+    return {
+      ...(imageAccount !== undefined ? { imageAccount } : {}),
+      ...(imageSharing !== undefined ? { imageSharing } : {}),
+    };
   }
   const d: FleetDefaults = {};
   // Accounts whose roleArn is not derivable write roleArn whatever the default, so they do not vote.
@@ -308,7 +312,20 @@ function inferDefaults(accounts: readonly FleetAccount[]): FleetDefaults {
   if (groups !== undefined) d.autoScalingGroups = groups.map((g) => ({ ...g }));
   const imageAccount = imageAccountEntry(accounts);
   if (imageAccount !== undefined) d.imageAccount = imageAccount;
+  const imageSharing = imageSharingEntry(accounts);
+  if (imageSharing !== undefined) d.imageSharing = imageSharing;
   return d;
+}
+
+/** `defaults.imageSharing` from the accounts (one per file: every account must agree). */
+function imageSharingEntry(accounts: readonly FleetAccount[]): FleetDefaults['imageSharing'] {
+  const sharing = accounts[0].imageSharing;
+  if (accounts.some((a) => !same(a.imageSharing, sharing)))
+    throw new Error(
+      'stringifyFleet: accounts have different imageSharing; a fleet file has one (defaults.imageSharing)',
+    );
+  if (sharing === undefined) return undefined;
+  return sharing.kind === 'organization' ? { organizationArn: sharing.arn } : { organizationalUnitArn: sharing.arn };
 }
 
 /** `defaults.imageAccount` from the accounts' image account (one per file: every account must agree). */

@@ -54,6 +54,7 @@ export const DEFAULT_RATE_BUDGETS: RateBudgets = RateBudgetsSchema.parse({
     autoscaling: { perSecond: 10, burst: 5 },
     monitoring: { perSecond: 20, burst: 5 },
     secretsmanager: { perSecond: 25, burst: 5 },
+    kms: { perSecond: 25, burst: 5 },
   },
 });
 

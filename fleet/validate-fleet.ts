@@ -13,6 +13,7 @@ import {
   DEFAULTS_FIELDS,
   GROUP_TAG_FIELDS,
   IMAGE_ACCOUNT_FIELDS,
+  IMAGE_SHARING_FIELDS,
   FLEET_FILE_FIELDS,
   FleetFileSchema,
   MAINTENANCE_WINDOW_FIELDS,
@@ -23,6 +24,7 @@ import {
   type FleetDefaults,
   type FleetFile,
   type ImageAccount,
+  type ImageSharing,
   type RawAccount,
   type AutoScalingGroupEntry,
 } from './fleet-schema';
@@ -77,7 +79,7 @@ function issuesToProblems(issues: readonly z.core.$ZodIssue[]): Located[] {
 }
 
 const PER_ACCOUNT_ONLY = new Set(['id', 'customer', 'ring', 'roleArn', 'externalIdRef', 'state', 'reason']);
-const DEFAULTS_ONLY = new Set(['imageAccount']);
+const DEFAULTS_ONLY = new Set(['imageAccount', 'imageSharing']);
 
 function unknownFieldMessage(parent: readonly FleetPathSegment[], key: string): string {
   const known = knownFieldsAt(parent);
@@ -98,6 +100,7 @@ function knownFieldsAt(parent: readonly FleetPathSegment[]): readonly string[] {
   if (last === 'pipeline') return PIPELINE_FIELDS;
   if (last === 'maintenanceWindow') return MAINTENANCE_WINDOW_FIELDS;
   if (last === 'imageAccount') return IMAGE_ACCOUNT_FIELDS;
+  if (last === 'imageSharing') return IMAGE_SHARING_FIELDS;
   if (last === 'tag' && parent[parent.length - 3] === 'autoScalingGroups') return GROUP_TAG_FIELDS;
   if (typeof last === 'number' && parent[parent.length - 2] === 'autoScalingGroups') return AUTO_SCALING_GROUP_FIELDS;
   return [];
@@ -259,7 +262,16 @@ function resolveAccounts(file: FleetFile): FleetAccount[] {
   const imageAccount = defaults.imageAccount
     ? Object.freeze(resolveImageAccount(defaults.imageAccount, defaults.roleName, defaults.regions))
     : undefined;
-  return file.accounts.map((account) => resolveAccount(account, defaults, imageAccount));
+  const sharing = defaults.imageSharing;
+  const imageSharing: ImageSharing | undefined = sharing?.organizationArn
+    ? { kind: 'organization', arn: sharing.organizationArn }
+    : sharing?.organizationalUnitArn
+      ? { kind: 'organizational-unit', arn: sharing.organizationalUnitArn }
+      : undefined;
+  return file.accounts.map((account) => ({
+    ...resolveAccount(account, defaults, imageAccount),
+    ...(imageSharing ? { imageSharing } : {}),
+  }));
 }
 
 function present<T>(value: T | undefined, what: string): T {

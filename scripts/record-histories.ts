@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -43,7 +43,7 @@ const tagAt = process.argv.indexOf('--tag');
 const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
 if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
 /** The scenarios to record (default: all). */
-const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami'] as const;
+const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami', 'soft-mode'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
 if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(s)))
@@ -331,13 +331,7 @@ async function main(): Promise<void> {
         manifest: path.join(cfg.stateDir, 'fixture-packer-manifest.json'),
         quiet: true,
       });
-      const write = process.stdout.write;
-      process.stdout.write = (() => true) as typeof process.stdout.write;
-      try {
-        await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
-      } finally {
-        process.stdout.write = write;
-      }
+      await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile, quiet: true });
       const amiAccounts = ACCOUNTS.slice(0, 3);
       const poisoned = amiAccounts[2];
       await setFaultPlan(cfg, {
@@ -366,6 +360,82 @@ async function main(): Promise<void> {
         throw new Error(`unexpected AMI rollout report: ${JSON.stringify(rolled)}`);
       await record(`fleetCampaign-ami-rollout${TAG}-run-1.json`, amiRolloutId);
       for (const a of amiAccounts) await record(`accountAmiRollout${TAG}-${a.id}.json`, `${amiRolloutId}/${a.id}`);
+
+      // An account with two groups (eu-west-1, us-east-1): the second one's alarm fires in its bake and its
+      // way back to N fails (the base image poisoned for it): it is quarantined, the first still goes back
+      // on N (the PUT_BACK_EVERY_GROUP path).
+      const { groupState } = await import('../test/support/ami-fleet-checks');
+      const twoGroups = ACCOUNTS[4];
+      const usBase = (await groupState(cfg, twoGroups, 'us-east-1', { withImage: true })).imageId;
+      const usImage = built.images.find((i) => i.region === 'us-east-1')?.imageId;
+      if (!usBase || !usImage) throw new Error(`no us-east-1 images for ${twoGroups.id}: ${usBase} ${usImage}`);
+      await setFaultPlan(cfg, {
+        rules: [],
+        autoscaling: {
+          poisonedImages: [{ imageId: usBase, accounts: [twoGroups.id] }],
+          alarms: [{ imageId: usImage, accounts: [twoGroups.id], afterMs: 0 }],
+        },
+      });
+      const putBackId = 'fixture-ami-put-back';
+      const putBack: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: putBackId,
+        args: [
+          {
+            operation: 'ami-rollout',
+            fleetFile,
+            select: { ids: [twoGroups.id] },
+            failureBudget: { maxFailures: 2 }, // one quarantined account must not pause the campaign
+            ami: { image: name, healthBakeSeconds: 2, healthPollSeconds: 1 },
+          } as FleetCampaignInput,
+        ],
+      });
+      await setFaultPlan(cfg, null);
+      if (putBack.counts.quarantined !== 1)
+        throw new Error(`unexpected AMI put-back report: ${JSON.stringify(putBack)}`);
+      await record(`fleetCampaign-ami-put-back${TAG}-run-1.json`, putBackId);
+      await record(`accountAmiRollout-put-back${TAG}-${twoGroups.id}.json`, `${putBackId}/${twoGroups.id}`);
+    }
+
+    // ---- 7: a soft-mode upgrade (concurrencyMode "soft", patch marker): the general ring at maxInFlight 3
+    // with a budget of 1; the poisoned account spends it (pause), the fixed release is resumed to the end ----
+    if (recording('soft-mode')) {
+      const softId = 'fixture-soft-mode';
+      const general = ACCOUNTS.filter((a) => a.ring === 'general');
+      await setFaultPlan(cfg, {
+        rules: [],
+        cloudformation: { updateDurationMs: 1500, poisonedVersions: [{ version: '1.2.0', accounts: [POISONED] }] },
+      });
+      const handle = await client.workflow.start('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: softId,
+        args: [
+          {
+            operation: 'upgrade',
+            fleetFile,
+            select: { ids: general.map((a) => a.id) },
+            maxInFlight: 3,
+            concurrencyMode: 'soft',
+            failureBudget: { maxFailures: 1, onExceeded: 'pause' },
+            upgrade: { targetVersion: '1.2.0', healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } satisfies FleetCampaignInput,
+        ],
+      });
+      let stopped: CampaignStatus | undefined;
+      for (let i = 0; i < 600 && !stopped; i++) {
+        const s = await handle.query(statusQuery).catch(() => undefined);
+        if (s?.phase === 'paused' && s.inFlight === 0) stopped = s;
+        else await new Promise((r) => setTimeout(r, 200));
+      }
+      if (stopped?.concurrencyMode !== 'soft' || !/failure budget/.test(stopped.phaseReason ?? ''))
+        throw new Error(`expected a soft campaign paused by its budget: ${JSON.stringify(stopped)}`);
+      await setFaultPlan(cfg, { rules: [], cloudformation: { updateDurationMs: 1500 } });
+      await handle.executeUpdate(resumeUpdate);
+      const report: CampaignReport = await handle.result();
+      if (report.phase !== 'completed' || report.counts.upgraded !== general.length - 1)
+        throw new Error(`unexpected soft-mode report: ${JSON.stringify(report)}`);
+      await record(`fleetCampaign-soft-mode${TAG}-run-1.json`, softId);
+      await setFaultPlan(cfg, null);
     }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----

@@ -3,7 +3,6 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import os from 'node:os';
-import fs from 'node:fs';
 import { bundleWorkflowsOutOfProcess } from './bundle-workflows';
 import { TemporalFleetMetrics } from '../activities/fleet-metrics';
 import { createFleetActivities } from './fleet-activities';
@@ -47,6 +46,7 @@ export async function createFleetWorker(
   });
   // fleetops' metrics go to the Runtime's meter, served with Temporal's own when a metrics address is set
   fleet.limits.metrics = new TemporalFleetMetrics(Runtime.instance().metricMeter);
+  // cached per version of the code: see bundle-workflows.ts
   const bundlePath = opts.workflowBundle
     ? undefined
     : await bundleWorkflowsOutOfProcess(path.join(os.tmpdir(), 'fleetops'));
@@ -59,13 +59,14 @@ export async function createFleetWorker(
     maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentActivities,
     maxCachedWorkflows: opts.config.maxCachedWorkflows,
     maxTaskQueueActivitiesPerSecond: opts.config.taskQueueActivitiesPerSecond,
+    // after SIGTERM/SIGINT: stop polling, let in-flight activities finish, then cancel what is left
+    shutdownGraceTime: opts.config.shutdownGraceSeconds * 1000,
   });
   return {
     worker,
     fleet,
     close: async () => {
       fleet.close();
-      if (bundlePath) fs.rmSync(bundlePath, { force: true });
       if (!opts.connection) await connection.close();
     },
   };

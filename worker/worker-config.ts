@@ -11,6 +11,19 @@ const optionalString = z
   .optional()
   .transform((v) => v || undefined);
 
+/** A `host:port` to listen on (IPv6 in brackets), or `off` (undefined: nothing served). */
+function listenAddress(variable: string, fallback: string) {
+  return z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine(
+      (v) => v === 'off' || /^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$/.test(v),
+      `${variable}: expected host:port like ${fallback}, or off`,
+    )
+    .transform((v) => (v === 'off' ? undefined : v));
+}
+
 const WorkerEnv = z.object({
   FLEETOPS_TASK_QUEUE: z.string().min(1).default('fleetops'),
   /** Custom AWS endpoint (the local stack's proxy); unset for real AWS. */
@@ -76,15 +89,21 @@ const WorkerEnv = z.object({
    * Where the worker serves Prometheus metrics (`/metrics`): `host:port`, loopback by default; `off`
    * serves none. Bind a non-loopback address only on a network you trust (no authentication).
    */
-  FLEETOPS_METRICS_ADDRESS: z
-    .string()
-    .trim()
-    .default('127.0.0.1:9464')
-    .refine(
-      (v) => v === 'off' || /^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$/.test(v),
-      'FLEETOPS_METRICS_ADDRESS: expected host:port like 127.0.0.1:9464, or off',
-    )
-    .transform((v) => (v === 'off' ? undefined : v)),
+  FLEETOPS_METRICS_ADDRESS: listenAddress('FLEETOPS_METRICS_ADDRESS', '127.0.0.1:9464'),
+  /**
+   * Where the worker answers its liveness and readiness probes (`/healthz`, `/readyz`): `host:port`,
+   * loopback by default; `off` serves none (worker/health-server.ts).
+   */
+  FLEETOPS_HEALTH_ADDRESS: listenAddress('FLEETOPS_HEALTH_ADDRESS', '127.0.0.1:9465'),
+  /**
+   * On SIGTERM/SIGINT the worker stops polling and gives its in-flight activities this long to finish
+   * before it cancels them (Temporal's shutdownGraceTime); a supervisor's kill timeout must be longer.
+   */
+  FLEETOPS_SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number()
+    .int('FLEETOPS_SHUTDOWN_GRACE_SECONDS: expected whole seconds')
+    .min(0, 'FLEETOPS_SHUTDOWN_GRACE_SECONDS: expected 0 or more seconds')
+    .default(30),
 });
 
 const VAULT_LOGIN_HELP =
@@ -128,6 +147,10 @@ export type WorkerConfig = {
   logLevel: z.infer<typeof WorkerEnv>['LOG_LEVEL'];
   /** host:port of the Prometheus endpoint; undefined: no metrics served. */
   metricsAddress?: string;
+  /** host:port of the liveness/readiness endpoints; undefined: none served. */
+  healthAddress?: string;
+  /** Seconds in-flight activities get to finish after a shutdown signal before they are cancelled. */
+  shutdownGraceSeconds: number;
 };
 
 /** Worker settings from the environment; a bad value fails at start with the variable named. */
@@ -150,6 +173,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     maxCachedWorkflows: e.FLEETOPS_MAX_CACHED_WORKFLOWS,
     logLevel: e.LOG_LEVEL,
     ...(e.FLEETOPS_METRICS_ADDRESS ? { metricsAddress: e.FLEETOPS_METRICS_ADDRESS } : {}),
+    ...(e.FLEETOPS_HEALTH_ADDRESS ? { healthAddress: e.FLEETOPS_HEALTH_ADDRESS } : {}),
+    shutdownGraceSeconds: e.FLEETOPS_SHUTDOWN_GRACE_SECONDS,
   };
 }
 

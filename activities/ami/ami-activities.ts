@@ -1,11 +1,7 @@
-import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { ErrorType } from '../../fleet/error-types';
 import { resolveAutoScalingGroups, type AutoScalingGroupTarget } from '../../fleet/fleet-images';
-import type { AssumableAccount } from '../../fleet/fleet-schema';
-import { accountImageRegions, resolveImageRelease } from '../../fleet/image-release';
-import { releaseFileOf } from '../../fleet/release-channel';
-import { parseReleaseFile } from '../../fleet/release-file';
+import { accountImageRegions } from '../../fleet/image-release';
 import type { AccountAwsDeps, AccountRegion } from '../aws/account-region';
 import {
   ACTIVE_REFRESH_STATUSES,
@@ -18,7 +14,7 @@ import {
   type RefreshState,
 } from '../aws/autoscaling';
 import { describeAlarmStates, type AlarmState } from '../aws/cloudwatch';
-import { describeImage, shareImage, type VisibleImage } from '../aws/ec2-images';
+import { describeImage, type VisibleImage } from '../aws/ec2-images';
 import {
   ensureImageVersion,
   readLaunchTemplateVersion,
@@ -26,7 +22,9 @@ import {
   type LaunchTemplateVersionState,
 } from '../aws/ec2-launch-templates';
 import { asFailure, FleetOpsError } from '../aws/errors';
-import { fleetAccount, resolveAllowedFleetFile, type FleetFileDeps } from '../fleet-file-access';
+import { readReleaseImages } from './release-images';
+import { fleetAccount, type FleetFileDeps } from '../fleet-file-access';
+import { ImageSharing, type ImageShareResult } from './image-sharing';
 
 /** Where an AMI rollout step acts: the account (looked up in the fleet file by the activity) and one region. */
 export type AmiTarget = { fleetFile: string; accountId: string; region: string; runId: string };
@@ -51,15 +49,7 @@ export function createAmiActivities(deps: AccountAwsDeps & FleetFileDeps) {
     region: t.region,
     runId: t.runId,
   });
-  const imageAccountOf = (t: AmiTarget): AssumableAccount => {
-    const image = fleetAccount(deps, t.fleetFile, t.accountId).imageAccount;
-    if (!image)
-      throw new FleetOpsError(
-        ErrorType.InvalidFleetFile,
-        'the fleet file has no defaults.imageAccount to share images from',
-      );
-    return image;
-  };
+  const sharing = new ImageSharing(deps);
 
   /**
    * Ours: the group's newest refresh, when it goes to `version` of the template and is active or
@@ -95,18 +85,7 @@ export function createAmiActivities(deps: AccountAwsDeps & FleetFileDeps) {
             ErrorType.InvalidFleetFile,
             'the fleet file has no defaults.imageAccount to share images from',
           );
-        const file = releaseFileOf(input.fleetFile);
-        let text: string;
-        try {
-          text = fs.readFileSync(resolveAllowedFleetFile(file, deps.fleetDirs), 'utf8');
-        } catch (err) {
-          throw new FleetOpsError(
-            ErrorType.ImageReleaseUnavailable,
-            `cannot read the release file ${file}: ${(err as Error).message}`,
-          );
-        }
-        const resolved = resolveImageRelease(parseReleaseFile(text, file), { release: input.image, regions });
-        if (!resolved.ok) throw new FleetOpsError(ErrorType.ImageReleaseUnavailable, resolved.message);
+        const resolved = readReleaseImages(input.fleetFile, deps.fleetDirs, input.image, regions);
         return {
           release: resolved.release,
           imageAccountId: resolved.imageAccount,
@@ -119,22 +98,46 @@ export function createAmiActivities(deps: AccountAwsDeps & FleetFileDeps) {
       });
     },
 
-    /** Launch permission on the image for the account, from the image account (idempotent: already shared → nothing sent). */
-    async shareImage(input: AmiTarget & { imageId: string }): Promise<{ alreadyShared: boolean }> {
-      return asFailure(async () =>
-        shareImage(deps, {
-          account: imageAccountOf(input),
-          region: input.region,
-          runId: input.runId,
-          imageId: input.imageId,
-          consumerAccountId: input.accountId,
-        }),
-      );
+    /**
+     * From the image account: launch permission for the account (or once for `defaults.imageSharing`'s
+     * organization / OU) and, for an image on encrypted snapshots, a KMS grant on the key for the account.
+     * Idempotent: each is looked up before it is made (see image-sharing.ts).
+     */
+    async shareImage(input: AmiTarget & { imageId: string }): Promise<ImageShareResult> {
+      return asFailure(async () => sharing.share(input));
     },
 
-    /** The image as the account sees it (found: false when it is not visible). */
+    /**
+     * The image as the account sees it (found: false when it is not visible); when it is visible and its
+     * snapshots are encrypted, the account must be able to use the KMS key (else ImageKeyNotUsable).
+     */
     async verifyImage(input: AmiTarget & { imageId: string }): Promise<VisibleImage> {
-      return asFailure(async () => describeImage(deps, { ...at(input), imageId: input.imageId }));
+      return asFailure(async () => {
+        const where = at(input);
+        const seen = await describeImage(deps, { ...where, imageId: input.imageId });
+        if (seen.found && seen.encrypted) await sharing.checkKey({ ...input, account: where.account });
+        return seen;
+      });
+    },
+
+    /**
+     * Campaign preflight (before the first wave): the selected accounts fit in AWS's 1,000 account
+     * shares per image and region, else ImageShareLimitExceeded and nothing is shared.
+     */
+    async checkImageShareLimits(input: {
+      fleetFile: string;
+      accountIds: string[];
+      params: { image: string };
+      runId: string;
+    }) {
+      return asFailure(async () =>
+        sharing.checkLimits({
+          fleetFile: input.fleetFile,
+          accountIds: input.accountIds,
+          image: input.params.image,
+          runId: input.runId,
+        }),
+      );
     },
 
     /** The groups a fleet-file target names in the region. */

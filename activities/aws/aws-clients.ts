@@ -5,6 +5,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -12,7 +13,13 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** The per-account clients kept in the LRU. */
 type AccountClient =
-  CloudFormationClient | CloudWatchClient | SecretsManagerClient | IAMClient | EC2Client | AutoScalingClient;
+  | CloudFormationClient
+  | CloudWatchClient
+  | SecretsManagerClient
+  | IAMClient
+  | EC2Client
+  | AutoScalingClient
+  | KMSClient;
 
 export type AwsClientConfig = {
   /** Custom endpoint (the local stack's AWS proxy); unset for real AWS. */
@@ -115,6 +122,18 @@ export class AwsClients {
       `asg:${region}:${cacheKey}`,
       cacheKey,
       () => new AutoScalingClient({ ...this.common(region), credentials }),
+    );
+  }
+
+  kms(
+    region: string,
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+    cacheKey?: string,
+  ): KMSClient {
+    return this.reuse(
+      `kms:${region}:${cacheKey}`,
+      cacheKey,
+      () => new KMSClient({ ...this.common(region), credentials }),
     );
   }
 

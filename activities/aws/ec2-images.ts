@@ -5,8 +5,10 @@
 import {
   DescribeImageAttributeCommand,
   DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   ModifyImageAttributeCommand,
   type EC2Client,
+  type LaunchPermission,
 } from '@aws-sdk/client-ec2';
 import type { AssumableAccount } from '../../fleet/fleet-schema';
 import type { AccountAwsDeps } from './account-region';
@@ -24,31 +26,73 @@ export function ec2Call<T>(deps: AccountAwsDeps, where: Ec2Where, api: string, s
   return callAws(deps.limits, { family: 'ec2', api, region: where.region, accountId: where.account.id }, send);
 }
 
-/**
- * Gives `consumerAccountId` launch permission on `imageId` (in the image account). Idempotent: the
- * launch permissions are read first; an account already listed is not added again.
- */
-export async function shareImage(
+/** Who a launch permission is for: an account, or (`defaults.imageSharing`) an organization or OU. */
+export type SharePrincipal =
+  | { kind: 'account'; accountId: string }
+  | { kind: 'organization'; arn: string }
+  | { kind: 'organizational-unit'; arn: string };
+
+function asLaunchPermission(p: SharePrincipal): LaunchPermission {
+  if (p.kind === 'account') return { UserId: p.accountId };
+  if (p.kind === 'organization') return { OrganizationArn: p.arn };
+  return { OrganizationalUnitArn: p.arn };
+}
+
+const samePermission = (a: LaunchPermission, b: LaunchPermission) =>
+  (a.UserId ?? '') === (b.UserId ?? '') &&
+  (a.OrganizationArn ?? '') === (b.OrganizationArn ?? '') &&
+  (a.OrganizationalUnitArn ?? '') === (b.OrganizationalUnitArn ?? '');
+
+/** The image's launch permissions (in the image account). */
+export async function imageLaunchPermissions(
   deps: AccountAwsDeps,
-  req: Ec2Where & { imageId: string; consumerAccountId: string },
-): Promise<{ alreadyShared: boolean }> {
+  req: Ec2Where & { imageId: string },
+): Promise<LaunchPermission[]> {
   const ec2 = ec2Client(deps, req);
   const attr = await ec2Call(deps, req, 'DescribeImageAttribute', () =>
     ec2.send(new DescribeImageAttributeCommand({ ImageId: req.imageId, Attribute: 'launchPermission' })),
   );
-  if ((attr.LaunchPermissions ?? []).some((p) => p.UserId === req.consumerAccountId)) return { alreadyShared: true };
+  return attr.LaunchPermissions ?? [];
+}
+
+/**
+ * Gives `principal` launch permission on `imageId` (in the image account). Idempotent: the launch
+ * permissions are read first; a principal already listed is not added again.
+ */
+export async function shareImage(
+  deps: AccountAwsDeps,
+  req: Ec2Where & { imageId: string; principal: SharePrincipal },
+): Promise<{ alreadyShared: boolean }> {
+  const wanted = asLaunchPermission(req.principal);
+  if ((await imageLaunchPermissions(deps, req)).some((p) => samePermission(p, wanted))) return { alreadyShared: true };
+  const ec2 = ec2Client(deps, req);
   await ec2Call(deps, req, 'ModifyImageAttribute', () =>
-    ec2.send(
-      new ModifyImageAttributeCommand({
-        ImageId: req.imageId,
-        LaunchPermission: { Add: [{ UserId: req.consumerAccountId }] },
-      }),
-    ),
+    ec2.send(new ModifyImageAttributeCommand({ ImageId: req.imageId, LaunchPermission: { Add: [wanted] } })),
   );
   return { alreadyShared: false };
 }
 
-export type VisibleImage = { found: true; imageId: string; state: string; name?: string } | { found: false };
+/**
+ * The KMS keys of the image's encrypted EBS snapshots, read in the image account (its own image):
+ * DescribeImages for the snapshots, DescribeSnapshots for their `KmsKeyId`. None for an unencrypted image.
+ */
+export async function imageSnapshotKeys(deps: AccountAwsDeps, req: Ec2Where & { imageId: string }): Promise<string[]> {
+  const ec2 = ec2Client(deps, req);
+  const out = await ec2Call(deps, req, 'DescribeImages', () =>
+    ec2.send(new DescribeImagesCommand({ ImageIds: [req.imageId] })),
+  );
+  const snapshotIds = (out.Images?.[0]?.BlockDeviceMappings ?? [])
+    .filter((m) => m.Ebs?.Encrypted && m.Ebs.SnapshotId)
+    .map((m) => m.Ebs!.SnapshotId!);
+  if (snapshotIds.length === 0) return [];
+  const snaps = await ec2Call(deps, req, 'DescribeSnapshots', () =>
+    ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: snapshotIds })),
+  );
+  return [...new Set((snaps.Snapshots ?? []).map((s) => s.KmsKeyId).filter((k): k is string => !!k))].sort();
+}
+
+export type VisibleImage =
+  { found: true; imageId: string; state: string; name?: string; encrypted?: true } | { found: false };
 
 /** The image as the account sees it (its own or shared with it); `found: false` when it cannot see it. */
 export async function describeImage(deps: AccountAwsDeps, req: Ec2Where & { imageId: string }): Promise<VisibleImage> {
@@ -64,6 +108,7 @@ export async function describeImage(deps: AccountAwsDeps, req: Ec2Where & { imag
       imageId: req.imageId,
       state: image.State ?? 'unknown',
       ...(image.Name ? { name: image.Name } : {}),
+      ...((image.BlockDeviceMappings ?? []).some((m) => m.Ebs?.Encrypted) ? { encrypted: true as const } : {}),
     };
   } catch (err) {
     if (err instanceof FleetOpsError && err.context.awsCode?.startsWith('InvalidAMIID')) return { found: false };

@@ -29,6 +29,7 @@ export type CampaignStartFlags = {
   regions?: string[];
   plan?: boolean;
   maxInFlight?: string;
+  concurrencyMode?: string;
   failureBudget?: string;
   onBudget?: string;
   maxWaveSize?: string;
@@ -154,6 +155,7 @@ const COMMON_FLAG_OF_PATH: Array<[string, string]> = [
   ['fleetFile', '--fleet'],
   ['plan', '--plan'],
   ['maxInFlight', '--max-in-flight'],
+  ['concurrencyMode', '--concurrency-mode'],
   ['maxWaveSize', '--max-wave-size'],
   ['failureBudget.onExceeded', '--on-budget'],
   ['failureBudget', '--failure-budget'],
@@ -201,6 +203,7 @@ export function campaignInputFromFlags(
     '--campaign-id': flags.campaignId,
     '--operation': flags.operation,
     '--max-in-flight': flags.maxInFlight,
+    '--concurrency-mode': flags.concurrencyMode,
     '--failure-budget': flags.failureBudget,
     '--on-budget': flags.onBudget,
     '--max-wave-size': flags.maxWaveSize,
@@ -236,6 +239,7 @@ export function campaignInputFromFlags(
   if (select) input.select = select;
   if (flags.plan) input.plan = true;
   if (flags.maxInFlight !== undefined) input.maxInFlight = take(parseWholeNumber('--max-in-flight', flags.maxInFlight));
+  if (flags.concurrencyMode !== undefined) input.concurrencyMode = flags.concurrencyMode.trim();
   if (flags.maxWaveSize !== undefined) input.maxWaveSize = take(parseMaxWaveSize(flags.maxWaveSize));
   if (flags.waveBake !== undefined) input.waveBakeSeconds = take(parseSeconds('--wave-bake', flags.waveBake));
   if (flags.approveBefore !== undefined) input.approvalBefore = take(parseApproveBefore(flags.approveBefore));

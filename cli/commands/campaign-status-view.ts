@@ -1,4 +1,6 @@
 /** Text rendering of a campaign's status (the `status` query or the final result). Pure. */
+import { CONCURRENCY_MODE_MEANING } from '../../workflows/campaign/campaign-budget';
+import { amiGroupWouldChange, formatAmiPlanLine, isAmiGroupResult } from './ami-plan-format';
 import { COMMON_OUTCOMES, outcomeKind, type RegionResult } from '../../workflows/operation/account-operation';
 import { operations } from '../../workflows/operations';
 import type {
@@ -109,7 +111,8 @@ export function formatCampaignHeader(s: CampaignStatus, now = new Date()): strin
       : []),
     `  progress  ${progressBar(t.done, s.total)}${eta}`,
     `  accounts  ${counts.join(' · ') || 'none yet'}`,
-    `  window    ${s.inFlight} in flight, window ${s.window}`,
+    `  window    ${s.inFlight} in flight, ${s.windowReason ?? `window ${s.window}${s.maxInFlight ? ` of ${s.maxInFlight}` : ''}`}`,
+    ...(s.concurrencyMode ? [`  mode      ${s.concurrencyMode} — ${CONCURRENCY_MODE_MEANING[s.concurrencyMode]}`] : []),
   ];
 }
 
@@ -188,7 +191,10 @@ export function formatNotSelected(s: CampaignStatus): string[] {
   return [`not selected: ${ns.length} (${[...byReason].map(([r, n]) => `${r} ${n}`).join(', ')})`];
 }
 
-/** Plan mode: what would change, fleet-wide; accounts with replacements, removals or approvals listed. */
+/**
+ * Plan mode: what would change, fleet-wide; accounts with replacements, removals or approvals listed;
+ * for an AMI rollout every group (current image → target image, whether it can be rolled back).
+ */
 export function formatPlanReport(report: PlanReport, max = 50): string[] {
   let changing = 0;
   let current = 0;
@@ -197,12 +203,17 @@ export function formatPlanReport(report: PlanReport, max = 50): string[] {
   for (const a of report) {
     const regions = a.regions ?? [];
     const changes = regions.filter(
-      (r) => r.plan && r.plan.added + r.plan.modified + r.plan.replaced + r.plan.removed > 0,
+      (r) =>
+        (r.plan && r.plan.added + r.plan.modified + r.plan.replaced + r.plan.removed > 0) || amiGroupWouldChange(r),
     );
     if (regions.some((r) => kindOf(r.outcome) === 'failed')) failed++;
     else if (changes.length) changing++;
     else current++;
     for (const r of regions) {
+      if (isAmiGroupResult(r)) {
+        notable.push(formatAmiPlanLine(a.accountId, r));
+        continue;
+      }
       const p = r.plan;
       const risky = p && (p.replaced > 0 || p.removed > 0 || p.needsApproval.length > 0);
       if (risky || kindOf(r.outcome) === 'failed') {

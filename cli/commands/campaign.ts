@@ -66,6 +66,11 @@ export function addCampaignStartOptions(start: Command): Command {
     )
     .option('--max-in-flight <n>', 'accounts worked on at once (1-500, default 20)')
     .option(
+      '--concurrency-mode <strict|soft>',
+      'strict (default): fewer accounts at once as the failure budget runs low, never past it; ' +
+        'soft: --max-in-flight until the budget is spent, may pass it by the accounts then in flight',
+    )
+    .option(
       '--failure-budget <n|n%>',
       'failed accounts a wave may have: a count (5) or a percent of the wave (10%); default 10%',
     )

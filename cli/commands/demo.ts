@@ -18,6 +18,7 @@ import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { connectTemporalClient } from '../temporal-client';
 import { runCampaignStart } from './campaign-start';
+import { DemoAmiRollout, everyAccountRolledOut } from './demo-ami-rollout';
 import { runInventory } from './inventory';
 import { reportProblems, runSecretStatus } from './secret-status';
 import { runSimSeed } from './sim-seed';
@@ -29,24 +30,27 @@ import { runSimSeed } from './sim-seed';
  * back, the campaign stays within its failure budget and goes on — with live progress, and a final
  * inventory; then a rotation of `collector-api-key` across the fleet with one account's rotation rolled
  * back by its failed test (the proxy answers reads of the new version with the current one), and
- * `secret status` of that account and of a rotated one. Prints where to look afterwards and exits 1
- * unless exactly the planned accounts failed. The stack stays up; running it again on the same stack
+ * `secret status` of that account and of a rotated one; then an AMI rollout of a poisoned image (the
+ * proxy fails its instance refreshes) contained in the canary wave — the canaries' groups back on their
+ * version N, no later-wave account touched — and a good image rolled through the fleet
+ * (demo-ami-rollout.ts). Prints where to look afterwards and exits 1 unless exactly the planned
+ * accounts failed. The stack stays up; running it again on the same stack
  * upgrades to the next minor version and rotates again.
  */
 export async function runDemo(o: { accounts: number }): Promise<void> {
   const cfg = loadStackConfig();
   const say = (l: string) => process.stderr.write(`${l}\n`);
-  say('1/7 bringing the local stack up (Temporal, moto + AWS proxy, OpenBao)…');
+  say('1/8 bringing the local stack up (Temporal, moto + AWS proxy, OpenBao)…');
   const up = await stackUp(cfg, (l) => say(`    ${l}`));
   say(`    ready in ${up.seconds.toFixed(1)} s`);
   useLocalStackEnv(cfg);
 
-  say(`2/7 seeding a simulated fleet of ${o.accounts} accounts…`);
+  say(`2/8 seeding a simulated fleet of ${o.accounts} accounts…`);
   const { file } = await runSimSeed({ accounts: o.accounts });
 
   const logFile = path.join(cfg.stateDir, 'logs', 'demo-worker.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  say(`3/7 starting a worker (logs: ${logFile})…`);
+  say(`3/8 starting a worker (logs: ${logFile})…`);
   const logger = createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: false }) });
   const config = loadWorkerConfig();
   installRuntime(logger, { metricsAddress: config.metricsAddress });
@@ -85,7 +89,7 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
       .toISOString()
       .replace(/[-:.TZ]/g, '')
       .slice(0, 14)}`;
-    say(`4/7 upgrade campaign ${campaignId}: ${from} → ${target} (account ${poisoned}'s release is poisoned)…`);
+    say(`4/8 upgrade campaign ${campaignId}: ${from} → ${target} (account ${poisoned}'s release is poisoned)…`);
     await runCampaignStart({
       operation: 'upgrade',
       version: target,
@@ -98,7 +102,7 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
       healthBake: '5',
     });
     await fetch(`${cfg.awsEndpoint}/__fleetops/faults`, { method: 'DELETE' });
-    say('5/7 inventory after the campaign…');
+    say('5/8 inventory after the campaign…');
     await runInventory({ fleet: file });
 
     const rotationId = `demo-rotate-${new Date()
@@ -106,7 +110,7 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
       .replace(/[-:.TZ]/g, '')
       .slice(0, 14)}`;
     say(
-      `6/7 rotation campaign ${rotationId}: ${SECRET} in every account (Vault → AWSPENDING → test → AWSCURRENT → health gate)`,
+      `6/8 rotation campaign ${rotationId}: ${SECRET} in every account (Vault → AWSPENDING → test → AWSCURRENT → health gate)`,
     );
     say(
       `    account ${victim.id}'s Secrets Manager answers reads of the new version with the current one (the proxy's fault plan): its test step finds AWS and Vault disagree and rolls the rotation back (AWSPENDING removed, the old value stays current)`,
@@ -131,13 +135,20 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     const rotated =
       active.find((a) => a.id !== victim.id && a.id !== poisoned && a.ring === victim.ring) ??
       active.find((a) => a.id !== victim.id)!;
-    say(`7/7 secret status of the rolled-back account ${victim.id} and of a rotated one, ${rotated.id}…`);
+    say(`7/8 secret status of the rolled-back account ${victim.id} and of a rotated one, ${rotated.id}…`);
     const statuses = [];
     for (const a of [victim, rotated]) {
       say('');
       statuses.push(await runSecretStatus(a.id, SECRET, { fleet: file }));
     }
     const statusProblems = statuses.flatMap((r) => reportProblems(r).map((p) => `${r.accountId} ${p}`));
+
+    say(
+      `\n8/8 AMI rollout: a poisoned image (the proxy fails its instance refreshes) contained in the canary wave, then a good one through the fleet…`,
+    );
+    const ami = await new DemoAmiRollout(cfg, file, fleet.shared, say).run(active);
+    const amiPoisoned = await campaignResult(ami.poisonedCampaignId);
+    const amiGood = await campaignResult(ami.goodCampaignId);
     say('\nWhere to look:');
     say(
       `  Temporal UI:   ${cfg.temporalUiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`FleetCampaignId="${campaignId}"`)}`,
@@ -150,11 +161,16 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
     say(
       `  secrets:       npx fleetops secret status ${victim.id} --local   (every secret of the account; never prints a value)`,
     );
+    say(`  AMI rollouts:  npx fleetops campaign status ${ami.poisonedCampaignId}   (and ${ami.goodCampaignId})`);
     say('  runbooks:      docs/runbooks/secret-test-failed-rolled-back.md (the rolled-back account), secret-*.md');
+    say('                 docs/runbooks/ami-refresh-rolled-back.md (the poisoned image)');
     say(`  fleet file:    ${file}  (check it: npx fleetops fleet validate ${path.relative(process.cwd(), file)})`);
     say(`  worker log:    ${logFile}`);
     say(
       `  try a plan:    npx fleetops campaign start --operation upgrade --version ${nextMinor(target)} --plan --fleet ${path.relative(process.cwd(), file)} --watch   (needs a worker: npx fleetops worker --local)`,
+    );
+    say(
+      `  AMI plan:      npx fleetops campaign start --operation ami-rollout --image latest --plan --fleet ${path.relative(process.cwd(), file)} --watch   (per group: current image, target image, can it roll back)`,
     );
     say('  stop the stack: npx fleetops stack down');
     // The poisoned canary and the rotation's victim are expected to roll back; anything else going wrong fails the demo.
@@ -177,7 +193,21 @@ export async function runDemo(o: { accounts: number }): Promise<void> {
         ? '✔ secret status: Vault and AWS agree in both accounts'
         : `✖ secret status: ${statusProblems.join('; ')}`,
     );
-    if (!expected || !rotationExpected || statusProblems.length > 0) process.exitCode = 1;
+    const amiContained =
+      ami.canaryBack && ami.touchedOutsideCanary.length === 0 && (amiPoisoned.counts['rolled-back'] ?? 0) > 0;
+    say(
+      amiContained
+        ? `✔ poisoned image contained in the canary wave (campaign ${amiPoisoned.phase}, ${amiPoisoned.counts['rolled-back']} rolled back): its groups back on version N, no later-wave account touched`
+        : `✖ poisoned image not contained: campaign ${amiPoisoned.phase} ${JSON.stringify(amiPoisoned.counts)}, canary groups back on N: ${ami.canaryBack}, later-wave accounts touched: ${ami.touchedOutsideCanary.join(', ') || 'none'}`,
+    );
+    const amiRolledOut = everyAccountRolledOut(amiGood);
+    say(
+      amiRolledOut
+        ? `✔ good image rolled out: ${amiGood.counts['rolled-out'] ?? 0} accounts`
+        : `✖ good image campaign ended ${amiGood.phase}: ${JSON.stringify(amiGood.counts)}`,
+    );
+    if (!expected || !rotationExpected || statusProblems.length > 0 || !amiContained || !amiRolledOut)
+      process.exitCode = 1;
   } finally {
     finished = true;
     worker.shutdown();

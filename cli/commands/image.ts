@@ -50,6 +50,8 @@ export type ImagePublishOptions = {
   note?: string;
   json?: boolean;
   local?: boolean;
+  /** Print nothing (callers that build and publish as one step of their own). */
+  quiet?: boolean;
 };
 
 /** A publish refused before anything was tagged or recorded; the message lists every problem. */
@@ -195,6 +197,7 @@ export async function runImagePublish(o: ImagePublishOptions, now = new Date()):
     fs.renameSync(tmp, releaseFile);
   }
   const latest = newestRelease(readReleaseFile(releaseFile), IMAGE_RELEASE_CHANNEL);
+  if (o.quiet) return release;
   if (o.json)
     process.stdout.write(
       `${JSON.stringify({ channel: IMAGE_RELEASE_CHANNEL, file: releaseFile, release, alreadyPublished: Boolean(existing), latest: latest?.version })}\n`,

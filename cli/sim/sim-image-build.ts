@@ -5,11 +5,25 @@
  * as that account (AssumeRole with its ExternalId), and one build appended to the manifest in Packer's
  * format (`last_run_uuid` set to the new run). So the local flow is the production flow:
  * `sim image build` → manifest → `image publish` → `image list`.
+ *
+ * `--encrypted`: like Packer's `encrypt_boot` with `kms_key_id`, the AMI's root snapshot is encrypted
+ * with a customer managed KMS key made in the image account (one per region and build): an encrypted
+ * volume, its snapshot, a copy of it encrypted with the key (moto's CreateSnapshot drops the volume's
+ * KmsKeyId, CopySnapshot keeps it), registered as the root device (the proxy keeps RegisterImage's
+ * BlockDeviceMappings, which moto ignores).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CreateTagsCommand, EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
+import {
+  CopySnapshotCommand,
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  EC2Client,
+  RegisterImageCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { imageRegionsNeeded } from '../../fleet/fleet-images';
 import { RegionSchema } from '../../fleet/fleet-schema';
@@ -34,13 +48,51 @@ export type SimImageBuildOptions = {
   /** Default: `<state dir>/packer-manifest.json`. */
   manifest?: string;
   quiet?: boolean;
+  /** Root snapshot encrypted with a customer managed key made in the image account. */
+  encrypted?: boolean;
 };
 
 export type SimImageBuild = {
   manifest: string;
   packerRunUuid: string;
   images: Array<{ region: string; imageId: string }>;
+  /** `--encrypted`: the KMS key per region. */
+  keys?: Array<{ region: string; keyArn: string }>;
 };
+
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+
+/** An encrypted root snapshot for `name` in `region`: the key, an encrypted volume, its snapshot, a copy under the key. */
+async function encryptedRootSnapshot(
+  endpoint: string,
+  region: string,
+  credentials: Credentials,
+  name: string,
+): Promise<{ keyArn: string; snapshotId: string }> {
+  const kms = new KMSClient({ endpoint, region, credentials });
+  const ec2 = new EC2Client({ endpoint, region, credentials });
+  try {
+    const key = await kms.send(new CreateKeyCommand({ Description: `fleetops simulated image key for ${name}` }));
+    const keyArn = key.KeyMetadata!.Arn!;
+    const volume = await ec2.send(
+      new CreateVolumeCommand({ AvailabilityZone: `${region}a`, Size: 8, Encrypted: true, KmsKeyId: keyArn }),
+    );
+    const snap = await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId! }));
+    const copy = await ec2.send(
+      new CopySnapshotCommand({
+        SourceSnapshotId: snap.SnapshotId!,
+        SourceRegion: region,
+        Encrypted: true,
+        KmsKeyId: keyArn,
+        Description: `root of ${name}`,
+      }),
+    );
+    return { keyArn, snapshotId: copy.SnapshotId! };
+  } finally {
+    kms.destroy();
+    ec2.destroy();
+  }
+}
 
 export async function runSimImageBuild(o: SimImageBuildOptions): Promise<SimImageBuild> {
   const cfg = loadStackConfig();
@@ -82,8 +134,11 @@ export async function runSimImageBuild(o: SimImageBuildOptions): Promise<SimImag
   };
 
   const images: Array<{ region: string; imageId: string }> = [];
+  const keys: Array<{ region: string; keyArn: string }> = [];
   for (const region of regions) {
     const ec2 = new EC2Client({ endpoint: cfg.awsEndpoint, region, credentials });
+    const root = o.encrypted ? await encryptedRootSnapshot(cfg.awsEndpoint, region, credentials, o.name) : undefined;
+    if (root) keys.push({ region, keyArn: root.keyArn });
     const out = await ec2.send(
       new RegisterImageCommand({
         Name: o.name,
@@ -91,6 +146,16 @@ export async function runSimImageBuild(o: SimImageBuildOptions): Promise<SimImag
         Architecture: 'x86_64',
         RootDeviceName: '/dev/xvda',
         VirtualizationType: 'hvm',
+        ...(root
+          ? {
+              BlockDeviceMappings: [
+                {
+                  DeviceName: '/dev/xvda',
+                  Ebs: { SnapshotId: root.snapshotId, VolumeSize: 8, VolumeType: 'gp3', DeleteOnTermination: true },
+                },
+              ],
+            }
+          : {}),
       }),
     );
     await ec2.send(new CreateTagsCommand({ Resources: [out.ImageId!], Tags: [{ Key: 'Name', Value: o.name }] }));
@@ -109,13 +174,13 @@ export async function runSimImageBuild(o: SimImageBuildOptions): Promise<SimImag
     files: null,
     artifact_id: formatArtifactId(images),
     packer_run_uuid: packerRunUuid,
-    custom_data: { ami_name: o.name },
+    custom_data: { ami_name: o.name, ...(o.encrypted ? { encrypted: 'true' } : {}) },
   });
   fs.mkdirSync(path.dirname(manifestFile), { recursive: true });
   fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   if (!o.quiet)
     process.stderr.write(
-      `built ${o.name} in the image account ${imageAccount.id}: ${formatArtifactId(images)}; manifest ${manifestFile}\n`,
+      `built ${o.name}${o.encrypted ? ' (encrypted)' : ''} in the image account ${imageAccount.id}: ${formatArtifactId(images)}; manifest ${manifestFile}\n`,
     );
-  return { manifest: manifestFile, packerRunUuid, images };
+  return { manifest: manifestFile, packerRunUuid, images, ...(o.encrypted ? { keys } : {}) };
 }

@@ -9,6 +9,9 @@
  *                                             (how often each change set execution took effect; DELETE resets)
  *   GET|DELETE /__fleetops/ec2/shares         → { shares: [{ ownerAccount, region, imageId, userId, active, adds, removes,
  *                                             firstSharedAt, lastChangedAt }] } (AMI launch permissions; DELETE forgets them)
+ *   GET|PUT|DELETE /__fleetops/ec2/organizations → { accounts: [{ accountId, organizationArn, organizationalUnitArns }] }
+ *                                             (PUT merges: which organization / OUs an account is in, for image
+ *                                             shares with an organization or OU; DELETE forgets them)
  *   GET|DELETE /__fleetops/autoscaling/refreshes → { refreshes: [{ account, region, groupName, instanceRefreshId, startedBy,
  *                                             startedAt, desired, previous, status, percentageComplete, applied }],
  *                                             starts: [{ account, region, groupName, starts }] } (DELETE forgets every refresh)
@@ -22,6 +25,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AutoScalingLayer } from './autoscaling/autoscaling-layer';
 import type { CloudFormationLayer } from './cloudformation/cloudformation-layer';
+import { accountOrganizationsSchema } from './ec2/account-organizations';
 import type { Ec2Layer } from './ec2/ec2-layer';
 import type { FaultInjector } from './core/fault-injector';
 import type { ProxyStats } from './core/proxy-stats';
@@ -135,6 +139,19 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
       case 'DELETE ec2/shares':
         deps.ec2.shares.reset();
         return sendJson(res, 200, { shares: deps.ec2.shareLedger() });
+
+      case 'GET ec2/organizations':
+        return sendJson(res, 200, { accounts: deps.ec2.organizations.list() });
+      case 'PUT ec2/organizations': {
+        const parsed = accountOrganizationsSchema.safeParse(await readJsonBody(req));
+        if (!parsed.success)
+          return sendJson(res, 400, { message: `invalid organizations:\n${z.prettifyError(parsed.error)}` });
+        deps.ec2.organizations.merge(parsed.data.accounts);
+        return sendJson(res, 200, { accounts: deps.ec2.organizations.list() });
+      }
+      case 'DELETE ec2/organizations':
+        deps.ec2.organizations.reset();
+        return sendJson(res, 200, { accounts: deps.ec2.organizations.list() });
 
       case 'GET autoscaling/refreshes':
         return sendJson(res, 200, deps.autoscaling.ledger());

@@ -23,6 +23,7 @@ import { AutoScalingLayer } from './autoscaling/autoscaling-layer';
 import { AssumedCredentialsMap } from './sts/assumed-credentials';
 import { renderAwsError, type AwsErrorResponse } from './core/aws-errors';
 import { CloudFormationLayer } from './cloudformation/cloudformation-layer';
+import { KmsLayer } from './kms/kms-layer';
 import { Ec2Layer } from './ec2/ec2-layer';
 import { FaultInjector } from './core/fault-injector';
 import { advertiseKeepAlive, applyKeepAlive } from './core/http-keep-alive';
@@ -108,6 +109,7 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     cloudformation,
     ec2,
     autoscaling,
+    new KmsLayer({ forwarder }),
   ];
   const accountOf = (accessKeyId: string): string | undefined =>
     credentials.accountOf(accessKeyId) ?? iam.keys.accountOf(accessKeyId);

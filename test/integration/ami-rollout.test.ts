@@ -13,23 +13,27 @@ import {
   DescribeAutoScalingGroupsCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runImagePublish } from '../../cli/commands/image';
+import { formatPlanReport } from '../../cli/commands/campaign-status-view';
 import { runSimSeed } from '../../cli/commands/sim-seed';
-import { runSimImageBuild } from '../../cli/sim/sim-image-build';
-import { SIM_GROUP_NAME } from '../../cli/sim/simulated-fleet';
+import { seedLocalStack } from '../../cli/sim/seed-local-stack';
+import { SIM_GROUP_NAME, simulatedFleet } from '../../cli/sim/simulated-fleet';
 import type { FleetAccount } from '../../fleet/fleet-schema';
 import { resolveAutoScalingGroups } from '../../fleet/fleet-images';
-import { loadFleetFile } from '../../fleet/load-fleet';
+import { loadFleetFile, stringifyFleet } from '../../fleet/load-fleet';
 import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import { fleetCampaign, type CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import { accountAmiRollout } from '../../workflows/ami/account-ami-rollout';
 import { accountCredentials } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
+import {
+  groupState as groupStateIn,
+  publishRelease,
+  refreshLedger,
+  type RefreshLedger,
+} from '../support/ami-fleet-checks';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
-import { proxyAdmin } from '../support/proxy-admin';
 import { accountResult } from '../support/rotation-campaigns';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 
@@ -39,55 +43,24 @@ const ID_BASE = 981_000_000_000 + (Date.now() % 100_000) * 10;
 const RUN = `ami-${Date.now()}`;
 const dir = path.join(cfg.stateDir, `ami-rollout-${ID_BASE}`);
 const fleetFile = path.join(dir, 'fleet.yaml');
+/** The second group of the multi-group accounts (in eu-west-1). */
+const SECOND_GROUP = 'data-pipeline-loaders';
 
 let accounts: FleetAccount[];
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 let temporal: Awaited<ReturnType<typeof testClient>>;
 
-type Ledger = {
-  refreshes: Array<{ account: string; region: string; groupName: string; startedBy: string; status: string }>;
-  starts: Array<{ account: string; region: string; groupName: string; starts: number }>;
-};
-const ledger = async () => (await proxyAdmin<Ledger>(cfg.awsEndpoint, 'GET', 'autoscaling/refreshes')).json;
-
 /** Refreshes per account in the proxy's ledger. */
-const refreshCounts = (refreshes: Ledger['refreshes']) =>
+const refreshCounts = (refreshes: RefreshLedger['refreshes']) =>
   refreshes.reduce<Record<string, number>>((n, r) => ({ ...n, [r.account]: (n[r.account] ?? 0) + 1 }), {});
 
-/** Every (account, region, group) the fleet file names for these accounts. */
+/** Every (account, region) the fleet file names a group in for these accounts. */
 const groupsOf = (as: FleetAccount[]) =>
   as.flatMap((a) => resolveAutoScalingGroups(a).map((t) => ({ account: a, region: t.region })));
 
-/** The group's launch template version (as the group has it) and the template's default version. */
-async function groupState(account: FleetAccount, region: string): Promise<{ version: string; defaultVersion: number }> {
-  const credentials = await accountCredentials(cfg, account);
-  const asg = new AutoScalingClient({ endpoint: cfg.awsEndpoint, region, credentials });
-  const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [SIM_GROUP_NAME] })))
-    .AutoScalingGroups![0];
-  const ec2 = new EC2Client({ endpoint: cfg.awsEndpoint, region, credentials });
-  const lt = (
-    await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [g.LaunchTemplate!.LaunchTemplateId!] }))
-  ).LaunchTemplates![0];
-  return { version: g.LaunchTemplate!.Version!, defaultVersion: lt.DefaultVersionNumber! };
-}
-
-/** Builds and publishes a release; returns its AMI per region. */
-async function release(name: string): Promise<Record<string, string>> {
-  const built = await runSimImageBuild({
-    name,
-    fleet: fleetFile,
-    manifest: path.join(dir, `${name}.json`),
-    quiet: true,
-  });
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile });
-  } finally {
-    process.stdout.write = write;
-  }
-  return Object.fromEntries(built.images.map((i) => [i.region, i.imageId]));
-}
+const ledger = () => refreshLedger(cfg);
+const groupState = (account: FleetAccount, region: string) => groupStateIn(cfg, account, region);
+const release = (name: string) => publishRelease(dir, fleetFile, name);
 
 function campaign(campaignId: string, input: Partial<FleetCampaignInput>): Promise<CampaignReport> {
   return temporal.client.workflow.execute(fleetCampaign, {
@@ -147,6 +120,11 @@ describe('ami-rollout on the local stack', () => {
         canRollBack: true,
       });
       expect(line.fromImage).toMatch(/^ami-/);
+      // What `campaign start --plan --watch` prints for it: the group's images and that it can roll back.
+      expect(formatPlanReport(report.planReport ?? [])).toEqual([
+        'plan: 1 accounts — 1 would change, 0 unchanged, 0 could not be planned',
+        `  ▲ ${accounts[0].id} eu-west-1 ${SIM_GROUP_NAME}  ${line.fromImage} (version 1) → ${good['eu-west-1']}  can roll back`,
+      ]);
       expect((await ledger()).starts.filter((s) => s.account === accounts[0].id)).toEqual([]);
     },
   );
@@ -284,6 +262,169 @@ describe('ami-rollout on the local stack', () => {
       expect(started.filter((r) => r.account === onLatest.id)).toHaveLength(1); // the good rollout's only
       expect(started.filter((r) => r.account === busy.id)).toHaveLength(1);
       await setFaultPlan(cfg, null);
+    },
+  );
+
+  it(
+    'an account with several groups: a failed refresh or a bake alarm puts every group it touched back on N, even past a group that cannot go back; other accounts unaffected',
+    { timeout: 180_000 },
+    async () => {
+      // Its own fleet, one wave: every account has the workers group in eu-west-1 and us-east-1 and a
+      // second group in eu-west-1; the groups roll out in the order eu workers, eu loaders, us workers.
+      const multiDir = path.join(dir, 'multi-group');
+      const multiFleet = path.join(multiDir, 'fleet.yaml');
+      fs.mkdirSync(multiDir, { recursive: true });
+      const fleet = simulatedFleet(5, { idBase: ID_BASE + 100, secrets: false }).map((a) => ({
+        ...a,
+        ring: 'general' as const,
+        regions: ['eu-west-1', 'us-east-1'],
+        autoScalingGroups: [{ name: SIM_GROUP_NAME }, { name: SECOND_GROUP, region: 'eu-west-1' }],
+      }));
+      await seedLocalStack(cfg, fleet);
+      fs.writeFileSync(multiFleet, stringifyFleet(fleet));
+      const [refreshFails, bakeAlarms, busy, putBackFails, good] = loadFleetFile(multiFleet);
+      const image = await publishRelease(multiDir, multiFleet, `${RUN}-multi`);
+      const baseImage = (await groupStateIn(cfg, putBackFails, 'us-east-1', { withImage: true })).imageId;
+      expect(baseImage).toMatch(/^ami-/);
+      await setFaultPlan(cfg, {
+        rules: [],
+        autoscaling: {
+          refreshDurationMs: 1500,
+          pendingMs: 200,
+          // the last group's refresh fails (and rolls itself back) after two groups were moved
+          // and in another account the way back to N of the last group fails (its base image is poisoned)
+          poisonedImages: [
+            { imageId: image['us-east-1'], accounts: [refreshFails.id] },
+            { imageId: baseImage!, accounts: [putBackFails.id] },
+          ],
+          // the last group's health alarm fires during its bake, after all three were moved (0.5 s after
+          // Successful: with 0 one of two alarms was never set — the proxy's timer can fire a millisecond
+          // before its refresh reads Successful, and then skips the alarm)
+          alarms: [{ imageId: image['us-east-1'], accounts: [bakeAlarms.id, putBackFails.id], afterMs: 500 }],
+          // someone else's refresh on the second group: quarantined after the first was moved
+          foreignRefreshes: [
+            { accounts: [busy.id], regions: ['eu-west-1'], groups: [SECOND_GROUP], durationMs: 60_000 },
+          ],
+        },
+      });
+      const id = `${RUN}-multi`;
+      const report = await campaign(id, {
+        fleetFile: multiFleet,
+        maxInFlight: 5,
+        failureBudget: { maxFailures: 5, onExceeded: 'cancel' },
+        ami: { image: `${RUN}-multi`, healthBakeSeconds: 3, healthPollSeconds: 1, busyRefreshWaitSeconds: 0 },
+      } as Partial<FleetCampaignInput>);
+      await setFaultPlan(cfg, null);
+      expect(report.counts).toEqual({ 'rolled-back': 2, quarantined: 2, 'rolled-out': 1 });
+
+      const starts = (await ledger()).starts;
+      const startsOf = (a: FleetAccount) =>
+        Object.fromEntries(
+          starts.filter((s) => s.account === a.id).map((s) => [`${s.region} ${s.groupName}`, s.starts]),
+        );
+      const linesOf = async (a: FleetAccount) => {
+        const r = await accountResult(temporal.client, id, a.id);
+        return {
+          outcome: r.outcome,
+          errorType: r.errorType,
+          groups: Object.fromEntries(
+            r.regions.map((x) => [`${x.region} ${x.group}`, [x.outcome, x.fromVersion, x.toVersion]]),
+          ),
+        };
+      };
+      const versionsOf = async (a: FleetAccount) => {
+        const credentials = await accountCredentials(cfg, a);
+        const at = (region: string, groupName: string) => groupStateIn(cfg, a, region, { groupName, credentials });
+        return {
+          [`eu-west-1 ${SIM_GROUP_NAME}`]: await at('eu-west-1', SIM_GROUP_NAME),
+          [`eu-west-1 ${SECOND_GROUP}`]: await at('eu-west-1', SECOND_GROUP),
+          [`us-east-1 ${SIM_GROUP_NAME}`]: await at('us-east-1', SIM_GROUP_NAME),
+        };
+      };
+      const onN = { version: '1', defaultVersion: 1 };
+      const allOnN = {
+        [`eu-west-1 ${SIM_GROUP_NAME}`]: onN,
+        [`eu-west-1 ${SECOND_GROUP}`]: onN,
+        [`us-east-1 ${SIM_GROUP_NAME}`]: onN,
+      };
+
+      // The last group's refresh failed: the two moved before it were refreshed back to N (a second start each).
+      expect(await linesOf(refreshFails)).toEqual({
+        outcome: 'rolled-back',
+        errorType: 'InstanceRefreshRolledBack',
+        groups: {
+          [`eu-west-1 ${SIM_GROUP_NAME}`]: ['rolled-back', '1', '1'],
+          [`eu-west-1 ${SECOND_GROUP}`]: ['rolled-back', '1', '1'],
+          [`us-east-1 ${SIM_GROUP_NAME}`]: ['rolled-back', '1', '1'],
+        },
+      });
+      expect(startsOf(refreshFails)).toEqual({
+        [`eu-west-1 ${SIM_GROUP_NAME}`]: 2,
+        [`eu-west-1 ${SECOND_GROUP}`]: 2,
+        [`us-east-1 ${SIM_GROUP_NAME}`]: 1,
+      });
+      expect(await versionsOf(refreshFails)).toEqual(allOnN);
+
+      // The last group's alarm fired in its bake: all three refreshed back to N.
+      expect(await linesOf(bakeAlarms)).toEqual({
+        outcome: 'rolled-back',
+        errorType: 'HealthAlarm',
+        groups: {
+          [`eu-west-1 ${SIM_GROUP_NAME}`]: ['rolled-back', '1', '1'],
+          [`eu-west-1 ${SECOND_GROUP}`]: ['rolled-back', '1', '1'],
+          [`us-east-1 ${SIM_GROUP_NAME}`]: ['rolled-back', '1', '1'],
+        },
+      });
+      expect(startsOf(bakeAlarms)).toEqual({
+        [`eu-west-1 ${SIM_GROUP_NAME}`]: 2,
+        [`eu-west-1 ${SECOND_GROUP}`]: 2,
+        [`us-east-1 ${SIM_GROUP_NAME}`]: 2,
+      });
+      expect(await versionsOf(bakeAlarms)).toEqual(allOnN);
+
+      // Someone else's refresh on the second group: the first back on N, the rest never started.
+      const busyLines = await linesOf(busy);
+      expect(busyLines).toMatchObject({ outcome: 'quarantined', errorType: 'InstanceRefreshBusy' });
+      expect(busyLines.groups[`eu-west-1 ${SIM_GROUP_NAME}`]).toEqual(['rolled-back', '1', '1']);
+      expect(busyLines.groups[`eu-west-1 ${SECOND_GROUP}`]?.[0]).toBe('skipped');
+      expect(busyLines.groups[`us-east-1 ${SIM_GROUP_NAME}`]?.[0]).toBe('skipped');
+      expect(startsOf(busy)).toEqual({ [`eu-west-1 ${SIM_GROUP_NAME}`]: 2 });
+      expect(await versionsOf(busy)).toEqual(allOnN);
+
+      // The last group cannot go back on N (quarantined, still on M): the two others still do.
+      const stuck = await linesOf(putBackFails);
+      expect(stuck).toEqual({
+        outcome: 'quarantined',
+        errorType: 'InstanceRefreshRollbackFailed',
+        groups: {
+          [`eu-west-1 ${SIM_GROUP_NAME}`]: ['rolled-back', '1', '1'],
+          [`eu-west-1 ${SECOND_GROUP}`]: ['rolled-back', '1', '1'],
+          [`us-east-1 ${SIM_GROUP_NAME}`]: ['quarantined', '1', '2'],
+        },
+      });
+      expect(startsOf(putBackFails)).toEqual({
+        [`eu-west-1 ${SIM_GROUP_NAME}`]: 2,
+        [`eu-west-1 ${SECOND_GROUP}`]: 2,
+        [`us-east-1 ${SIM_GROUP_NAME}`]: 2,
+      });
+      expect(await versionsOf(putBackFails)).toEqual({
+        ...allOnN,
+        [`us-east-1 ${SIM_GROUP_NAME}`]: { version: '2', defaultVersion: 1 },
+      });
+
+      // The account without faults: every group on M, M the default, one refresh each.
+      expect((await linesOf(good)).outcome).toBe('rolled-out');
+      expect(startsOf(good)).toEqual({
+        [`eu-west-1 ${SIM_GROUP_NAME}`]: 1,
+        [`eu-west-1 ${SECOND_GROUP}`]: 1,
+        [`us-east-1 ${SIM_GROUP_NAME}`]: 1,
+      });
+      const onM = { version: '2', defaultVersion: 2 };
+      expect(await versionsOf(good)).toEqual({
+        [`eu-west-1 ${SIM_GROUP_NAME}`]: onM,
+        [`eu-west-1 ${SECOND_GROUP}`]: onM,
+        [`us-east-1 ${SIM_GROUP_NAME}`]: onM,
+      });
     },
   );
 

@@ -1,15 +1,22 @@
 /**
  * The proxy's EC2 layer against a real moto_server, driven by the AWS SDK v3: an AMI shared with
  * ModifyImageAttribute becomes visible and launchable in the consumer account (and the share is in
- * the ledger), CreateLaunchTemplateVersion honours SourceVersion and ClientToken. Each gap is first
+ * the ledger) — also through an organization / OU launch permission —, AWS's 1,000 account shares per
+ * image are enforced, an image registered on an encrypted snapshot shows it, another account's KMS key
+ * is usable through a grant (and CreateGrant is idempotent by name), CreateLaunchTemplateVersion honours
+ * SourceVersion and ClientToken. Each gap is first
  * shown on moto itself, then filled through the proxy.
  * Run: FLEETOPS_TEST_PORT_OFFSET=300 npx vitest run test/integration/aws-proxy-ec2.test.ts
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import {
+  CopySnapshotCommand,
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
+  CreateSnapshotCommand,
   CreateTagsCommand,
+  CreateVolumeCommand,
+  DescribeImageAttributeCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
@@ -23,6 +30,14 @@ import {
   CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
+import {
+  CreateGrantCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  KMSClient,
+  ListGrantsCommand,
+  RevokeGrantCommand,
+} from '@aws-sdk/client-kms';
 import { startMotoServer } from '../support/moto-server';
 import { proxyAdmin } from '../support/proxy-admin';
 import { caught, credentialsIn, type Credentials } from '../support/aws-accounts';
@@ -322,5 +337,217 @@ describe('launch template data (pure)', () => {
     expect(merged.getAll('LaunchTemplateData.SecurityGroupId.1')).toEqual(['sg-9']);
     expect(merged.has('LaunchTemplateData.SecurityGroupId.2')).toBe(false);
     expect(merged.get('LaunchTemplateData.ImageId')).toBe('ami-1');
+  });
+});
+
+describe('AWS limit: 1,000 account shares per image and region', () => {
+  const accounts = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => String(330000000000 + from + i).padStart(12, '0'));
+  const addAll = (client: EC2Client, imageId: string, ids: string[]) =>
+    client.send(
+      new ModifyImageAttributeCommand({
+        ImageId: imageId,
+        LaunchPermission: { Add: ids.map((UserId) => ({ UserId })) },
+      }),
+    );
+
+  it('moto takes a 1,001st account (the gap); the proxy refuses it with ResourceLimitExceeded, adding nothing', async () => {
+    const raw = await ec2In(motoUrl, IMAGE_ACCOUNT);
+    const rawImage = await newImage(raw, 'pipeline-limit-raw');
+    for (let i = 0; i < 1001; i += 500) await addAll(raw, rawImage, accounts(i, Math.min(500, 1001 - i)));
+    const rawShares = await raw.send(
+      new DescribeImageAttributeCommand({ ImageId: rawImage, Attribute: 'launchPermission' }),
+    );
+    expect(rawShares.LaunchPermissions).toHaveLength(1001);
+
+    const owner = await ec2In(proxyUrl, IMAGE_ACCOUNT);
+    const imageId = await newImage(owner, 'pipeline-limit');
+    for (let i = 0; i < 1000; i += 500) await addAll(owner, imageId, accounts(i, 500));
+    const err = await caught(addAll(owner, imageId, [...accounts(998, 2), ...accounts(5000, 2)]));
+    expect(err.name).toBe('ResourceLimitExceeded');
+    expect(err.message).toContain(imageId);
+    expect(err.message).toContain('1000 accounts and the request adds 2');
+    const shares = await owner.send(
+      new DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' }),
+    );
+    expect(shares.LaunchPermissions).toHaveLength(1000);
+    // accounts already shared are no addition; an organization share does not count
+    await addAll(owner, imageId, accounts(0, 3));
+    await owner.send(
+      new ModifyImageAttributeCommand({
+        ImageId: imageId,
+        LaunchPermission: {
+          Add: [{ OrganizationArn: 'arn:aws:organizations::320000000009:organization/o-fleetops01' }],
+        },
+      }),
+    );
+    // room again after a removal
+    await owner.send(
+      new ModifyImageAttributeCommand({
+        ImageId: imageId,
+        LaunchPermission: { Remove: [{ UserId: accounts(0, 1)[0] }] },
+      }),
+    );
+    await addAll(owner, imageId, accounts(5000, 1));
+    const after = await owner.send(
+      new DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' }),
+    );
+    expect(after.LaunchPermissions?.filter((p) => p.UserId)).toHaveLength(1000);
+  }, 60_000);
+});
+
+describe('AMI shared with an organization or OU', () => {
+  const ORG = 'arn:aws:organizations::320000000009:organization/o-fleetops01';
+  const OU = 'arn:aws:organizations::320000000009:ou/o-fleetops01/ou-ab12-fleetops1';
+
+  it('moto stores the permission but no account sees the image (the gap); the proxy shows it to the accounts in it', async () => {
+    const raw = await ec2In(motoUrl, IMAGE_ACCOUNT);
+    const rawImage = await newImage(raw, 'pipeline-org-raw');
+    await raw.send(
+      new ModifyImageAttributeCommand({ ImageId: rawImage, LaunchPermission: { Add: [{ OrganizationArn: ORG }] } }),
+    );
+    const rawConsumer = await ec2In(motoUrl, CONSUMER);
+    expect((await caught(rawConsumer.send(new DescribeImagesCommand({ ImageIds: [rawImage] })))).name).toBe(
+      'InvalidAMIID.NotFound',
+    );
+
+    const bad = await proxyAdmin(proxyUrl, 'PUT', 'ec2/organizations', {
+      accounts: [{ accountId: CONSUMER, organizationArn: 'o-1' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain('organizationArn');
+    const put = await proxyAdmin<{ accounts: unknown[] }>(proxyUrl, 'PUT', 'ec2/organizations', {
+      accounts: [{ accountId: CONSUMER, organizationArn: ORG, organizationalUnitArns: [OU] }],
+    });
+    expect(put.json.accounts).toHaveLength(1);
+
+    const owner = await ec2In(proxyUrl, IMAGE_ACCOUNT);
+    const consumer = await ec2In(proxyUrl, CONSUMER);
+    const stranger = await ec2In(proxyUrl, STRANGER);
+    const byOu = await newImage(owner, 'pipeline-ou');
+    const byOrg = await newImage(owner, 'pipeline-org');
+    await owner.send(
+      new ModifyImageAttributeCommand({ ImageId: byOu, LaunchPermission: { Add: [{ OrganizationalUnitArn: OU }] } }),
+    );
+    await owner.send(
+      new ModifyImageAttributeCommand({ ImageId: byOrg, LaunchPermission: { Add: [{ OrganizationArn: ORG }] } }),
+    );
+    const seen = (await consumer.send(new DescribeImagesCommand({ ImageIds: [byOu, byOrg] }))).Images ?? [];
+    expect(seen.map((i) => i.ImageId).sort()).toEqual([byOu, byOrg].sort());
+    expect((await caught(stranger.send(new DescribeImagesCommand({ ImageIds: [byOrg] })))).name).toBe(
+      'InvalidAMIID.NotFound',
+    );
+
+    const ledger = await proxyAdmin<{ shares: ImageShare[] }>(proxyUrl, 'GET', 'ec2/shares');
+    expect(ledger.json.shares.filter((s) => s.imageId === byOu)).toEqual([
+      expect.objectContaining({ kind: 'organizational-unit', principal: OU, active: true, adds: 1 }),
+    ]);
+    await owner.send(
+      new ModifyImageAttributeCommand({ ImageId: byOrg, LaunchPermission: { Remove: [{ OrganizationArn: ORG }] } }),
+    );
+    expect((await caught(consumer.send(new DescribeImagesCommand({ ImageIds: [byOrg] })))).name).toBe(
+      'InvalidAMIID.NotFound',
+    );
+    await proxyAdmin(proxyUrl, 'DELETE', 'ec2/organizations');
+  });
+});
+
+describe('AMI on an encrypted snapshot, and the KMS key across accounts', () => {
+  const kms = async (endpoint: string, account: string) =>
+    new KMSClient({
+      endpoint,
+      region: REGION,
+      credentials: await credentialsIn(endpoint, account, REGION),
+      maxAttempts: 1,
+    });
+
+  /** A customer managed key and a snapshot encrypted with it (CopySnapshot: moto's CreateSnapshot drops the key). */
+  async function encryptedSnapshot(endpoint: string): Promise<{ keyArn: string; snapshotId: string }> {
+    const keys = await kms(endpoint, IMAGE_ACCOUNT);
+    const client = await ec2In(endpoint, IMAGE_ACCOUNT);
+    const keyArn = (await keys.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    const volume = await client.send(
+      new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 8, Encrypted: true, KmsKeyId: keyArn }),
+    );
+    const snap = await client.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId! }));
+    const copy = await client.send(
+      new CopySnapshotCommand({
+        SourceSnapshotId: snap.SnapshotId!,
+        SourceRegion: REGION,
+        Encrypted: true,
+        KmsKeyId: keyArn,
+      }),
+    );
+    return { keyArn, snapshotId: copy.SnapshotId! };
+  }
+  const register = (client: EC2Client, name: string, snapshotId: string) =>
+    client.send(
+      new RegisterImageCommand({
+        Name: name,
+        RootDeviceName: '/dev/xvda',
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshotId, VolumeType: 'gp3' } }],
+      }),
+    );
+
+  it("moto ignores the block devices and finds no other account's key (the gaps)", async () => {
+    const { keyArn, snapshotId } = await encryptedSnapshot(motoUrl);
+    const owner = await ec2In(motoUrl, IMAGE_ACCOUNT);
+    const { ImageId } = await register(owner, 'pipeline-enc-raw', snapshotId);
+    const image = (await owner.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images![0];
+    expect(image.BlockDeviceMappings?.[0].Ebs?.SnapshotId).not.toBe(snapshotId);
+    expect(image.BlockDeviceMappings?.[0].Ebs?.Encrypted ?? false).toBe(false);
+    const consumerKms = await kms(motoUrl, CONSUMER);
+    expect((await caught(consumerKms.send(new DescribeKeyCommand({ KeyId: keyArn })))).name).toBe('NotFoundException');
+  });
+
+  it('through the proxy: the image shows its encrypted snapshot; the consumer uses the key only through a grant', async () => {
+    const { keyArn, snapshotId } = await encryptedSnapshot(proxyUrl);
+    const owner = await ec2In(proxyUrl, IMAGE_ACCOUNT);
+    expect((await caught(register(owner, 'pipeline-enc-bad', 'snap-0123456789abcdef0'))).name).toBe(
+      'InvalidSnapshot.NotFound',
+    );
+    const imageId = (await register(owner, 'pipeline-enc', snapshotId)).ImageId!;
+    const own = (await owner.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images![0];
+    expect(own.RootDeviceName).toBe('/dev/xvda');
+    expect(own.BlockDeviceMappings?.map((m) => [m.DeviceName, m.Ebs?.SnapshotId, m.Ebs?.Encrypted])).toEqual([
+      ['/dev/xvda', snapshotId, true],
+    ]);
+    await owner.send(
+      new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: [{ UserId: CONSUMER }] } }),
+    );
+    const consumer = await ec2In(proxyUrl, CONSUMER);
+    const shared = (await consumer.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images![0];
+    expect(shared.BlockDeviceMappings?.[0].Ebs?.Encrypted).toBe(true);
+
+    const consumerKms = await kms(proxyUrl, CONSUMER);
+    const denied = await caught(consumerKms.send(new DescribeKeyCommand({ KeyId: keyArn })));
+    expect(denied.name).toBe('AccessDeniedException');
+    expect(denied.message).toContain('kms:DescribeKey');
+
+    const ownerKms = await kms(proxyUrl, IMAGE_ACCOUNT);
+    const grant = {
+      KeyId: keyArn,
+      GranteePrincipal: `arn:aws:iam::${CONSUMER}:root`,
+      Operations: ['Decrypt', 'DescribeKey'] as const,
+      Name: `fleetops-ami-launch-${CONSUMER}`,
+    };
+    const first = await ownerKms.send(new CreateGrantCommand({ ...grant, Operations: [...grant.Operations] }));
+    const again = await ownerKms.send(new CreateGrantCommand({ ...grant, Operations: [...grant.Operations] }));
+    expect(again.GrantId).toBe(first.GrantId);
+    expect((await ownerKms.send(new ListGrantsCommand({ KeyId: keyArn }))).Grants).toHaveLength(1);
+
+    const described = await consumerKms.send(new DescribeKeyCommand({ KeyId: keyArn }));
+    expect(described.KeyMetadata?.Arn).toBe(keyArn);
+    expect(described.KeyMetadata?.KeyState).toBe('Enabled');
+    // a stranger has no grant
+    const strangerKms = await kms(proxyUrl, STRANGER);
+    expect((await caught(strangerKms.send(new DescribeKeyCommand({ KeyId: keyArn })))).name).toBe(
+      'AccessDeniedException',
+    );
+    // the grant revoked: denied again
+    await ownerKms.send(new RevokeGrantCommand({ KeyId: keyArn, GrantId: first.GrantId! }));
+    expect((await caught(consumerKms.send(new DescribeKeyCommand({ KeyId: keyArn })))).name).toBe(
+      'AccessDeniedException',
+    );
   });
 });

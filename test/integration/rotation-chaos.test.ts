@@ -1,7 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { msToTs } from '@temporalio/common/lib/time';
-import * as temporalProto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runSimSeed } from '../../cli/commands/sim-seed';
@@ -15,6 +13,7 @@ import { rotationToken } from '../../workflows/rotation/uuid-v5';
 import { deliveredKeyJson } from '../../activities/rotation/iam-key-vault';
 import { cleanUp } from '../support/cleanup';
 import { secretsIn } from '../support/history-scan';
+import { timeOutLostAttempts } from '../support/lost-attempts';
 import {
   SECRETS,
   accountClients,
@@ -178,7 +177,11 @@ async function killInside(step: Step, targets: Target[], start: () => Promise<un
     .map((r) => `${r.account} ${r.service}:${r.action}`);
   kills.push({ step, workerPid, held, alsoInFlight });
   await setFaultPlan(cfg, null);
-  const lost = await timeOutLostAttempts(workerPid);
+  const lost = await timeOutLostAttempts(temporal.client, {
+    workflowIdPrefix: RUN,
+    workerPid,
+    identity: 'rotation-chaos-test',
+  });
   for (const t of targets) {
     const id = stepWorkflowId(t, oldKeyIds[t.account.id]);
     if (!lost.some((l) => l.startsWith(`${id} `)))
@@ -187,51 +190,6 @@ async function killInside(step: Step, targets: Target[], start: () => Promise<un
   kills.at(-1)!.lostAttempts = lost.map((l) => l.slice(RUN.length + 1));
   const restarted = await worker.start();
   figures.workerRestartSeconds = [...((figures.workerRestartSeconds as number[]) ?? []), restarted.seconds];
-}
-
-/**
- * Every activity attempt the killed worker was running (Temporal's pending activities started by its
- * identity, `<pid>@<host>`) times out now instead of at its start-to-close timeout (2 minutes: what a
- * real crash waits for): its options are updated to a 1 s timeout (Temporal's UpdateActivityOptions, as
- * an operator would with `temporal activity update-options`), the server times the attempt out and
- * schedules the next one, and the original options are restored before a worker can pick that up.
- * Returns `<workflowId> <activity>#<attempt>` of each.
- */
-async function timeOutLostAttempts(workerPid: number): Promise<string[]> {
-  const service = temporal.client.workflowService;
-  const lost: string[] = [];
-  const running = temporal.client.workflow.list({
-    query: `WorkflowId STARTS_WITH '${RUN}' AND ExecutionStatus = 'Running'`,
-  });
-  for await (const wf of running) {
-    const handle = temporal.client.workflow.getHandle(wf.workflowId);
-    for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
-      if (!a.activityId || !a.lastWorkerIdentity?.startsWith(`${workerPid}@`) || !a.lastStartedTime) continue;
-      if (a.state !== temporalProto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) continue;
-      const request = {
-        namespace: 'default',
-        execution: { workflowId: wf.workflowId },
-        identity: 'rotation-chaos-test',
-        id: a.activityId,
-      };
-      await service.updateActivityOptions({
-        ...request,
-        activityOptions: { startToCloseTimeout: msToTs(1000) },
-        updateMask: { paths: ['start_to_close_timeout'] },
-      });
-      await until(
-        `${wf.workflowId}: the lost attempt ${a.attempt} of ${a.activityType?.name} to time out`,
-        async () => {
-          const now = (await handle.describe()).raw.pendingActivities?.find((x) => x.activityId === a.activityId);
-          return !now || (now.attempt ?? 0) > (a.attempt ?? 0);
-        },
-        30_000,
-      );
-      await service.updateActivityOptions({ ...request, restoreOriginal: true });
-      lost.push(`${wf.workflowId} ${a.activityType?.name}#${a.attempt}`);
-    }
-  }
-  return lost;
 }
 
 /** Key ids the rotation made and deleted before Vault ever held them (may be named in a history, by id). */

@@ -22,5 +22,9 @@ export const TEST_STACK_ENV = {
   FLEETOPS_VALKEY_PORT: port(16379),
   // Worker processes the tests start serve no metrics unless a test asks (worker-metrics.test.ts).
   FLEETOPS_METRICS_ADDRESS: 'off',
+  // … nor health probes (worker-health.test.ts asks for them), and a shutdown cancels in-flight activities
+  // at once as before the grace existed (worker-health.test.ts sets one).
+  FLEETOPS_HEALTH_ADDRESS: 'off',
+  FLEETOPS_SHUTDOWN_GRACE_SECONDS: '0',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

@@ -28,6 +28,7 @@ export function running(pid: number): boolean {
  */
 export class WorkerProcess {
   private proc: ChildProcess | undefined;
+  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
 
   constructor(
     private readonly taskQueue: string,
@@ -47,8 +48,8 @@ export class WorkerProcess {
       .map((l) => JSON.parse(l) as { pid: number; heapLimitMiB: number });
   }
 
-  /** Starts the worker; resolves once it logged "worker started" (it polls). */
-  async start(): Promise<{ pid: number; seconds: number }> {
+  /** Starts the worker; resolves once it logged "worker started" (it polls), or fails after `timeoutMs`. */
+  async start(timeoutMs = 60_000): Promise<{ pid: number; seconds: number }> {
     const started = Date.now();
     const before = this.starts().length;
     const out = fs.openSync(this.logFile, 'a');
@@ -58,18 +59,23 @@ export class WorkerProcess {
       stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
-    await until(`worker process ${before + 1} logs "worker started"`, () => this.starts().length > before, 60_000);
+    const proc = this.proc;
+    this.exit = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    await until(`worker process ${before + 1} logs "worker started"`, () => this.starts().length > before, timeoutMs);
     return { pid: this.starts().at(-1)!.pid, seconds: (Date.now() - started) / 1000 };
   }
 
-  /** SIGKILL of the launcher; waits until the worker process itself is gone too. */
-  async kill9(): Promise<void> {
+  /**
+   * SIGKILL of the launcher; waits until the worker process itself is gone too. Returns the signal
+   * the launcher ended by (undefined when nothing was running).
+   */
+  async kill9(): Promise<NodeJS.Signals | null | undefined> {
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return undefined;
     const worker = this.starts().at(-1);
-    const exited = new Promise((r) => proc.once('exit', r));
+    const exited = new Promise<NodeJS.Signals | null>((r) => proc.once('exit', (_code, signal) => r(signal)));
     proc.kill('SIGKILL');
-    await exited;
+    const signal = await exited;
     // The worker process (the launcher's child) checks for its launcher every 250 ms and ends itself.
     if (worker)
       await until(
@@ -77,6 +83,20 @@ export class WorkerProcess {
         () => !running(worker.pid),
         5_000,
       );
+    return signal;
+  }
+
+  /** Sends `signal` (relayed by the launcher to the worker) and returns at once; see `exited`. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null)
+      throw new Error(`worker process not running: cannot send ${signal}`);
+    this.proc.kill(signal);
+  }
+
+  /** Resolves with the launcher's exit status (the worker's own, passed back) once it ended. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exit) throw new Error('worker process never started');
+    return this.exit;
   }
 
   log(): string {

@@ -147,6 +147,16 @@ describe('campaign start: flags → fleetCampaign input', () => {
     expect(() => start({ failureBudget: '12x' })).toThrow('invalid campaign: --failure-budget "12x"');
   });
 
+  it('takes --concurrency-mode strict or soft (default strict) and names the flag when it is neither', () => {
+    expect(start().input.concurrencyMode).toBe('strict');
+    expect(start({ concurrencyMode: 'soft' }).input.concurrencyMode).toBe('soft');
+    expect(start({ concurrencyMode: ' strict ' }).input.concurrencyMode).toBe('strict');
+    const problems = problemsOf({ concurrencyMode: 'loose' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^--concurrency-mode "loose": .*strict.*soft/);
+    expect(flagOfInputPath(['concurrencyMode'])).toBe('--concurrency-mode');
+  });
+
   it('maps input schema paths to flags and makes ids from odd versions', () => {
     expect(flagOfInputPath(['failureBudget', 'maxFailurePercent'])).toBe('--failure-budget');
     expect(flagOfInputPath(['failureBudget', 'onExceeded'])).toBe('--on-budget');
@@ -261,6 +271,31 @@ describe('campaign status view', () => {
     expect(text).toContain(
       'paused: npx fleetops campaign resume upgrade-1.4.2-202503041200  or  npx fleetops campaign cancel upgrade-1.4.2-202503041200 --reason "…"  (docs/runbooks/failure-budget-exceeded.md)',
     );
+  });
+
+  it('says which concurrency mode runs and why the window is smaller than maxInFlight', () => {
+    const strict = formatCampaignStatus(
+      {
+        ...STATUS,
+        phase: 'running',
+        inFlight: 1,
+        window: 1,
+        maxInFlight: 50,
+        concurrencyMode: 'strict',
+        windowReason: 'window 1 of 50: 1 failure left in the budget',
+      },
+      { now: NOW },
+    );
+    expect(strict).toContain('  window    1 in flight, window 1 of 50: 1 failure left in the budget\n');
+    expect(strict).toMatch(/\n {2}mode {6}strict — never more accounts at once than failures left in the budget/);
+    const soft = formatCampaignStatus(
+      { ...STATUS, phase: 'running', inFlight: 50, window: 50, maxInFlight: 50, concurrencyMode: 'soft' },
+      { now: NOW },
+    );
+    expect(soft).toContain('  window    50 in flight, window 50 of 50\n');
+    expect(soft).toMatch(/\n {2}mode {6}soft — maxInFlight until the budget is spent; .* may pass it/);
+    // a status from before soft mode (no mode, no maxInFlight) renders as before
+    expect(formatCampaignStatus(STATUS, { now: NOW })).not.toContain('  mode ');
   });
 
   it('caps the failing accounts listed and points at approvals', () => {

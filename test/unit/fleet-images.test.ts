@@ -199,3 +199,50 @@ accounts:
     );
   });
 });
+
+describe('fleet file: defaults.imageSharing (an organization or OU instead of per-account shares)', () => {
+  const OU = 'arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-ab12-examplou';
+  const withSharing = (entry: string) =>
+    EXAMPLE.replace('  autoScalingGroups:\n    - name', `  imageSharing: ${entry}\n  autoScalingGroups:\n    - name`);
+
+  it('resolves to every account and round-trips through stringifyFleet', () => {
+    const accounts = parsed(withSharing(`{ organizationalUnitArn: "${OU}" }`));
+    expect(accounts.map((a) => a.imageSharing)).toEqual(accounts.map(() => ({ kind: 'organizational-unit', arn: OU })));
+    const text = stringifyFleet(accounts);
+    expect(text.match(/imageSharing/g)).toHaveLength(1);
+    expect(parsed(text)).toEqual(accounts);
+    const org = parsed(
+      withSharing('{ organizationArn: "arn:aws:organizations::111122223333:organization/o-exampleorgid" }'),
+    )[0];
+    expect(org.imageSharing).toEqual({
+      kind: 'organization',
+      arn: 'arn:aws:organizations::111122223333:organization/o-exampleorgid',
+    });
+  });
+
+  it('names a malformed ARN, both or neither, and imageSharing per account', () => {
+    const messages = (text: string) => problems(text).map((p) => `${p.path}: ${p.message}`);
+    expect(messages(withSharing('{ organizationArn: "o-exampleorgid" }'))).toEqual([
+      expect.stringMatching(
+        /^defaults\.imageSharing\.organizationArn: .*organization ARN like arn:aws:organizations::/,
+      ),
+    ]);
+    expect(
+      messages(
+        withSharing(
+          `{ organizationArn: "arn:aws:organizations::111122223333:organization/o-exampleorgid", organizationalUnitArn: "${OU}" }`,
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^defaults\.imageSharing\.organizationalUnitArn: give either/)]);
+    expect(messages(withSharing('{}'))).toEqual([
+      expect.stringMatching(
+        /^defaults\.imageSharing\.organizationArn: required: organizationArn or organizationalUnitArn/,
+      ),
+    ]);
+    const perAccount = EXAMPLE.replace(
+      '    customer: acme\n',
+      `    customer: acme\n    imageSharing: { organizationalUnitArn: "${OU}" }\n`,
+    );
+    expect(messages(perAccount)).toEqual([expect.stringMatching(/imageSharing.*not allowed per account/)]);
+  });
+});

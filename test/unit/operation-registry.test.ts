@@ -24,6 +24,12 @@ function operationProblems(op: AnyOperation, exported: Record<string, unknown>):
   if (!runbooks.length) problems.push(`${op.name}: no runbooks`);
   for (const rb of runbooks) if (!fs.existsSync(path.join(root, rb!))) problems.push(`${op.name}: ${rb} is missing`);
   if (op.doneOutcome in COMMON_OUTCOMES) problems.push(`${op.name}: done outcome ${op.doneOutcome} is a common one`);
+  if (op.preflight) {
+    const factory = operationActivities.get(op.name);
+    const names = factory ? Object.keys(factory({} as never)) : [];
+    if (!names.includes(op.preflight))
+      problems.push(`${op.name}: preflight ${op.preflight} is not one of its activities`);
+  }
   return problems;
 }
 
@@ -39,6 +45,7 @@ describe('the operation registry', () => {
       name: 'broken',
       cliFlags: [],
       runbooks: { X: 'docs/runbooks/nope.md' },
+      preflight: 'nope',
     };
     expect(operationProblems(broken, workflows)).toEqual([
       'broken: child workflow not exported by workflows/',
@@ -46,6 +53,7 @@ describe('the operation registry', () => {
       'broken: no CLI flags',
       'broken: no required CLI flag (names the campaign id)',
       'broken: docs/runbooks/nope.md is missing',
+      'broken: preflight nope is not one of its activities',
     ]);
   });
 

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkCron,
@@ -10,6 +13,8 @@ import {
 } from '../../cli/commands/schedule-spec';
 import { backfillRange } from '../../cli/commands/schedule';
 import { scheduledActionFromArgs } from '../../cli/commands/schedule-action';
+import { simulatedFleet } from '../../cli/sim/simulated-fleet';
+import { stringifyFleet } from '../../fleet/load-fleet';
 import { compareSemver, newestRelease, releaseFileOf, withRelease } from '../../fleet/release-channel';
 import { parseReleaseFile } from '../../fleet/release-file';
 
@@ -134,6 +139,24 @@ describe('schedule spec flags', () => {
       /required option '--operation <operation>' not specified/,
     );
     expect(() => scheduledActionFromArgs(['inventory', '--bogus'])).toThrow(/inventory: unknown option '--bogus'/);
+  });
+
+  it('a scheduled campaign takes --concurrency-mode like campaign start', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetops-schedule-'));
+    try {
+      const fleet = path.join(dir, 'fleet.yaml');
+      fs.writeFileSync(fleet, stringifyFleet(simulatedFleet(5)));
+      const args = ['campaign', 'start', '--operation', 'upgrade', '--version', '1.1.0', '--fleet', fleet];
+      const soft = scheduledActionFromArgs([...args, '--concurrency-mode', 'soft']);
+      expect(soft.kind).toBe('campaign');
+      expect(soft.input).toMatchObject({ concurrencyMode: 'soft', maxInFlight: 20 });
+      expect(scheduledActionFromArgs(args).input).toMatchObject({ concurrencyMode: 'strict' });
+      expect(() => scheduledActionFromArgs([...args, '--concurrency-mode', 'loose'])).toThrow(
+        /--concurrency-mode "loose": .*strict.*soft/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

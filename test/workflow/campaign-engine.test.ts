@@ -21,6 +21,7 @@ import {
   type CampaignStatus,
 } from '../../workflows/campaign/campaign-messages';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
+import { worstCaseFailures } from '../../workflows/campaign/campaign-budget';
 import { createFakeAccountActivities, maxConcurrent, type FakeBehaviour } from '../support/fake-account-activities';
 import { timeSkippingEnv } from '../support/time-skipping';
 import { cleanUp } from '../support/cleanup';
@@ -30,6 +31,7 @@ import { cleanUp } from '../support/cleanup';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
+let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
 let running: Promise<void>;
 let behave: (accountId: string, attempt: number) => FakeBehaviour;
 const fake = createFakeAccountActivities((id, attempt) => behave(id, attempt));
@@ -41,13 +43,14 @@ let seq = 0;
 beforeAll(async () => {
   fs.writeFileSync(fleetFile, stringifyFleet(fleet));
   env = await timeSkippingEnv();
+  workflowBundle = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../support/fake-workflows'),
+    logger: quiet,
+  });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'engine',
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: path.resolve(__dirname, '../support/fake-workflows'),
-      logger: quiet,
-    }),
+    workflowBundle,
     activities: { ...createCampaignActivities({ fleetDirs: [dir] }), ...fake.activities },
   });
   running = worker.run();
@@ -421,5 +424,112 @@ describe('fleetCampaign engine (time-skipping)', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as Error & { cause?: Error };
     expect(cause.cause?.message ?? cause.message).toContain('999999999999');
+  });
+});
+
+describe('concurrency mode: strict shrinks the window to the failures left, soft keeps maxInFlight (time-skipping)', () => {
+  const general = ring('general'); // 22 accounts, one wave with maxWaveSize 30
+  const onlyGeneral = { select: { rings: ['general' as const] }, maxWaveSize: 30 };
+  /** The UI's live details (Temporal user metadata) of a campaign. */
+  const currentDetails = async (h: WorkflowHandle) =>
+    (await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+  const startsAfter = (ev: Ev, at: number) => ev.filter((e) => e.event === 'start' && e.at >= at);
+
+  it('a budget of one failure: strict runs the wave one account at a time, soft runs maxInFlight at once', async () => {
+    const strict = await run({ ...onlyGeneral, maxInFlight: 10, failureBudget: { maxFailures: 1 } });
+    const soft = await run({
+      ...onlyGeneral,
+      maxInFlight: 10,
+      failureBudget: { maxFailures: 1 },
+      concurrencyMode: 'soft',
+    });
+    for (const { report, ev } of [strict, soft]) {
+      expect(report.phase).toBe('completed');
+      expect(report.counts.upgraded).toBe(22);
+      expect(ev.filter((e) => e.event === 'start')).toHaveLength(22);
+    }
+    expect(strict.report.concurrencyMode).toBe('strict');
+    expect(soft.report.concurrencyMode).toBe('soft');
+    expect(maxConcurrent(strict.ev)).toBe(1);
+    expect(maxConcurrent(soft.ev)).toBe(10);
+    const span = (ev: Ev) => Math.max(...ev.map((e) => e.at)) - Math.min(...ev.map((e) => e.at));
+    // 22 accounts of a minute each: one after the other vs. three batches of at most 10
+    expect(span(strict.ev)).toBeGreaterThanOrEqual(22 * 60_000);
+    expect(span(soft.ev)).toBeLessThan(4 * 60_000);
+  });
+
+  // Every account fails, the k-th after k minutes; budget 3, maxInFlight 5.
+  const allFail = () => {
+    behave = (id) => ({
+      outcome: 'rolled-back',
+      durationMs: (general.indexOf(id) + 1) * 60_000,
+      reason: 'alarm pipeline-health',
+    });
+  };
+  const spent = (s: CampaignStatus) => s.phase === 'paused' && s.inFlight === 0;
+
+  it('strict: never more accounts at once than failures left, never past the budget; status says why the window is small', async () => {
+    allFail();
+    const handle = await start({ ...onlyGeneral, failureBudget: { maxFailures: 3 } });
+    const first = await waitFor(handle, (s) => s.inFlight > 0, 'accounts running');
+    expect(first.concurrencyMode).toBe('strict');
+    expect(first.maxInFlight).toBe(5);
+    expect(first.window).toBe(3);
+    expect(first.windowReason).toBe('window 3 of 5: 3 failures left in the budget');
+    const afterOne = await waitFor(handle, (s) => s.counts['rolled-back'] === 1, 'one failure');
+    expect(afterOne.windowReason).toBe('window 2 of 5: 2 failures left in the budget');
+    expect(await currentDetails(handle)).toContain('Concurrency mode: strict');
+    const paused = await waitFor(handle, spent, 'budget spent, nothing in flight');
+    await env.sleep('1 hour');
+    const ev = evOf(handle);
+    expect(ev.filter((e) => e.event === 'start')).toHaveLength(3);
+    expect(maxConcurrent(ev)).toBe(3);
+    const failures = paused.waves[0].failures;
+    expect(failures).toBe(3);
+    expect(failures).toBeLessThanOrEqual(worstCaseFailures(22, 3, 5, 'strict'));
+    expect(paused.window).toBe(0);
+    expect(paused.windowReason).toBe('window 0 of 5: the failure budget is spent');
+    expect(paused.phaseReason).toMatch(/failure budget of wave general-1 used up \(3 of 3/);
+    await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
+    expect((await handle.result()).phase).toBe('cancelled');
+  });
+
+  it('soft: maxInFlight at once until the budget is spent, then no new start; the overshoot is at most the accounts in flight', async () => {
+    allFail();
+    const handle = await start({ ...onlyGeneral, failureBudget: { maxFailures: 3 }, concurrencyMode: 'soft' });
+    const first = await waitFor(handle, (s) => s.inFlight > 0, 'accounts running');
+    expect(first.concurrencyMode).toBe('soft');
+    expect(first.window).toBe(5);
+    expect(first.windowReason).toBeUndefined();
+    const afterTwo = await waitFor(handle, (s) => s.counts['rolled-back'] === 2, 'two failures');
+    expect(afterTwo.window).toBe(5); // soft: failures do not shrink the window while the budget lasts
+    const paused = await waitFor(handle, spent, 'budget spent, in-flight accounts finished');
+    await env.sleep('1 hour');
+    const ev = evOf(handle);
+    expect(maxConcurrent(ev)).toBe(5);
+    // The budget was spent when the third account failed (after 3 minutes): nothing started from then on.
+    const finishes = ev.filter((e) => e.event === 'finish').sort((a, b) => a.at - b.at);
+    expect(finishes).toHaveLength(7);
+    const budgetSpentAt = finishes[2].at;
+    expect(startsAfter(ev, budgetSpentAt)).toEqual([]);
+    // In flight at that moment: everything started and not yet finished (accounts 4-7 of the wave).
+    const inFlightWhenSpent = ev.filter((e) => e.event === 'start').length - 3;
+    expect(inFlightWhenSpent).toBe(4);
+    const failures = paused.waves[0].failures;
+    expect(failures).toBe(3 + inFlightWhenSpent); // the budget overshot by exactly the accounts in flight
+    expect(failures).toBeLessThanOrEqual(worstCaseFailures(22, 3, 5, 'soft'));
+    expect(failures - 3).toBeLessThanOrEqual(5 - 1);
+    expect(paused.window).toBe(0);
+    expect(paused.windowReason).toBe('window 0 of 5: the failure budget is spent');
+    const details = await currentDetails(handle);
+    expect(details).toContain('Concurrency mode: soft');
+    expect(details).toContain('(window 0 of 5: the failure budget is spent)');
+    await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
+    expect((await handle.result()).phase).toBe('cancelled');
+    // Soft mode is gated by a patch: its history carries the marker and replays against this code.
+    const history = await handle.fetchHistory();
+    const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(markers).toHaveLength(1);
+    await Worker.runReplayHistory({ workflowBundle, replayName: 'soft-mode-replay' }, history, handle.workflowId);
   });
 });

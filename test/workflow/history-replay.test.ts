@@ -5,6 +5,7 @@ import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@t
 import { temporal } from '@temporalio/proto';
 import { decodedHistoryText, secretsIn } from '../support/history-scan';
 import { historyFromJSON } from '../support/history-json';
+import { PUT_BACK_EVERY_GROUP } from '../../workflows/ami/account-ami-rollout';
 
 // Replays histories recorded from earlier workflow code (scripts/record-histories.ts) against the
 // current workflow code: a change that is not replay-safe (a different command sequence for the same
@@ -104,6 +105,25 @@ describe('recorded histories (test/fixtures/histories)', () => {
     // The AMI set (--tag ami): two accounts' groups moved to the new image, one rolled back by a poisoned image.
     const amis = ofType('accountAmiRollout').map((f) => result(f.history) as { outcome?: string } | undefined);
     expect(amis.map((r) => r?.outcome)).toEqual(expect.arrayContaining(['rolled-out', 'rolled-back']));
+    // The put-back set (--tag multi-group): one group could not go back on N, the account's other group still did
+    // (the PUT_BACK_EVERY_GROUP patch marker is in its history).
+    const putBack = ofType('accountAmiRollout').filter((f) =>
+      decodedHistoryText(f.text).includes(PUT_BACK_EVERY_GROUP),
+    );
+    expect(putBack.map((f) => (result(f.history) as { outcome?: string } | undefined)?.outcome)).toEqual([
+      'quarantined',
+    ]);
+
+    // The soft-mode set (--only soft-mode): a campaign with concurrencyMode "soft", whose first run recorded
+    // the patch marker that gates it, paused by its budget and resumed to the end.
+    const soft = fixtures.filter((f) => f.file.startsWith('fleetCampaign-soft-mode'));
+    expect(soft.length).toBeGreaterThanOrEqual(1);
+    for (const f of soft) {
+      expect(decodedHistoryText(f.text), f.file).toContain('"concurrencyMode":"soft"');
+      expect(decodedHistoryText(f.text), f.file).toContain('soft-concurrency-mode');
+      expect(messages(f.history), f.file).toContain('update:resume');
+      expect((result(f.history) as { phase?: string } | undefined)?.phase, f.file).toBe('completed');
+    }
 
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);

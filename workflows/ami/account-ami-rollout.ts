@@ -3,6 +3,7 @@ import {
   defineQuery,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -48,6 +49,15 @@ const VERIFY_PAUSE_MS = 5000;
 const stops = new AccountStops(AMI_QUARANTINING);
 const stopWith = stops.stopWith.bind(stops);
 const step = stops.step.bind(stops);
+
+/**
+ * Patch: when one group cannot be put back on N, the account's other moved groups still are (before it,
+ * the first such problem ended the put-back).
+ */
+export const PUT_BACK_EVERY_GROUP = 'ami-put-back-every-group';
+
+/** A group that could not be put back on N, and why. */
+type PutBackProblem = { errorType: string; reason: string; group: GroupRun };
 
 /** One group the rollout moves: its template version before (N) and after (M). */
 type GroupRun = {
@@ -376,29 +386,42 @@ class AccountAmiRolloutRun {
     }
   }
 
-  /** Every group moved or moving goes back on N (latest first); returns the first problem. */
-  private async putBack(): Promise<{ errorType: string; reason: string; group: GroupRun } | undefined> {
+  /**
+   * Every group moved or moving goes back on N (latest first); returns the first problem. A group that
+   * cannot be put back is quarantined and the account's other groups still go back (before the
+   * PUT_BACK_EVERY_GROUP patch the first problem ended the loop, leaving earlier groups on M).
+   */
+  private async putBack(): Promise<PutBackProblem | undefined> {
+    let first: PutBackProblem | undefined;
     for (const g of [...this.groups].reverse()) {
       if (!g.active && !g.moved) continue;
       this.progress = { phase: `rolling-back ${g.groupName}`, region: g.region };
-      try {
-        const problem = await this.putGroupBack(g);
-        if (problem) {
-          g.result.outcome = 'quarantined';
-          g.result.reason = problem;
-          return { errorType: ErrorType.InstanceRefreshRollbackFailed, reason: problem, group: g };
-        }
-      } catch (err) {
-        if (!(err instanceof AccountStopped)) throw err;
+      const problem = await this.putGroupBackOrProblem(g);
+      if (problem) {
         g.result.outcome = 'quarantined';
-        return { errorType: ErrorType.InstanceRefreshRollbackFailed, reason: err.stop.reason, group: g };
+        g.result.reason = problem.reason;
+        // the patch marker is written only on this path (a run with a problem to put back past)
+        if (first === undefined && !patched(PUT_BACK_EVERY_GROUP)) return problem;
+        first ??= problem;
+        continue;
       }
       g.active = false;
       g.moved = false;
       g.result.outcome = 'rolled-back';
       g.result.toVersion = String(g.fromVersion);
     }
-    return undefined;
+    return first;
+  }
+
+  /** putGroupBack, with a stop on the way (e.g. someone else's refresh) as the group's problem. */
+  private async putGroupBackOrProblem(g: GroupRun): Promise<PutBackProblem | undefined> {
+    try {
+      const problem = await this.putGroupBack(g);
+      return problem ? { errorType: ErrorType.InstanceRefreshRollbackFailed, reason: problem, group: g } : undefined;
+    } catch (err) {
+      if (!(err instanceof AccountStopped)) throw err;
+      return { errorType: ErrorType.InstanceRefreshRollbackFailed, reason: err.stop.reason, group: g };
+    }
   }
 
   /** RollbackInstanceRefresh while ours runs; a refresh to N once it is Successful. Returns a problem or undefined. */

@@ -37,4 +37,5 @@ export const amiRolloutOperation = defineOperation({
   ],
   runbooks: AMI_RUNBOOKS,
   latest: { param: 'image', channel: IMAGE_RELEASE_CHANNEL },
+  preflight: 'checkImageShareLimits',
 });

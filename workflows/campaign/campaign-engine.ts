@@ -18,12 +18,13 @@ import type { CampaignActivities } from '../../activities/campaign/campaign-acti
 import { isInMaintenanceWindow, nextMaintenanceWindowStart } from '../../fleet/maintenance-window';
 import { LATEST } from '../../fleet/release-channel';
 import type { AccountOperationInput } from '../operation/account-operation';
+import type { OperationPreflightInput } from '../operation/operation-definition';
 import type { AnyOperation } from '../operation/operation-registry';
-import { LOCAL_CALL_RETRY } from '../retry-policies';
+import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
-import { effectiveWindow, failureBudgetFor } from './campaign-budget';
+import { failureBudgetFor, windowLimit, type WindowLimit } from './campaign-budget';
 import { campaignCurrentDetails, describeSelection } from './campaign-metadata';
-import type { FleetCampaignInput, FleetCampaignOptions } from './campaign-input';
+import type { ConcurrencyMode, FleetCampaignInput, FleetCampaignOptions } from './campaign-input';
 import type { CampaignPhase, CampaignStatus } from './campaign-messages';
 import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
 import { buildStatus, type CampaignReport } from './campaign-status';
@@ -33,10 +34,21 @@ const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   retry: LOCAL_CALL_RETRY,
 });
 
+/** An operation's preflight activity, by name (operation-definition.ts `preflight`). */
+const preflights = proxyActivities<Record<string, (input: OperationPreflightInput) => Promise<unknown>>>({
+  startToCloseTimeout: '5 minutes',
+  retry: ACCOUNT_CALL_RETRY,
+});
+
+/** Patch id: an operation with a preflight activity runs it after planning, before the first wave. */
+export const OPERATION_PREFLIGHT = 'operation-preflight-before-first-wave';
+
 /** Patch id: a retry queued after the run's last start continues as new instead of waiting. */
 export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
 /** Patch id: a parameter given as `latest` is resolved to the channel's newest release when the campaign starts. */
 export const RESOLVE_LATEST_RELEASE = 'resolve-latest-release-at-start';
+/** Patch id: `concurrencyMode: "soft"` keeps the window at maxInFlight until the failure budget is spent. */
+export const SOFT_CONCURRENCY_MODE = 'soft-concurrency-mode';
 
 type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
 
@@ -56,6 +68,8 @@ export class CampaignEngine {
   private startedThisRun = 0;
   /** Parameters resolved at the start (`latest` → a version); carried into every later run. */
   private resolvedParams: Record<string, unknown> = {};
+  /** The concurrency mode this run applies (see concurrencyModeOf). */
+  readonly mode: ConcurrencyMode;
 
   constructor(
     readonly input: FleetCampaignOptions,
@@ -63,6 +77,7 @@ export class CampaignEngine {
     private readonly op: AnyOperation,
   ) {
     this.st = (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? workflowInfo().workflowId);
+    this.mode = concurrencyModeOf(input);
   }
 
   /** Wakes the run loop after a control action or an account finishing. */
@@ -74,15 +89,24 @@ export class CampaignEngine {
     return this.st.waves[w].accountIds.filter((id) => isFailure(this.st.accounts[id]?.s)).length;
   }
 
-  /** The window now: maxInFlight, shrunk so that it never exceeds the failures the wave still allows. */
-  window(): number {
+  /**
+   * The window now and why it is smaller than maxInFlight: strict shrinks it to the failures the wave
+   * still allows, soft keeps maxInFlight until the budget is spent. No current wave (planning, done): 0,
+   * with no reason.
+   */
+  windowLimit(): WindowLimit {
     const w = this.st.waves[this.st.waveIndex];
-    return w ? effectiveWindow(this.input.maxInFlight, w.budget, this.waveFailures(this.st.waveIndex) - w.forgiven) : 0;
+    if (!w) return { window: 0, maxInFlight: this.input.maxInFlight, mode: this.mode, failuresLeft: 0 };
+    return windowLimit(this.input.maxInFlight, w.budget, this.waveFailures(this.st.waveIndex) - w.forgiven, this.mode);
+  }
+
+  window(): number {
+    return this.windowLimit().window;
   }
 
   status(): CampaignStatus {
     const params = (this.input as Record<string, unknown>)[this.op.paramsField];
-    return buildStatus(this.st, this.input, this.op.target(params), this.inFlight.size, this.window());
+    return buildStatus(this.st, this.input, this.op.target(params), this.inFlight.size, this.windowLimit());
   }
 
   setPhase(phase: CampaignPhase, reason?: string): void {
@@ -112,6 +136,7 @@ export class CampaignEngine {
     if (!input.carry) {
       await this.resolveLatest();
       await this.plan();
+      await this.preflight();
     }
     st.waves.forEach((w, i) => w.accountIds.forEach((id) => this.waveOf.set(id, i)));
     const outcome = await this.runWaves();
@@ -160,6 +185,26 @@ export class CampaignEngine {
     const field = this.op.paramsField;
     const raw = (this.rawInput as Record<string, unknown>)[field] as Record<string, unknown>;
     return { [field]: { ...raw, ...this.resolvedParams } } as Partial<FleetCampaignInput>;
+  }
+
+  /**
+   * The operation's preflight activity (if it has one), over every selected account, before the first
+   * wave: its non-retryable failure fails the campaign with nothing done. Not in plan mode. Only
+   * operations with a preflight reach the patch, so other operations' histories replay unchanged; the
+   * patch keeps AMI rollout histories from before it replaying.
+   */
+  private async preflight(): Promise<void> {
+    const name = this.op.preflight;
+    if (!name || this.input.plan || !patched(OPERATION_PREFLIGHT)) return;
+    const params = (this.input as Record<string, unknown>)[this.op.paramsField] as Record<string, unknown>;
+    await preflights[name].executeWithOptions({ summary: `${name}: ${this.op.name} preflight` }, [
+      {
+        fleetFile: this.input.fleetFile,
+        accountIds: this.st.waves.flatMap((w) => w.accountIds),
+        params,
+        runId: this.st.campaignId,
+      },
+    ]);
   }
 
   /** Resolves the selection into waves (an activity: it reads the fleet file) and records it in the state. */
@@ -390,4 +435,13 @@ export class CampaignEngine {
       this.setPhase('paused', reason);
     }
   }
+}
+
+/**
+ * Soft mode is new workflow behaviour: it is taken only with the patch marker, which the first run of
+ * a soft campaign records (histories from before it never ask for soft: older code refused the field).
+ * Called once per run, from the workflow's main path (never from a query).
+ */
+function concurrencyModeOf(input: FleetCampaignOptions): ConcurrencyMode {
+  return input.concurrencyMode === 'soft' && patched(SOFT_CONCURRENCY_MODE) ? 'soft' : 'strict';
 }

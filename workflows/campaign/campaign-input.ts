@@ -16,6 +16,16 @@ const FailureBudgetSchema = z
   })
   .default({ maxFailurePercent: 10, onExceeded: 'pause' });
 
+/**
+ * How the window relates to the failure budget (CloudFormation StackSets' names and meaning):
+ * `strict` never runs more accounts at once than the failures the wave still allows, so a wave never
+ * fails more accounts than its budget (but a budget of 1 runs one account at a time); `soft` keeps
+ * `maxInFlight` and stops starting accounts once the budget is spent, so the accounts already in
+ * flight may overshoot the budget by at most their number.
+ */
+export const ConcurrencyModeSchema = z.enum(['strict', 'soft']);
+export type ConcurrencyMode = z.infer<typeof ConcurrencyModeSchema>;
+
 /** Compact state carried across continue-as-new (set by the engine only). */
 const CarrySchema = z.object({}).passthrough();
 
@@ -35,6 +45,8 @@ const CampaignFields = {
   /** Plan mode: preview every account (e.g. change sets created, described, deleted), change nothing. */
   plan: z.boolean().default(false),
   maxInFlight: z.number().int().min(1).max(500).default(20),
+  /** strict (default): the window shrinks to the failures left; soft: maxInFlight until the budget is spent. */
+  concurrencyMode: ConcurrencyModeSchema.default('strict'),
   /** Largest wave, overall or per ring; rings run canary → early → general → late. */
   maxWaveSize: z.union([z.number().int().min(1), z.partialRecord(RingSchema, z.number().int().min(1))]).optional(),
   failureBudget: FailureBudgetSchema,

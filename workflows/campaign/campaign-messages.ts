@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AccountOutcome } from '../operation/account-operation';
+import type { ConcurrencyMode } from './campaign-input';
 
 /**
  * Operator control of a running fleetCampaign. Each action is an **update** (validated: a wrong
@@ -83,8 +84,14 @@ export type CampaignStatus = {
   total: number;
   counts: Partial<Record<AccountState, number>>;
   inFlight: number;
-  /** Effective window now (shrinks as failures accumulate). */
+  /** Effective window now (strict: shrinks as failures accumulate; both modes: 0 once the budget is spent). */
   window: number;
+  /** The campaign's maxInFlight (absent in results of campaigns from before soft mode). */
+  maxInFlight?: number;
+  /** How the window follows the failure budget (absent in results of campaigns from before soft mode). */
+  concurrencyMode?: ConcurrencyMode;
+  /** Why the window is smaller than maxInFlight: `window 1 of 50: 1 failure left in the budget`. */
+  windowReason?: string;
   waves: WaveStatus[];
   /** Failed, rolled back, quarantined and skipped accounts, with reasons. */
   problems: AccountProblem[];

@@ -5,6 +5,8 @@
  * workflow and the CLI alike. Only ids, names, versions and counts: never a secret value.
  */
 import type { AccountSelector } from '../../fleet/select-accounts';
+import { CONCURRENCY_MODE_MEANING } from './campaign-budget';
+import type { ConcurrencyMode } from './campaign-input';
 import type { CampaignStatus } from './campaign-messages';
 
 /** Problems listed in the live details (the `status` query has them all). */
@@ -40,11 +42,13 @@ export function campaignStaticDetails(o: {
   fleetFile: string;
   select?: AccountSelector;
   maxInFlight?: number;
+  concurrencyMode?: ConcurrencyMode;
   failureBudget?: { maxFailures?: number; maxFailurePercent?: number; onExceeded?: string };
   approvalBefore?: readonly string[] | 'all';
   waveBakeSeconds?: number;
   plan?: boolean;
 }): string {
+  const mode = o.concurrencyMode ?? 'strict';
   const budget = o.failureBudget;
   const budgetText = budget
     ? [
@@ -61,6 +65,7 @@ export function campaignStaticDetails(o: {
     `- fleet file: \`${o.fleetFile}\``,
     `- selection: ${describeSelection(o.select)}`,
     `- accounts at once: at most ${o.maxInFlight ?? 20}`,
+    `- concurrency mode: ${mode} (${CONCURRENCY_MODE_MEANING[mode]})`,
     `- failure budget: ${budgetText}`,
     `- approval before: ${approval}`,
     `- bake between waves: ${o.waveBakeSeconds ?? 0} s`,
@@ -78,12 +83,15 @@ export function campaignCurrentDetails(s: CampaignStatus): string {
     '',
     `**Phase: ${s.phase}**${s.phaseReason ? ` — ${s.phaseReason}` : ''}`,
     '',
-    `${done} of ${s.total} accounts done · ${s.inFlight} in flight (window ${s.window})` +
+    `${done} of ${s.total} accounts done · ${s.inFlight} in flight (${s.windowReason ?? `window ${s.window}`})` +
       (s.currentWave ? ` · current wave ${s.currentWave}` : '') +
       (s.etaSeconds ? ` · about ${formatSeconds(s.etaSeconds)} left` : '') +
       (s.run > 1 ? ` · run ${s.run}` : ''),
     '',
     `Accounts: ${formatCounts(s.counts) || 'none yet'}`,
+    ...(s.concurrencyMode
+      ? ['', `Concurrency mode: ${s.concurrencyMode} — ${CONCURRENCY_MODE_MEANING[s.concurrencyMode]}`]
+      : []),
   ];
   if (s.waves.length) {
     // A list, not a markdown table: the UI renders tables without cell padding.
@@ -137,6 +145,7 @@ export function campaignStartMetadata(
     select?: AccountSelector;
     plan?: boolean;
     maxInFlight?: number;
+    concurrencyMode?: ConcurrencyMode;
     failureBudget?: { maxFailures?: number; maxFailurePercent?: number; onExceeded?: string };
     approvalBefore?: readonly string[] | 'all';
     waveBakeSeconds?: number;

@@ -1,5 +1,5 @@
 import type { RegionResult } from '../operation/account-operation';
-import { estimateSecondsLeft } from './campaign-budget';
+import { describeWindowLimit, estimateSecondsLeft, type WindowLimit } from './campaign-budget';
 import type { FleetCampaignOptions } from './campaign-input';
 import type { AccountProblem, AccountState, CampaignStatus, WaveStatus } from './campaign-messages';
 import { isFailure, type CampaignState } from './campaign-state';
@@ -15,8 +15,10 @@ export function buildStatus(
   input: FleetCampaignOptions,
   target: string | undefined,
   inFlight: number,
-  window: number,
+  limit: WindowLimit,
 ): CampaignStatus {
+  const { window } = limit;
+  const windowReason = describeWindowLimit(limit);
   const counts: Partial<Record<AccountState, number>> = {};
   const problems: AccountProblem[] = [];
   const waves: WaveStatus[] = st.waves.map((w, index) => {
@@ -53,6 +55,9 @@ export function buildStatus(
     counts,
     inFlight,
     window,
+    maxInFlight: limit.maxInFlight,
+    concurrencyMode: limit.mode,
+    ...(windowReason ? { windowReason } : {}),
     waves,
     problems,
     notSelected: st.notSelected,

@@ -51,6 +51,21 @@ export type OperationDefinition<
    * made today runs whatever is newest when each run begins. The child workflow always gets the version.
    */
   latest?: { param: string; channel: string };
+  /**
+   * An activity of the operation run once when the campaign starts, after planning and before the first
+   * wave (not in plan mode), with {@link OperationPreflightInput}: a non-retryable failure fails the
+   * campaign before any account is touched (e.g. the AMI rollout's 1,000-shares-per-image check).
+   */
+  preflight?: string;
+};
+
+/** What an operation's preflight activity gets: every account the campaign selected, and its parameters. */
+export type OperationPreflightInput = {
+  fleetFile: string;
+  accountIds: string[];
+  params: Record<string, unknown>;
+  /** The campaign id (credentials' session naming). */
+  runId: string;
 };
 
 /** Keeps the literal types of a definition (name, parameters field, parameters schema). */

@@ -1,8 +1,13 @@
 /**
  * AMI sharing as AWS does it, on top of moto (whose accounts' EC2 never see each other):
- *  - ModifyImageAttribute (LaunchPermission Add/Remove UserId, or the older UserId.N with
- *    OperationType) is forwarded, and each account added or removed is recorded (image-shares.ts);
- *  - DescribeImages in a consumer account also answers the images shared with it — by ImageIds, by
+ *  - ModifyImageAttribute (LaunchPermission Add/Remove UserId / OrganizationArn /
+ *    OrganizationalUnitArn, or the older UserId.N with OperationType) is forwarded, and each principal
+ *    added or removed is recorded (image-shares.ts). As in AWS, an add that would share the image with
+ *    more than 1,000 accounts in the region is refused (ResourceLimitExceeded, nothing added);
+ *    organization and OU permissions do not count (the count is read from moto's launch permissions,
+ *    so shares made before a proxy restart count too);
+ *  - DescribeImages in a consumer account also answers the images shared with it (directly, or with
+ *    its organization or an OU it is in: account-organizations.ts) — by ImageIds, by
  *    Owners (the owner's account id), with ExecutableUsers=self or the account id, or unscoped —
  *    read from the owner account in moto. As in AWS the owner's tags are not shown to the consumer,
  *    so tag filters never match a shared image; `image-id`, `name`, `state`, `owner-id`, `is-public`,
@@ -11,34 +16,63 @@
  *    InvalidAMIID.NotFound, naming them (moto only refuses when none is found).
  */
 import { isOk, passThrough, type LayerResponse } from '../core/service-layer';
+import type { BufferedResponse } from '../core/upstream-forwarder';
+import { ORGANIZATION_ARN, ORGANIZATIONAL_UNIT_ARN } from './account-organizations';
 import { ec2ErrorCode, type Ec2Call } from './ec2-call';
-import { childOf, childText, parseXml, renderXmlDocument, type XmlElement } from './ec2-xml';
-import type { ImageShares, SharedImageRef } from './image-shares';
+import { childOf, childText, findElement, parseXml, renderXmlDocument, type XmlElement } from './ec2-xml';
+import type { ImageBlockDevices } from './image-block-devices';
+import { MAX_ACCOUNT_SHARES_PER_IMAGE, type ImageShares, type SharedImageRef } from './image-shares';
 
 const ACCOUNT_ID = /^\d{12}$/;
+const isPrincipal = (p: string) => ACCOUNT_ID.test(p) || ORGANIZATION_ARN.test(p) || ORGANIZATIONAL_UNIT_ARN.test(p);
 
-/** The accounts a ModifyImageAttribute request adds (`add`) and removes (`remove`). */
+/** The principals (account ids, organization and OU ARNs) a ModifyImageAttribute request adds and removes. */
 export function launchPermissionChanges(call: Ec2Call): { add: string[]; remove: string[] } {
-  const userIds = (op: 'Add' | 'Remove'): string[] =>
+  const principals = (op: 'Add' | 'Remove'): string[] =>
     [...call.params]
-      .filter(([name]) => new RegExp(`^LaunchPermission\\.${op}\\.\\d+\\.UserId$`).test(name))
+      .filter(([name]) =>
+        new RegExp(`^LaunchPermission\\.${op}\\.\\d+\\.(UserId|OrganizationArn|OrganizationalUnitArn)$`).test(name),
+      )
       .map(([, v]) => v);
-  const add = userIds('Add');
-  const remove = userIds('Remove');
-  const legacy = call.list('UserId');
+  const add = principals('Add');
+  const remove = principals('Remove');
+  const legacy = [...call.list('UserId'), ...call.list('OrganizationArn'), ...call.list('OrganizationalUnitArn')];
   const op = (call.params.get('OperationType') ?? '').toLowerCase();
   if (legacy.length > 0 && op === 'add') add.push(...legacy);
   if (legacy.length > 0 && op === 'remove') remove.push(...legacy);
-  return { add: add.filter((u) => ACCOUNT_ID.test(u)), remove: remove.filter((u) => ACCOUNT_ID.test(u)) };
+  return { add: add.filter(isPrincipal), remove: remove.filter(isPrincipal) };
+}
+
+/** The accounts the image's launch permissions name now, read from moto as the owner. */
+async function sharedAccounts(call: Ec2Call, imageId: string): Promise<Set<string> | undefined> {
+  const res = await call.motoAs({ Action: 'DescribeImageAttribute', ImageId: imageId, Attribute: 'launchPermission' });
+  if (!isOk(res)) return undefined;
+  const list = findElement(parseXml(res.body.toString('utf8')), 'launchPermission');
+  return new Set(
+    (list?.children ?? []).map((item) => childText(item, 'userId')).filter((u): u is string => u !== undefined),
+  );
 }
 
 export async function modifyImageAttribute(call: Ec2Call, shares: ImageShares): Promise<LayerResponse> {
-  const res = await call.forward();
   const imageId = call.params.get('ImageId');
-  if (!isOk(res) || !imageId) return passThrough(res);
   const { add, remove } = launchPermissionChanges(call);
-  for (const userId of add) shares.added(call.account, call.region, imageId, userId);
-  for (const userId of remove) shares.removed(call.account, call.region, imageId, userId);
+  const addAccounts = [...new Set(add.filter((p) => ACCOUNT_ID.test(p)))];
+  if (imageId && addAccounts.length > 0) {
+    const current = await sharedAccounts(call, imageId);
+    const adding = addAccounts.filter((u) => !current?.has(u) && !remove.includes(u));
+    const after = (current?.size ?? 0) + adding.length - remove.filter((u) => current?.has(u)).length;
+    if (current && adding.length > 0 && after > MAX_ACCOUNT_SHARES_PER_IMAGE)
+      return call.error(
+        'ResourceLimitExceeded',
+        `You have exceeded the limit of ${MAX_ACCOUNT_SHARES_PER_IMAGE} AWS accounts an image can be shared with in ` +
+          `${call.region}: ${imageId} is shared with ${current.size} accounts and the request adds ${adding.length}. ` +
+          'Share it with an organization or organizational unit instead.',
+      );
+  }
+  const res = await call.forward();
+  if (!isOk(res) || !imageId) return passThrough(res);
+  for (const principal of add) shares.added(call.account, call.region, imageId, principal);
+  for (const principal of remove) shares.removed(call.account, call.region, imageId, principal);
   return passThrough(res, add.length + remove.length > 0 ? 'forwarded(shares-recorded)' : 'forwarded');
 }
 
@@ -121,10 +155,14 @@ function emptyDescribeImages(): XmlElement {
   );
 }
 
-export async function describeImages(call: Ec2Call, shares: ImageShares): Promise<LayerResponse> {
+export async function describeImages(
+  call: Ec2Call,
+  shares: ImageShares,
+  devices: ImageBlockDevices,
+): Promise<LayerResponse> {
   const shared = shares.sharedWith(call.account, call.region);
   const res = await call.forward();
-  if (shared.length === 0) return passThrough(res);
+  if (shared.length === 0) return withRegisteredDevices(res, call.region, devices);
 
   const imageIds = call.list('ImageId');
   const notFound = ec2ErrorCode(res) === 'InvalidAMIID.NotFound';
@@ -151,6 +189,7 @@ export async function describeImages(call: Ec2Call, shares: ImageShares): Promis
   } else if (notFound) {
     return passThrough(res);
   }
+  devices.rewrite(root, call.region);
   const body = Buffer.from(renderXmlDocument(root));
   return {
     status: 200,
@@ -159,4 +198,12 @@ export async function describeImages(call: Ec2Call, shares: ImageShares): Promis
     outcome: `forwarded(+${items.length} shared)`,
     forwarded: true,
   };
+}
+
+/** moto's own answer with the registered block devices of its images (image-block-devices.ts), if any. */
+function withRegisteredDevices(res: BufferedResponse, region: string, devices: ImageBlockDevices): LayerResponse {
+  if (devices.size === 0 || !isOk(res)) return passThrough(res);
+  const root = parseXml(res.body.toString('utf8'));
+  if (devices.rewrite(root, region) === 0) return passThrough(res);
+  return passThrough(res, 'forwarded(block-devices)', Buffer.from(renderXmlDocument(root)));
 }
