@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { VaultAuth, VaultSettings } from '../activities/vault/vault-session';
+import { unsharableBudgets } from '../activities/aws/shared-budget-windows';
 import { DEFAULT_RATE_BUDGETS, parseRateBudgets, type RateBudgets } from '../fleet/rate-budgets';
 
 /** An optional variable; set but empty counts as unset. */
@@ -159,6 +160,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   if (!parsed.success) throw new Error(`invalid worker configuration (environment):\n${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
   const rateBudgets = e.FLEETOPS_RATE_BUDGETS ? readRateBudgets(e.FLEETOPS_RATE_BUDGETS) : DEFAULT_RATE_BUDGETS;
+  const unsharable = e.FLEETOPS_RATE_STORE ? unsharableBudgets(rateBudgets) : [];
+  if (unsharable.length)
+    throw new Error(`invalid rate budgets (FLEETOPS_RATE_BUDGETS) for the shared store:\n- ${unsharable.join('\n- ')}`);
   return {
     taskQueue: e.FLEETOPS_TASK_QUEUE,
     awsEndpoint: e.FLEETOPS_AWS_ENDPOINT,

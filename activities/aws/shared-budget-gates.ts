@@ -3,6 +3,7 @@ import { RateLimiterMemory, RateLimiterValkey } from 'rate-limiter-flexible';
 import type { Budget, RateBudgets } from '../../fleet/rate-budgets';
 import { AimdRate, type Clock } from './aimd-rate';
 import type { BudgetGate, BudgetGateFactory } from './rate-limiter';
+import { MAX_SHARED_WINDOW_SECONDS, sharedWindow } from './shared-budget-windows';
 
 /**
  * Points one call costs at the full budget. A budget of N calls/s is N × POINTS_PER_CALL points per
@@ -36,10 +37,17 @@ export class SharedBudgetGate implements BudgetGate {
     keyPrefix: string,
   ) {
     this.aimd = new AimdRate(budget.perSecond, adaptive, clock);
-    // One-second windows (longer only for a budget under one call per second, so one call fits).
-    const duration = Math.max(1, Math.ceil(1 / budget.perSecond));
+    // Whole-second windows holding a whole number of calls: one second for a whole budget, longer for
+    // a fractional one (0.5/s: 1 call per 2 s; 2.5/s: 5 calls per 2 s). The worker refuses at start a
+    // budget no window of at most 10 s fits (worker-config.ts), so this throws only on direct misuse.
+    const window = sharedWindow(budget.perSecond);
+    if (!window)
+      throw new Error(
+        `rate budget ${key}: ${budget.perSecond}/s is not a whole number of calls in any window of 1 to ${MAX_SHARED_WINDOW_SECONDS} s`,
+      );
+    const duration = window.seconds;
     this.windowMs = duration * 1000;
-    const points = Math.round(budget.perSecond * duration * POINTS_PER_CALL);
+    const points = window.calls * POINTS_PER_CALL;
     // A call never costs more than a window holds: AIMD slows a budget down to one call per window at most.
     this.maxCost = points;
     this.limiter = new RateLimiterValkey({
