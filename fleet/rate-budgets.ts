@@ -1,9 +1,13 @@
 import { z } from 'zod';
 
 /**
- * Rate-limit budgets (calls per second) enforced inside activities, per (AWS API family, region)
- * and per customer account. Families are AWS service ids as the SDK names them: sts, cloudformation,
- * ec2, autoscaling, monitoring (CloudWatch), secretsmanager, iam; `default` covers the rest.
+ * Rate-limit budgets (calls per second) of fleetops' AWS calls — the one place they are defined.
+ * Enforced inside activities per (AWS API family, region), per customer account, and one global
+ * budget for AssumeRole from fleetops' own identity; counted across all workers when they share a
+ * store (FLEETOPS_RATE_STORE, Valkey/Redis), else per process. `taskQueue` is applied to the Temporal
+ * server itself (UpdateTaskQueueConfig). docs/rate-budgets.md says which limit lives where and why.
+ * Families are AWS service ids as the SDK names them: sts, cloudformation, ec2, autoscaling,
+ * monitoring (CloudWatch), secretsmanager, iam; `default` covers the rest.
  */
 const Budget = z.strictObject({
   perSecond: z.number().positive().max(10_000),
@@ -16,6 +20,13 @@ export const RateBudgetsSchema = z.strictObject({
   families: z.record(z.string().min(1), Budget).default({}),
   default: Budget.default({ perSecond: 20, burst: 5 }),
   perAccount: Budget.default({ perSecond: 10, burst: 5 }),
+  /**
+   * Activity tasks per second the Temporal server dispatches from a fleetops task queue, across all
+   * workers (applied to the server with UpdateTaskQueueConfig when a worker starts).
+   */
+  taskQueueActivitiesPerSecond: z.number().positive().max(100_000).default(500),
+  /** AssumeRole calls from fleetops' own identity into customer accounts, however many workers run. */
+  assumeRole: Budget.default({ perSecond: 50, burst: 10 }),
   /**
    * How throttling slows a budget down (AIMD): each throttling response multiplies the rate by
    * `decreaseFactor` (responses within `cooldownMs` of each other count once: one burst of errors from

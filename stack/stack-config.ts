@@ -16,6 +16,7 @@ const StackEnv = z.object({
   FLEETOPS_MOTO_PORT: port(5000),
   FLEETOPS_AWS_PORT: port(4566),
   FLEETOPS_VAULT_PORT: port(8200),
+  FLEETOPS_VALKEY_PORT: port(6379),
 });
 
 export type StackConfig = {
@@ -27,6 +28,8 @@ export type StackConfig = {
   motoPort: number;
   awsPort: number;
   vaultPort: number;
+  /** Valkey: the store the workers share their AWS rate budgets through (docs/rate-budgets.md). */
+  valkeyPort: number;
   /** Root token of the OpenBao dev server: a throwaway local credential, never used outside the local stack. */
   vaultDevToken: string;
   temporalAddress: string;
@@ -34,6 +37,7 @@ export type StackConfig = {
   motoUrl: string;
   awsEndpoint: string;
   vaultAddr: string;
+  valkeyUrl: string;
 };
 
 /** Resolves the local stack's ports and folders from FLEETOPS_* environment variables. */
@@ -51,12 +55,14 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     motoPort: e.FLEETOPS_MOTO_PORT,
     awsPort: e.FLEETOPS_AWS_PORT,
     vaultPort: e.FLEETOPS_VAULT_PORT,
+    valkeyPort: e.FLEETOPS_VALKEY_PORT,
     vaultDevToken: 'fleetops-local-dev-root',
     temporalAddress: `${host}:${e.FLEETOPS_TEMPORAL_PORT}`,
     temporalUiUrl: `http://${host}:${e.FLEETOPS_TEMPORAL_UI_PORT}`,
     motoUrl: `http://${host}:${e.FLEETOPS_MOTO_PORT}`,
     awsEndpoint: `http://${host}:${e.FLEETOPS_AWS_PORT}`,
     vaultAddr: `http://${host}:${e.FLEETOPS_VAULT_PORT}`,
+    valkeyUrl: `redis://${host}:${e.FLEETOPS_VALKEY_PORT}`,
   };
 }
 
@@ -74,6 +80,7 @@ export function localStackClientEnv(cfg: StackConfig): Record<string, string> {
     AWS_REGION: 'eu-west-1',
     VAULT_ADDR: cfg.vaultAddr,
     VAULT_TOKEN: cfg.vaultDevToken,
+    FLEETOPS_RATE_STORE: cfg.valkeyUrl,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }

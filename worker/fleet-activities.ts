@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { AccountCredentials } from '../activities/aws/account-credentials';
 import { AwsClients } from '../activities/aws/aws-clients';
-import { RateLimits } from '../activities/aws/rate-limiter';
+import { IN_PROCESS_GATES, RateLimits, realClock } from '../activities/aws/rate-limiter';
+import { SharedBudgetGates } from '../activities/aws/shared-budget-gates';
 import { ExternalIdCache } from '../activities/vault/external-id-cache';
 import { VaultKv } from '../activities/vault/vault-kv';
 import { VaultSession } from '../activities/vault/vault-session';
@@ -14,7 +15,11 @@ import type { WorkerConfig } from './worker-config';
 /** Wires every activity with its dependencies (one set per worker process): inventory, engine, each operation. */
 export function createFleetActivities(config: WorkerConfig, logger: Logger) {
   const clients = new AwsClients({ endpoint: config.awsEndpoint, homeRegion: config.awsRegion });
-  const limits = new RateLimits(config.rateBudgets);
+  // AWS rate budgets: shared by every worker through FLEETOPS_RATE_STORE when set, else per process
+  const sharedGates = config.rateStore
+    ? new SharedBudgetGates(config.rateStore.url, config.rateStore.scope)
+    : undefined;
+  const limits = new RateLimits(config.rateBudgets, realClock, sharedGates ?? IN_PROCESS_GATES);
   // one Vault identity per worker: logs in (token or AppRole) on first use and keeps its token renewed
   const vaultSession = new VaultSession(config.vault, { logger: logger.child({ component: 'vault' }) });
   void vaultSession
@@ -40,8 +45,9 @@ export function createFleetActivities(config: WorkerConfig, logger: Logger) {
     }
   }
   const close = () => {
+    sharedGates?.close();
     vaultSession.stop();
     clients.destroy();
   };
-  return { activities, shared, close, credentials, limits, vaultSession };
+  return { activities, shared, close, credentials, limits, sharedGates, vaultSession };
 }

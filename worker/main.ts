@@ -17,7 +17,7 @@ export async function runWorkerMain(): Promise<void> {
   installRuntime(logger, { metricsAddress: config.metricsAddress });
   const health = config.healthAddress ? await WorkerHealthServer.listen(config.healthAddress, logger) : undefined;
   try {
-    const { worker, close } = await createFleetWorker({ config, logger });
+    const { worker, fleet, close } = await createFleetWorker({ config, logger });
     health?.watch(worker);
     logger.info(
       {
@@ -25,6 +25,7 @@ export async function runWorkerMain(): Promise<void> {
         awsEndpoint: config.awsEndpoint ?? 'AWS',
         vault: config.vault.endpoint,
         fleetDirs: config.fleetDirs,
+        rateBudgets: fleet.limits.kind,
         heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
         shutdownGraceSeconds: config.shutdownGraceSeconds,
       },

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { bundleWorkflowsOutOfProcess } from './bundle-workflows';
 import { TemporalFleetMetrics } from '../activities/fleet-metrics';
 import { createFleetActivities } from './fleet-activities';
+import { applyTaskQueueBudget } from './task-queue-budget';
 import type { WorkerConfig } from './worker-config';
 
 export type FleetWorkerOptions = {
@@ -27,6 +28,22 @@ export async function createFleetWorker(
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions));
   const fleet = createFleetActivities(opts.config, opts.logger);
+  await fleet.sharedGates
+    ?.ready()
+    .catch((err: Error) =>
+      opts.logger.warn(
+        { error: err.message },
+        'shared rate store not answering: budgets are counted per worker (insurance limiter) until it answers',
+      ),
+    );
+  // the task queue's activity budget is held by the server, across all workers (docs/rate-budgets.md)
+  await applyTaskQueueBudget({
+    connection,
+    namespace: namespace ?? 'default',
+    taskQueue: opts.config.taskQueue,
+    activitiesPerSecond: opts.config.taskQueueActivitiesPerSecond,
+    logger: opts.logger,
+  });
   // fleetops' metrics go to the Runtime's meter, served with Temporal's own when a metrics address is set
   fleet.limits.metrics = new TemporalFleetMetrics(Runtime.instance().metricMeter);
   // cached per version of the code: see bundle-workflows.ts

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { VaultAuth, VaultSettings } from '../activities/vault/vault-session';
+import { unsharableBudgets } from '../activities/aws/shared-budget-windows';
 import { DEFAULT_RATE_BUDGETS, parseRateBudgets, type RateBudgets } from '../fleet/rate-budgets';
 
 /** An optional variable; set but empty counts as unset. */
@@ -58,8 +59,29 @@ const WorkerEnv = z.object({
     .refine((dirs) => dirs.length > 0, 'FLEETOPS_FLEET_DIRS: no directory given'),
   /** Rate budgets: inline JSON or a path to a JSON file (see fleet/rate-budgets.ts). */
   FLEETOPS_RATE_BUDGETS: z.string().optional(),
-  /** Server-enforced ceiling for activities per second on the task queue, across all workers. */
-  FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(500),
+  /**
+   * Server-enforced ceiling for activities per second on the task queue, across all workers; overrides
+   * the rate budgets' `taskQueueActivitiesPerSecond` (default 500).
+   */
+  FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND: z.coerce.number().positive().optional(),
+  /**
+   * Valkey/Redis URL (redis://host:port) where every worker counts the shared AWS rate budgets; unset:
+   * each worker counts its own (docs/rate-budgets.md). `fleetops worker --local` sets the local stack's.
+   */
+  FLEETOPS_RATE_STORE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => v || undefined)
+    .refine(
+      (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v),
+      'FLEETOPS_RATE_STORE: expected a redis:// or rediss:// URL like redis://127.0.0.1:6379',
+    ),
+  /** Budgets are shared by the workers with the same store and scope (one scope per fleet/AWS identity). */
+  FLEETOPS_RATE_SCOPE: z
+    .string()
+    .regex(/^[\w.-]+$/, 'FLEETOPS_RATE_SCOPE: letters, digits, ".", "_" and "-" only')
+    .default('fleetops'),
   FLEETOPS_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(200),
   /** Workflows kept in the worker's cache (sticky execution); bounds memory at thousands of child workflows. */
   FLEETOPS_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
@@ -118,6 +140,8 @@ export type WorkerConfig = {
   /** FLEETOPS_FLEET_DIRS: absolute directories; fleet files are read only from inside them. */
   fleetDirs: string[];
   rateBudgets: RateBudgets;
+  /** Where the rate budgets are counted across workers; undefined: in this process. */
+  rateStore?: { url: string; scope: string };
   taskQueueActivitiesPerSecond: number;
   maxConcurrentActivities: number;
   maxCachedWorkflows: number;
@@ -135,14 +159,20 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const parsed = WorkerEnvChecked.safeParse(env);
   if (!parsed.success) throw new Error(`invalid worker configuration (environment):\n${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
+  const rateBudgets = e.FLEETOPS_RATE_BUDGETS ? readRateBudgets(e.FLEETOPS_RATE_BUDGETS) : DEFAULT_RATE_BUDGETS;
+  const unsharable = e.FLEETOPS_RATE_STORE ? unsharableBudgets(rateBudgets) : [];
+  if (unsharable.length)
+    throw new Error(`invalid rate budgets (FLEETOPS_RATE_BUDGETS) for the shared store:\n- ${unsharable.join('\n- ')}`);
   return {
     taskQueue: e.FLEETOPS_TASK_QUEUE,
     awsEndpoint: e.FLEETOPS_AWS_ENDPOINT,
     awsRegion: e.AWS_REGION,
     vault: { endpoint: e.VAULT_ADDR, namespace: e.VAULT_NAMESPACE, auth: vaultAuth(e) },
     fleetDirs: e.FLEETOPS_FLEET_DIRS,
-    rateBudgets: e.FLEETOPS_RATE_BUDGETS ? readRateBudgets(e.FLEETOPS_RATE_BUDGETS) : DEFAULT_RATE_BUDGETS,
-    taskQueueActivitiesPerSecond: e.FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND,
+    rateBudgets,
+    ...(e.FLEETOPS_RATE_STORE ? { rateStore: { url: e.FLEETOPS_RATE_STORE, scope: e.FLEETOPS_RATE_SCOPE } } : {}),
+    taskQueueActivitiesPerSecond:
+      e.FLEETOPS_TASK_QUEUE_ACTIVITIES_PER_SECOND ?? rateBudgets.taskQueueActivitiesPerSecond,
     maxConcurrentActivities: e.FLEETOPS_MAX_CONCURRENT_ACTIVITIES,
     maxCachedWorkflows: e.FLEETOPS_MAX_CACHED_WORKFLOWS,
     logLevel: e.LOG_LEVEL,

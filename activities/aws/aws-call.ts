@@ -36,7 +36,7 @@ export async function callAws<T>(
   options: AwsCallOptions = DEFAULT_AWS_CALL_OPTIONS,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    await limits.acquire(target.family, target.region, target.accountId);
+    await limits.acquire(target.family, target.region, target.accountId, target.assumingRole);
     try {
       const out = await call();
       limits.metrics.awsCall(target, 'ok');
@@ -50,7 +50,7 @@ export async function callAws<T>(
       });
       const throttled = classified.name === 'AwsThrottled';
       limits.metrics.awsCall(target, throttled ? 'throttled' : 'error');
-      if (throttled) limits.throttled(target.family, target.region, target.accountId);
+      if (throttled) limits.throttled(target.family, target.region, target.accountId, target.assumingRole);
       if (!classified.retryable || attempt >= options.maxAttempts) throw classified;
       options.onRetry?.(classified, attempt);
       const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));

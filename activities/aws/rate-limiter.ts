@@ -1,8 +1,26 @@
 import type { Budget, RateBudgets } from '../../fleet/rate-budgets';
 import { NO_METRICS, type FleetMetrics } from '../fleet-metrics';
+import { AimdRate, realClock, type Clock } from './aimd-rate';
 
-export type Clock = { now: () => number; sleep: (ms: number) => Promise<void> };
-export const realClock: Clock = { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+export { realClock, type Clock } from './aimd-rate';
+
+/** One budget as the limits see it: wait for a call's turn, and slow down on throttling. */
+export interface BudgetGate {
+  readonly budget: Budget;
+  /** Current allowed calls per second (≤ budget), lowered by throttling. */
+  readonly currentRate: number;
+  /** Resolves when one call may be made. */
+  take(): Promise<void>;
+  /** A throttling response was seen for a call through this budget. */
+  onThrottled(): void;
+}
+
+/** Makes the gate for one budget key (`sts:eu-west-1`, `account:111111111111`, `assume-role`). */
+export interface BudgetGateFactory {
+  /** Where the budgets are counted, for logs: `in-process` or the shared store. */
+  readonly kind: string;
+  gate(key: string, budget: Budget, adaptive: RateBudgets['adaptive'], clock: Clock): BudgetGate;
+}
 
 /**
  * A token bucket (GCRA form: one "next free slot" timestamp) whose rate adapts (AIMD): each
@@ -10,29 +28,22 @@ export const realClock: Clock = { now: () => performance.now(), sleep: (ms) => n
  * Callers reserve a slot synchronously and then wait for it, so concurrent callers queue fairly and
  * the long-run rate equals the current rate exactly.
  */
-export class AdaptiveTokenBucket {
-  private rate: number;
-  private nextFreeAt: number;
-  private lastThrottleAt = -Infinity;
-  private lastAdjustAt: number;
+export class AdaptiveTokenBucket implements BudgetGate {
+  private readonly aimd: AimdRate;
+  private nextFreeAt = -Infinity; // starts full: `burst` calls may go at once
 
   constructor(
     readonly budget: Budget,
-    private readonly adaptive: RateBudgets['adaptive'],
+    adaptive: RateBudgets['adaptive'],
     private readonly clock: Clock = realClock,
   ) {
-    this.rate = budget.perSecond;
-    this.nextFreeAt = -Infinity; // starts full: `burst` calls may go at once
-    this.lastAdjustAt = clock.now();
+    this.aimd = new AimdRate(budget.perSecond, adaptive, clock);
   }
 
-  /** Current allowed calls per second (≤ budget). */
   get currentRate(): number {
-    this.recover(this.clock.now());
-    return this.rate;
+    return this.aimd.current();
   }
 
-  /** Reserves one call and resolves when it may be made. */
   async take(): Promise<void> {
     const wait = this.reserve();
     if (wait > 0) await this.clock.sleep(wait);
@@ -41,71 +52,85 @@ export class AdaptiveTokenBucket {
   /** Reserves one call; returns how long (ms) the caller must wait before making it. */
   reserve(): number {
     const now = this.clock.now();
-    this.recover(now);
-    const interval = 1000 / this.rate;
+    const interval = 1000 / this.aimd.current(now);
     const burstWindow = interval * (this.budget.burst ?? 1);
     const slot = Math.max(this.nextFreeAt, now - burstWindow + interval);
     this.nextFreeAt = slot + interval;
     return Math.max(0, slot - now);
   }
 
-  /** A throttling response was seen: slow down (responses within the cooldown count once). */
   onThrottled(): void {
-    const now = this.clock.now();
-    if (now - this.lastThrottleAt < this.adaptive.cooldownMs) return;
-    this.recover(now);
-    this.lastThrottleAt = now;
-    this.rate = Math.max(this.budget.perSecond * this.adaptive.minFraction, this.rate * this.adaptive.decreaseFactor);
-  }
-
-  private recover(now: number): void {
-    if (this.rate < this.budget.perSecond && now > this.lastAdjustAt) {
-      const step = this.budget.perSecond * this.adaptive.recoveryPerSecond * ((now - this.lastAdjustAt) / 1000);
-      this.rate = Math.min(this.budget.perSecond, this.rate + step);
-    }
-    this.lastAdjustAt = now;
+    this.aimd.onThrottled();
   }
 }
 
-/** The in-process budgets of one worker: a bucket per (API family, region) and one per account. */
+/** Budgets counted inside this process only (one worker, or no shared store configured). */
+export const IN_PROCESS_GATES: BudgetGateFactory = {
+  kind: 'in-process',
+  gate: (_key, budget, adaptive, clock) => new AdaptiveTokenBucket(budget, adaptive, clock),
+};
+
+/** The key of the one global budget that AssumeRole calls from fleetops' own identity share. */
+export const ASSUME_ROLE_KEY = 'assume-role';
+
+/**
+ * The budgets of fleetops' AWS calls (fleet/rate-budgets.ts): one per (API family, region), one per
+ * customer account, and one global AssumeRole budget. Counted in this process, or — with a shared
+ * store (activities/aws/shared-budget-gates.ts) — across every worker that uses the same store.
+ */
 export class RateLimits {
-  private readonly buckets = new Map<string, AdaptiveTokenBucket>();
+  private readonly gates = new Map<string, BudgetGate>();
   /** Where calls through these budgets are counted (the worker sets its Prometheus metrics). */
   metrics: FleetMetrics = NO_METRICS;
 
   constructor(
     private readonly budgets: RateBudgets,
     private readonly clock: Clock = realClock,
+    private readonly factory: BudgetGateFactory = IN_PROCESS_GATES,
   ) {}
 
-  familyBucket(family: string, region: string): AdaptiveTokenBucket {
-    return this.bucket(`${family}:${region}`, this.budgets.families[family] ?? this.budgets.default);
+  /** `in-process`, or the shared store the budgets are counted in. */
+  get kind(): string {
+    return this.factory.kind;
   }
 
-  accountBucket(accountId: string): AdaptiveTokenBucket {
-    return this.bucket(`account:${accountId}`, this.budgets.perAccount);
+  familyBucket(family: string, region: string): BudgetGate {
+    return this.gate(`${family}:${region}`, this.budgets.families[family] ?? this.budgets.default);
   }
 
-  /** Waits until a call of `family` in `region` (inside `accountId`, if given) fits every budget. */
-  async acquire(family: string, region: string, accountId?: string): Promise<void> {
+  accountBucket(accountId: string): BudgetGate {
+    return this.gate(`account:${accountId}`, this.budgets.perAccount);
+  }
+
+  assumeRoleBucket(): BudgetGate {
+    return this.gate(ASSUME_ROLE_KEY, this.budgets.assumeRole);
+  }
+
+  /**
+   * Waits until a call of `family` in `region` (inside `accountId`, if given; an AssumeRole from
+   * fleetops' own identity when `assumingRole`) fits every budget.
+   */
+  async acquire(family: string, region: string, accountId?: string, assumingRole = false): Promise<void> {
     const started = this.clock.now();
     if (accountId) await this.accountBucket(accountId).take();
+    if (assumingRole) await this.assumeRoleBucket().take();
     await this.familyBucket(family, region).take();
     this.metrics.rateLimiterWait({ family, region }, this.clock.now() - started);
   }
 
   /** Feeds a throttling response back into the budgets that govern that call. */
-  throttled(family: string, region: string, accountId?: string): void {
+  throttled(family: string, region: string, accountId?: string, assumingRole = false): void {
     this.familyBucket(family, region).onThrottled();
     if (accountId) this.accountBucket(accountId).onThrottled();
+    if (assumingRole) this.assumeRoleBucket().onThrottled();
   }
 
-  private bucket(key: string, budget: Budget): AdaptiveTokenBucket {
-    let b = this.buckets.get(key);
-    if (!b) {
-      b = new AdaptiveTokenBucket(budget, this.budgets.adaptive, this.clock);
-      this.buckets.set(key, b);
+  private gate(key: string, budget: Budget): BudgetGate {
+    let g = this.gates.get(key);
+    if (!g) {
+      g = this.factory.gate(key, budget, this.budgets.adaptive, this.clock);
+      this.gates.set(key, g);
     }
-    return b;
+    return g;
   }
 }

@@ -119,6 +119,11 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
 
       case 'GET stats':
         return sendJson(res, 200, deps.stats.snapshot());
+      case 'GET calls': {
+        const since = Number(url.searchParams.get('since') ?? 0);
+        if (!Number.isFinite(since)) return sendJson(res, 400, { message: 'since: expected epoch milliseconds' });
+        return sendJson(res, 200, { calls: deps.stats.calls.since(since) });
+      }
       case 'POST stats/reset':
         deps.stats.reset();
         return sendJson(res, 200, deps.stats.snapshot());

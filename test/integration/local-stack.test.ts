@@ -25,6 +25,7 @@ describe('local stack', () => {
       ['moto', true],
       ['aws-proxy', true],
       ['vault', true],
+      ['valkey', true],
     ]);
   });
 
@@ -37,13 +38,16 @@ describe('local stack', () => {
       FLEETOPS_MOTO_PORT: port(25000),
       FLEETOPS_AWS_PORT: port(24566),
       FLEETOPS_VAULT_PORT: port(28200),
+      FLEETOPS_VALKEY_PORT: port(26379),
     });
     try {
       await stackUp(cfg, () => undefined);
-      const pids = ['temporal', 'moto', 'aws-proxy', 'vault'].map((n) => readProcessRecord(stateDir, n)!.pid);
+      const pids = ['temporal', 'moto', 'aws-proxy', 'vault', 'valkey'].map((n) => readProcessRecord(stateDir, n)!.pid);
       const again = await stackUp(cfg, () => undefined);
       expect(again.parts.every((p) => p.healthy)).toBe(true);
-      expect(['temporal', 'moto', 'aws-proxy', 'vault'].map((n) => readProcessRecord(stateDir, n)!.pid)).toEqual(pids);
+      expect(
+        ['temporal', 'moto', 'aws-proxy', 'vault', 'valkey'].map((n) => readProcessRecord(stateDir, n)!.pid),
+      ).toEqual(pids);
       expect(fs.existsSync(path.join(stateDir, 'temporal.sqlite'))).toBe(true);
 
       // A workflow started now (no worker polls this queue) must still be there after a restart.

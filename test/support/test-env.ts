@@ -19,6 +19,7 @@ export const TEST_STACK_ENV = {
   FLEETOPS_MOTO_PORT: port(15000),
   FLEETOPS_AWS_PORT: port(14566),
   FLEETOPS_VAULT_PORT: port(18200),
+  FLEETOPS_VALKEY_PORT: port(16379),
   // Worker processes the tests start serve no metrics unless a test asks (worker-metrics.test.ts).
   FLEETOPS_METRICS_ADDRESS: 'off',
   // … nor health probes (worker-health.test.ts asks for them), and a shutdown cancels in-flight activities

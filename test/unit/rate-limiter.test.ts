@@ -105,3 +105,18 @@ describe('RateLimits', () => {
     );
   });
 });
+
+describe('RateLimits: the global AssumeRole budget', () => {
+  it('holds AssumeRole calls to their own budget whatever region or account they go to', async () => {
+    const clock = fakeClock();
+    const limits = new RateLimits(
+      RateBudgetsSchema.parse({ families: { sts: { perSecond: 100 } }, assumeRole: { perSecond: 5 } }),
+      clock,
+    );
+    for (let i = 0; i < 11; i++)
+      await limits.acquire('sts', i % 2 ? 'eu-west-1' : 'us-east-1', `1111111111${String(i).padStart(2, '0')}`, true);
+    expect(clock.t).toBeCloseTo(2000); // 5/s across regions and accounts
+    limits.throttled('sts', 'eu-west-1', undefined, true);
+    expect(limits.assumeRoleBucket().currentRate).toBeLessThan(5);
+  });
+});

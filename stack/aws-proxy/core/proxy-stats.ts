@@ -1,4 +1,5 @@
 /** Counters for what the proxy did, served at `GET /__fleetops/stats`. */
+import { CallLog } from './call-log';
 import type { RequestInfo } from './request-info';
 
 export interface ProxyStatsSnapshot {
@@ -42,6 +43,8 @@ export class ProxyStats {
   private counts = emptySnapshot();
   private readonly open = new Map<number, Omit<InFlightRequest, 'ms'> & { since: number }>();
   private nextId = 0;
+  /** Each call's arrival time, API and account (GET /__fleetops/calls). */
+  readonly calls = new CallLog();
 
   /** A request arrived; the returned function marks it answered (or abandoned). */
   started(info: Pick<RequestInfo, 'service' | 'action' | 'account'>): () => void {
@@ -50,7 +53,8 @@ export class ProxyStats {
     return () => void this.open.delete(id);
   }
 
-  request(info: Pick<RequestInfo, 'service' | 'action'>): void {
+  request(info: Pick<RequestInfo, 'service' | 'action' | 'region' | 'account'>): void {
+    this.calls.record(info);
     this.counts.requests++;
     this.counts.byService[info.service] = (this.counts.byService[info.service] ?? 0) + 1;
     const key = `${info.service}:${info.action}`;
@@ -81,5 +85,6 @@ export class ProxyStats {
 
   reset(): void {
     this.counts = emptySnapshot();
+    this.calls.reset();
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * Throughput with 1, 2 and 3 workers sharing the rate budgets: `npm run bench:workers -- N [MAX_IN_FLIGHT]`.
+ *
+ * Seeds N simulated accounts (ids 540000000000 + i), then for 1, 2 and 3 worker processes on one task
+ * queue (budgets shared through the local stack's Valkey) runs an upgrade campaign over all of them
+ * and prints wall time, accounts per minute, each worker's peak RSS, and the rate of each AWS API
+ * family at the proxy against its budget (middle 60% of the run). Then it says what limits the run:
+ * a budget (a family at ≥ 90% of its budget), moto (its one Python process near a full core), or CPU
+ * (load above the cores). More workers add throughput only while none of those is reached.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { connectTemporalClient } from '../cli/temporal-client';
+import { DEFAULT_RATE_BUDGETS } from '../fleet/rate-budgets';
+import { readProcessRecord } from '../stack/processes';
+import { callsSince } from '../test/support/call-rates';
+import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
+import { seedBenchFleet, startBenchWorker, type BenchWorker } from './bench-worker';
+
+const ID_BASE = 540_000_000_000;
+
+/** CPU seconds a process used so far (utime + stime from /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 per second on Linux
+}
+
+async function main(): Promise<void> {
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const n = Number(positional[0] ?? 200);
+  const maxInFlight = Number(positional[1] ?? 50);
+  const { cfg, file, seedSeconds } = await seedBenchFleet(n, ID_BASE, 'bench-workers');
+  console.log(`seeded ${n} accounts in ${seedSeconds.toFixed(1)} s; budgets shared through ${cfg.valkeyUrl}`);
+  const motoPid = readProcessRecord(cfg.stateDir, 'moto')?.pid;
+  const stamp = Date.now().toString(36);
+  const { client, close } = await connectTemporalClient();
+  console.log('workers  seconds  accounts/min  peak RSS MiB (each)  family rates vs budget              limit');
+  try {
+    for (const count of [1, 2, 3]) {
+      const taskQueue = `bench-workers-${count}-${stamp}`;
+      const workers: BenchWorker[] = [];
+      for (let i = 1; i <= count; i++)
+        workers.push(await startBenchWorker(cfg, taskQueue, `bench-workers-${count}-${i}`));
+      try {
+        const startedAt = Date.now();
+        const motoCpuBefore = motoPid ? cpuSeconds(motoPid) : undefined;
+        const report: CampaignReport = await client.workflow.execute(fleetCampaign, {
+          taskQueue,
+          workflowId: `bench-workers-${count}-${stamp}`,
+          args: [
+            {
+              operation: 'upgrade',
+              fleetFile: file,
+              maxInFlight,
+              failureBudget: { maxFailurePercent: 25 },
+              upgrade: { targetVersion: `1.${count}.0-w${stamp}`, healthBakeSeconds: 0, healthPollSeconds: 1 },
+            },
+          ],
+        });
+        const seconds = (Date.now() - startedAt) / 1000;
+        const motoCore = motoPid && motoCpuBefore !== undefined ? (cpuSeconds(motoPid) - motoCpuBefore) / seconds : 0;
+        const load = os.loadavg()[0] / os.cpus().length;
+        const calls = (await callsSince(cfg.awsEndpoint, startedAt)).filter((c) => c.account.startsWith('54'));
+        const from = startedAt + 0.2 * seconds * 1000;
+        const to = startedAt + 0.8 * seconds * 1000;
+        const rates = new Map<string, { rate: number; budget: number }>();
+        for (const c of calls) {
+          if (c.t < from || c.t >= to) continue;
+          const key = `${c.service}/${c.region}`;
+          const budget = (DEFAULT_RATE_BUDGETS.families[c.service] ?? DEFAULT_RATE_BUDGETS.default).perSecond;
+          const r = rates.get(key) ?? { rate: 0, budget };
+          r.rate += 1 / ((to - from) / 1000);
+          rates.set(key, r);
+        }
+        const atBudget = [...rates].filter(([, r]) => r.rate >= 0.9 * r.budget).map(([k]) => k);
+        const limit = atBudget.length
+          ? `budget (${atBudget.join(', ')})`
+          : motoCore >= 0.85
+            ? `moto (${(motoCore * 100).toFixed(0)}% of a core)`
+            : load >= 1
+              ? `CPU (load ${(load * 100).toFixed(0)}% of ${os.cpus().length} cores)`
+              : 'latency of the workflow steps (no budget, moto or CPU saturated)';
+        const rateText = [...rates].map(([k, r]) => `${k} ${r.rate.toFixed(1)}/${r.budget}`).join(', ');
+        console.log(
+          `${String(count).padStart(7)}  ${seconds.toFixed(1).padStart(7)}  ${((n / seconds) * 60).toFixed(0).padStart(12)}  ${workers
+            .map((w) => w.peakRssMiB()?.toFixed(0) ?? '?')
+            .join(', ')
+            .padEnd(19)}  ${rateText.padEnd(34)}  ${limit}` +
+            (report.phase === 'completed' ? '' : `  (campaign ${report.phase}, ${report.problems.length} problems)`),
+        );
+      } finally {
+        for (const w of workers) w.proc.kill('SIGTERM');
+        await Promise.all(
+          workers.map((w) => (w.proc.exitCode === null ? new Promise((r) => w.proc.once('exit', r)) : undefined)),
+        );
+      }
+    }
+  } finally {
+    await close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
