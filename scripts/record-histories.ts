@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode,health-before]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -11,11 +11,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { historyToJSON } from '../test/support/history-json';
 import type { Client } from '@temporalio/client';
 import { seedLocalStack, writeExternalId } from '../cli/sim/seed-local-stack';
-import { externalIdRef, simulatedFleet } from '../cli/sim/simulated-fleet';
+import { SIM_GROUP_NAME, externalIdRef, simulatedFleet } from '../cli/sim/simulated-fleet';
 import { stringifyFleet } from '../fleet/load-fleet';
 import type { FleetAccount } from '../fleet/fleet-schema';
 import { healthAlarmName } from '../fleet/pipeline-stack';
@@ -43,7 +43,7 @@ const tagAt = process.argv.indexOf('--tag');
 const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
 if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
 /** The scenarios to record (default: all). */
-const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami', 'soft-mode'] as const;
+const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami', 'soft-mode', 'health-before'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
 if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(s)))
@@ -436,6 +436,124 @@ async function main(): Promise<void> {
         throw new Error(`unexpected soft-mode report: ${JSON.stringify(report)}`);
       await record(`fleetCampaign-soft-mode${TAG}-run-1.json`, softId);
       await setFaultPlan(cfg, null);
+    }
+
+    // ---- 8: health before the change (patch health-check-before-change): in each operation one of three
+    // accounts has its health alarm in ALARM beforehand — it is left alone (unhealthy-before), the others
+    // change; and a plan of the unhealthy account says it would skip it ----
+    if (recording('health-before')) {
+      const trio = ACCOUNTS.slice(0, 3);
+      const sick = trio[1];
+      const ids = trio.map((a) => a.id);
+      const expectOutcomes = (what: string, r: CampaignReport, done: string) => {
+        if (r.phase !== 'completed' || r.counts[done] !== 2 || r.counts['unhealthy-before'] !== 1)
+          throw new Error(`unexpected ${what} report: ${JSON.stringify(r)}`);
+        const p = r.problems.find((x) => x.accountId === sick.id);
+        if (p?.state !== 'unhealthy-before' || !p.reason.includes(`in ALARM`))
+          throw new Error(`expected ${sick.id} unhealthy-before with its alarm: ${JSON.stringify(r.problems)}`);
+      };
+      await setAlarm(sick, 'ALARM');
+      const runCampaign = (workflowId: string, input: FleetCampaignInput): Promise<CampaignReport> =>
+        client.workflow.execute('fleetCampaign', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+      const upgradeId = 'fixture-health-upgrade';
+      expectOutcomes(
+        'health-before upgrade',
+        await runCampaign(upgradeId, {
+          operation: 'upgrade',
+          fleetFile,
+          select: { ids },
+          maxInFlight: 3,
+          failureBudget: { maxFailures: 1 },
+          upgrade: { targetVersion: '1.3.0', healthBakeSeconds: 1, healthPollSeconds: 1 },
+        }),
+        'upgraded',
+      );
+      await record(`fleetCampaign-health-upgrade${TAG}-run-1.json`, upgradeId);
+      for (const a of trio) await record(`accountUpgrade-health${TAG}-${a.id}.json`, `${upgradeId}/${a.id}`);
+
+      const planId = 'fixture-health-plan';
+      const planned = await runCampaign(planId, {
+        operation: 'upgrade',
+        fleetFile,
+        plan: true,
+        select: { ids: [sick.id] },
+        upgrade: { targetVersion: '1.4.0' },
+      });
+      if (
+        planned.counts['unhealthy-before'] !== 1 ||
+        !JSON.stringify(planned.planReport).includes('would skip: unhealthy')
+      )
+        throw new Error(`unexpected health-before plan: ${JSON.stringify(planned)}`);
+      await record(`accountUpgrade-health-plan${TAG}-${sick.id}.json`, `${planId}/${sick.id}`);
+
+      const rotationId = 'fixture-health-rotation';
+      expectOutcomes(
+        'health-before rotation',
+        await runCampaign(rotationId, {
+          operation: 'rotate-secret',
+          fleetFile,
+          select: { ids },
+          maxInFlight: 3,
+          failureBudget: { maxFailures: 1 },
+          rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 1, healthPollSeconds: 1 },
+        }),
+        'rotated',
+      );
+      await setAlarm(sick, 'OK');
+      await record(`fleetCampaign-health-rotation${TAG}-run-1.json`, rotationId);
+      for (const a of trio) {
+        await record(`accountSecretRotation-health${TAG}-${a.id}.json`, `${rotationId}/${a.id}`);
+        values.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_SECRET))));
+      }
+
+      // AMI: the sick account's group alarm (`<group>-health`, made here: the seed makes only the pipeline's)
+      const { runSimImageBuild } = await import('../cli/sim/sim-image-build');
+      const { runImagePublish } = await import('../cli/commands/image');
+      const name = `fixture-health-image${TAG || '-1'}`;
+      const built = await runSimImageBuild({
+        name,
+        fleet: fleetFile,
+        manifest: path.join(cfg.stateDir, 'fixture-health-packer-manifest.json'),
+        quiet: true,
+      });
+      await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile, quiet: true });
+      const cw = new CloudWatchClient({
+        endpoint: cfg.awsEndpoint,
+        region: 'eu-west-1',
+        credentials: credentials.provider(sick, 'fixture-alarm'),
+      });
+      const groupAlarm = `${SIM_GROUP_NAME}-health`;
+      await cw.send(
+        new PutMetricAlarmCommand({
+          AlarmName: groupAlarm,
+          Namespace: 'fleetops/simulated',
+          MetricName: 'PipelineHealth',
+          Statistic: 'Sum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        }),
+      );
+      await cw.send(
+        new SetAlarmStateCommand({ AlarmName: groupAlarm, StateValue: 'ALARM', StateReason: 'fixture: ALARM' }),
+      );
+      const amiId = 'fixture-health-ami';
+      expectOutcomes(
+        'health-before AMI rollout',
+        await runCampaign(amiId, {
+          operation: 'ami-rollout',
+          fleetFile,
+          select: { ids },
+          maxInFlight: 3,
+          failureBudget: { maxFailures: 1 },
+          ami: { image: name, healthBakeSeconds: 1, healthPollSeconds: 1 },
+        } as FleetCampaignInput),
+        'rolled-out',
+      );
+      await cw.send(new SetAlarmStateCommand({ AlarmName: groupAlarm, StateValue: 'OK', StateReason: 'fixture: OK' }));
+      await record(`fleetCampaign-health-ami${TAG}-run-1.json`, amiId);
+      for (const a of trio) await record(`accountAmiRollout-health${TAG}-${a.id}.json`, `${amiId}/${a.id}`);
     }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----
