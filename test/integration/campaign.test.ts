@@ -22,6 +22,8 @@ import {
   workflowBundle,
 } from '../support/test-stack';
 import { cleanUp } from '../support/cleanup';
+import { setHealthAlarm } from '../support/account-access';
+import { formatProblems } from '../../cli/commands/campaign-status-view';
 
 // Upgrade campaigns on the real local stack: Temporal dev server, moto behind the AWS proxy, OpenBao.
 const cfg = testStack();
@@ -77,7 +79,16 @@ async function inventory(workflowId: string, ids?: string[], file = fleetFile): 
 }
 
 describe('upgrade campaigns on the local stack', () => {
-  it('300 accounts with 5% throttling and 1% 5xx injected: every account upgraded', async () => {
+  it('300 accounts with 5% throttling and 1% 5xx injected: every healthy account upgraded, two already in ALARM left alone (unhealthy-before)', async () => {
+    // Two general accounts (one of them in two regions) whose health alarm is in ALARM before the
+    // campaign: they must not be touched, nor count against the budget.
+    const general = accounts.filter((a) => a.ring === 'general');
+    const sick = [
+      general.find((a) => a.regions.length > 1) ?? general[0],
+      general.find((a) => a.regions.length === 1)!,
+    ];
+    expect(new Set(sick.map((a) => a.id)).size).toBe(2);
+    for (const a of sick) await setHealthAlarm(cfg, a, a.regions[0], 'ALARM', 'test: broken before the campaign');
     await setFaultPlan(cfg, {
       seed: 11,
       rules: [
@@ -95,15 +106,38 @@ describe('upgrade campaigns on the local stack', () => {
     // The faults were really injected (and retried through): thousands of calls at 5% and 1%.
     expect(after.injected.throttle - before.injected.throttle).toBeGreaterThanOrEqual(50);
     expect(after.injected.serverError - before.injected.serverError).toBeGreaterThanOrEqual(5);
+    for (const a of sick) await setHealthAlarm(cfg, a, a.regions[0], 'OK', 'test: recovered');
     expect(report.phase).toBe('completed');
-    expect(report.problems).toEqual([]);
-    expect(report.counts.upgraded).toBe(300);
+    expect(report.counts.upgraded).toBe(298);
+    expect(report.counts['unhealthy-before']).toBe(2);
+    // listed with the alarm and its state reason; no wave counted a failure
+    expect(report.problems.map((p) => [p.accountId, p.state]).sort()).toEqual(
+      sick.map((a) => [a.id, 'unhealthy-before']).sort(),
+    );
+    for (const p of report.problems) {
+      const a = sick.find((x) => x.id === p.accountId)!;
+      expect(p.reason).toContain(`alarm ${a.pipeline.stackName}-health in ALARM in ${a.regions[0]}`);
+      expect(p.reason).toContain('test: broken before the campaign (ALARM)');
+      expect(p.runbook).toBe('docs/runbooks/unhealthy-before.md');
+    }
+    expect(report.waves.every((w) => w.failures === 0)).toBe(true);
+    expect(formatProblems(report).join('\n')).toMatch(/unhealthy-before: alarm \S+-health in ALARM/);
     const inv = await inventory('campaign-300-inventory');
-    const regions = accounts.reduce((n, a) => n + a.regions.length, 0);
-    expect(inv.byVersion).toEqual({ '1.1.0': regions });
-    // one change set executed per account and region, none twice
+    const regionsOf = (list: FleetAccount[]) => list.reduce((n, a) => n + a.regions.length, 0);
+    const regions = regionsOf(accounts) - regionsOf(sick);
+    expect(regionsOf(sick)).toBeGreaterThanOrEqual(3);
+    expect(inv.byVersion).toEqual({ '1.1.0': regions, '1.0.0': regionsOf(sick) });
+    // the unhealthy accounts' stacks through AWS: still 1.0.0, never updated
+    const sickIds = new Set(sick.map((a) => a.id));
+    const sickStacks = inv.accounts.filter((r) => sickIds.has(r.accountId)).flatMap((r) => r.stacks);
+    expect(sickStacks.length).toBe(regionsOf(sick));
+    expect(sickStacks.map((st) => (st.found ? `${st.version} ${st.status}` : 'missing'))).toEqual(
+      sickStacks.map(() => '1.0.0 CREATE_COMPLETE'),
+    );
+    // one change set executed per healthy account and region, none twice; none in the unhealthy ones
     const ids = new Set(accounts.map((a) => a.id));
     const ledger = (await executions(cfg)).filter((e) => ids.has(e.account));
+    expect(ledger.filter((e) => sickIds.has(e.account))).toEqual([]);
     expect(ledger).toHaveLength(regions);
     expect(ledger.filter((e) => e.count !== 1 || e.version !== '1.1.0')).toEqual([]);
     expect(new Set(ledger.map((e) => `${e.account}/${e.region}`)).size).toBe(regions);
