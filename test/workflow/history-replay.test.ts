@@ -132,7 +132,7 @@ describe('recorded histories (test/fixtures/histories)', () => {
     const outcomesByType = new Map<string, string[]>();
     for (const f of healthSet) {
       expect(decodedHistoryText(f.text), f.file).toContain(HEALTH_CHECK_BEFORE_CHANGE);
-      const type = workflowType(f.history);
+      const type = workflowType(f.history) ?? '?';
       const outcome = (result(f.history) as { outcome?: string } | undefined)?.outcome ?? '?';
       outcomesByType.set(type, [...(outcomesByType.get(type) ?? []), outcome]);
     }
