@@ -35,6 +35,7 @@ import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../workflows/fleet-inventory';
 import { decodedHistoryText, secretsIn } from '../test/support/history-scan';
 import { TEST_STACK_ENV } from '../test/support/test-env';
+import { alarmDuringBake } from '../test/support/alarm-during-bake';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(ROOT, 'test/fixtures/histories');
@@ -188,7 +189,10 @@ async function main(): Promise<void> {
       );
     if (recording('rotation')) {
       const rotationId = 'fixture-rotation';
-      await setAlarm(ROTATION_ALARMED, 'ALARM');
+      // the alarm fires in the bake, after the change (already in ALARM before, the account is left alone)
+      const rotatedAlarm = settled(
+        alarmDuringBake(client, `${rotationId}/${ROTATION_ALARMED.id}`, () => setAlarm(ROTATION_ALARMED, 'ALARM')),
+      );
       const rotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
         taskQueue: TASK_QUEUE,
         workflowId: rotationId,
@@ -199,10 +203,12 @@ async function main(): Promise<void> {
             maxInFlight: 2,
             accountsPerRun: 3,
             failureBudget: { maxFailures: 2 },
-            rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 1, healthPollSeconds: 1 },
+            rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 8, healthPollSeconds: 1 },
           } satisfies FleetCampaignInput,
         ],
       });
+      const rotatedAlarmError = await rotatedAlarm;
+      if (rotatedAlarmError) throw rotatedAlarmError;
       await setAlarm(ROTATION_ALARMED, 'OK');
       if (rotated.counts.rotated !== ACCOUNTS.length - 1 || rotated.counts['rolled-back'] !== 1 || rotated.run < 2)
         throw new Error(`unexpected rotation report: ${JSON.stringify(rotated)}`);
@@ -244,8 +250,10 @@ async function main(): Promise<void> {
       fs.writeFileSync(keyFleetFile, stringifyFleet(keyAccounts));
       await setFaultPlan(cfg, { iam: { newKeyDelayMs: 1500, accounts: keyAccounts.map((a) => a.id) } });
       const keyAlarmed = keyAccounts[2];
-      await setAlarm(keyAlarmed, 'ALARM');
       const keyRotationId = 'fixture-key-rotation';
+      const keyAlarm = settled(
+        alarmDuringBake(client, `${keyRotationId}/${keyAlarmed.id}`, () => setAlarm(keyAlarmed, 'ALARM')),
+      );
       const keysRotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
         taskQueue: TASK_QUEUE,
         workflowId: keyRotationId,
@@ -255,10 +263,12 @@ async function main(): Promise<void> {
             fleetFile: keyFleetFile,
             maxInFlight: 3,
             failureBudget: { maxFailures: 2 },
-            rotation: { secret: ROTATED_KEY, healthBakeSeconds: 1, healthPollSeconds: 1 },
+            rotation: { secret: ROTATED_KEY, healthBakeSeconds: 8, healthPollSeconds: 1 },
           } satisfies FleetCampaignInput,
         ],
       });
+      const keyAlarmError = await keyAlarm;
+      if (keyAlarmError) throw keyAlarmError;
       await setAlarm(keyAlarmed, 'OK');
       await setFaultPlan(cfg, null);
       if (keysRotated.counts.rotated !== 2 || keysRotated.counts['rolled-back'] !== 1)
@@ -287,8 +297,10 @@ async function main(): Promise<void> {
       const idFleetFile = path.join(cfg.stateDir, 'fixture-xid-fleet.yaml');
       fs.writeFileSync(idFleetFile, stringifyFleet(idAccounts));
       const idAlarmed = idAccounts[2];
-      await setAlarm(idAlarmed, 'ALARM');
       const idRotationId = 'fixture-xid-rotation';
+      const idAlarm = settled(
+        alarmDuringBake(client, `${idRotationId}/${idAlarmed.id}`, () => setAlarm(idAlarmed, 'ALARM')),
+      );
       const idsRotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
         taskQueue: TASK_QUEUE,
         workflowId: idRotationId,
@@ -298,10 +310,12 @@ async function main(): Promise<void> {
             fleetFile: idFleetFile,
             maxInFlight: 3,
             failureBudget: { maxFailures: 2 },
-            rotation: { secret: 'external-id', healthBakeSeconds: 1, healthPollSeconds: 1 },
+            rotation: { secret: 'external-id', healthBakeSeconds: 8, healthPollSeconds: 1 },
           } satisfies FleetCampaignInput,
         ],
       });
+      const idAlarmError = await idAlarm;
+      if (idAlarmError) throw idAlarmError;
       await setAlarm(idAlarmed, 'OK');
       if (idsRotated.counts.rotated !== 2 || idsRotated.counts['rolled-back'] !== 1)
         throw new Error(`unexpected ExternalId rotation report: ${JSON.stringify(idsRotated)}`);
@@ -618,6 +632,14 @@ async function vaultValues(
     if (typeof value === 'string') out.push(value);
   }
   return out;
+}
+
+/** The promise's error, or undefined once it resolved (awaited later without an unhandled rejection meanwhile). */
+function settled(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('rejected'),
+  );
 }
 
 /** Run ids of a workflow id, oldest first (the runs of a continue-as-new chain). */
