@@ -363,7 +363,7 @@ describe('fleetCampaign engine (time-skipping)', () => {
     );
     await rejected(
       handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: early[0] }] }),
-      /only failed, rolled-back, quarantined or skipped/,
+      /only failed, rolled-back, quarantined, skipped or unhealthy-before/,
     );
     await handle.executeUpdate(skipAccountUpdate, { args: [{ accountId: early[1] }] });
     const retried = await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: canary }] });
