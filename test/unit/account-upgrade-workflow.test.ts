@@ -312,9 +312,7 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
       { plan: true },
     );
     expect(result.outcome).toBe('unhealthy-before');
-    expect(result.regions[0].reason).toMatch(
-      /^would skip: unhealthy — alarm pipe-health in ALARM in eu-west-1/,
-    );
+    expect(result.regions[0].reason).toMatch(/^would skip: unhealthy — alarm pipe-health in ALARM in eu-west-1/);
     expect(count('createChangeSet')).toBe(0);
   });
 
