@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode,revert]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode,revert,health-before]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -11,11 +11,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { historyToJSON } from '../test/support/history-json';
 import type { Client } from '@temporalio/client';
 import { seedLocalStack, writeExternalId } from '../cli/sim/seed-local-stack';
-import { externalIdRef, simulatedFleet } from '../cli/sim/simulated-fleet';
+import { SIM_GROUP_NAME, externalIdRef, simulatedFleet } from '../cli/sim/simulated-fleet';
 import { stringifyFleet } from '../fleet/load-fleet';
 import type { FleetAccount } from '../fleet/fleet-schema';
 import { healthAlarmName } from '../fleet/pipeline-stack';
@@ -35,6 +35,7 @@ import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../workflows/fleet-inventory';
 import { decodedHistoryText, secretsIn } from '../test/support/history-scan';
 import { TEST_STACK_ENV } from '../test/support/test-env';
+import { alarmDuringBake } from '../test/support/alarm-during-bake';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(ROOT, 'test/fixtures/histories');
@@ -43,7 +44,16 @@ const tagAt = process.argv.indexOf('--tag');
 const TAG = tagAt > 0 && /^[a-z0-9.-]+$/i.test(process.argv[tagAt + 1] ?? '') ? `-${process.argv[tagAt + 1]}` : '';
 if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -');
 /** The scenarios to record (default: all). */
-const SCENARIOS = ['upgrade', 'inventory', 'rotation', 'external-id', 'ami', 'soft-mode', 'revert'] as const;
+const SCENARIOS = [
+  'upgrade',
+  'inventory',
+  'rotation',
+  'external-id',
+  'ami',
+  'soft-mode',
+  'revert',
+  'health-before',
+] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
 if (!ONLY.length || ONLY.some((s) => !(SCENARIOS as readonly string[]).includes(s)))
@@ -188,7 +198,10 @@ async function main(): Promise<void> {
       );
     if (recording('rotation')) {
       const rotationId = 'fixture-rotation';
-      await setAlarm(ROTATION_ALARMED, 'ALARM');
+      // the alarm fires in the bake, after the change (already in ALARM before, the account is left alone)
+      const rotatedAlarm = settled(
+        alarmDuringBake(client, `${rotationId}/${ROTATION_ALARMED.id}`, () => setAlarm(ROTATION_ALARMED, 'ALARM')),
+      );
       const rotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
         taskQueue: TASK_QUEUE,
         workflowId: rotationId,
@@ -199,10 +212,12 @@ async function main(): Promise<void> {
             maxInFlight: 2,
             accountsPerRun: 3,
             failureBudget: { maxFailures: 2 },
-            rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 1, healthPollSeconds: 1 },
+            rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 8, healthPollSeconds: 1 },
           } satisfies FleetCampaignInput,
         ],
       });
+      const rotatedAlarmError = await rotatedAlarm;
+      if (rotatedAlarmError) throw rotatedAlarmError;
       await setAlarm(ROTATION_ALARMED, 'OK');
       if (rotated.counts.rotated !== ACCOUNTS.length - 1 || rotated.counts['rolled-back'] !== 1 || rotated.run < 2)
         throw new Error(`unexpected rotation report: ${JSON.stringify(rotated)}`);
@@ -244,8 +259,10 @@ async function main(): Promise<void> {
       fs.writeFileSync(keyFleetFile, stringifyFleet(keyAccounts));
       await setFaultPlan(cfg, { iam: { newKeyDelayMs: 1500, accounts: keyAccounts.map((a) => a.id) } });
       const keyAlarmed = keyAccounts[2];
-      await setAlarm(keyAlarmed, 'ALARM');
       const keyRotationId = 'fixture-key-rotation';
+      const keyAlarm = settled(
+        alarmDuringBake(client, `${keyRotationId}/${keyAlarmed.id}`, () => setAlarm(keyAlarmed, 'ALARM')),
+      );
       const keysRotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
         taskQueue: TASK_QUEUE,
         workflowId: keyRotationId,
@@ -255,10 +272,12 @@ async function main(): Promise<void> {
             fleetFile: keyFleetFile,
             maxInFlight: 3,
             failureBudget: { maxFailures: 2 },
-            rotation: { secret: ROTATED_KEY, healthBakeSeconds: 1, healthPollSeconds: 1 },
+            rotation: { secret: ROTATED_KEY, healthBakeSeconds: 8, healthPollSeconds: 1 },
           } satisfies FleetCampaignInput,
         ],
       });
+      const keyAlarmError = await keyAlarm;
+      if (keyAlarmError) throw keyAlarmError;
       await setAlarm(keyAlarmed, 'OK');
       await setFaultPlan(cfg, null);
       if (keysRotated.counts.rotated !== 2 || keysRotated.counts['rolled-back'] !== 1)
@@ -287,8 +306,10 @@ async function main(): Promise<void> {
       const idFleetFile = path.join(cfg.stateDir, 'fixture-xid-fleet.yaml');
       fs.writeFileSync(idFleetFile, stringifyFleet(idAccounts));
       const idAlarmed = idAccounts[2];
-      await setAlarm(idAlarmed, 'ALARM');
       const idRotationId = 'fixture-xid-rotation';
+      const idAlarm = settled(
+        alarmDuringBake(client, `${idRotationId}/${idAlarmed.id}`, () => setAlarm(idAlarmed, 'ALARM')),
+      );
       const idsRotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
         taskQueue: TASK_QUEUE,
         workflowId: idRotationId,
@@ -298,10 +319,12 @@ async function main(): Promise<void> {
             fleetFile: idFleetFile,
             maxInFlight: 3,
             failureBudget: { maxFailures: 2 },
-            rotation: { secret: 'external-id', healthBakeSeconds: 1, healthPollSeconds: 1 },
+            rotation: { secret: 'external-id', healthBakeSeconds: 8, healthPollSeconds: 1 },
           } satisfies FleetCampaignInput,
         ],
       });
+      const idAlarmError = await idAlarm;
+      if (idAlarmError) throw idAlarmError;
       await setAlarm(idAlarmed, 'OK');
       if (idsRotated.counts.rotated !== 2 || idsRotated.counts['rolled-back'] !== 1)
         throw new Error(`unexpected ExternalId rotation report: ${JSON.stringify(idsRotated)}`);
@@ -482,6 +505,124 @@ async function main(): Promise<void> {
       for (const a of changed) await record(`accountUpgrade-revert${TAG}-${a.id}.json`, `${revertId}/${a.id}`);
     }
 
+    // ---- 9: health before the change (patch health-check-before-change): in each operation one of three
+    // accounts has its health alarm in ALARM beforehand — it is left alone (unhealthy-before), the others
+    // change; and a plan of the unhealthy account says it would skip it ----
+    if (recording('health-before')) {
+      const trio = ACCOUNTS.slice(0, 3);
+      const sick = trio[1];
+      const ids = trio.map((a) => a.id);
+      const expectOutcomes = (what: string, r: CampaignReport, done: string) => {
+        if (r.phase !== 'completed' || r.counts[done] !== 2 || r.counts['unhealthy-before'] !== 1)
+          throw new Error(`unexpected ${what} report: ${JSON.stringify(r)}`);
+        const p = r.problems.find((x) => x.accountId === sick.id);
+        if (p?.state !== 'unhealthy-before' || !p.reason.includes(`in ALARM`))
+          throw new Error(`expected ${sick.id} unhealthy-before with its alarm: ${JSON.stringify(r.problems)}`);
+      };
+      await setAlarm(sick, 'ALARM');
+      const runCampaign = (workflowId: string, input: FleetCampaignInput): Promise<CampaignReport> =>
+        client.workflow.execute('fleetCampaign', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+      const upgradeId = 'fixture-health-upgrade';
+      expectOutcomes(
+        'health-before upgrade',
+        await runCampaign(upgradeId, {
+          operation: 'upgrade',
+          fleetFile,
+          select: { ids },
+          maxInFlight: 3,
+          failureBudget: { maxFailures: 1 },
+          upgrade: { targetVersion: '1.3.0', healthBakeSeconds: 1, healthPollSeconds: 1 },
+        }),
+        'upgraded',
+      );
+      await record(`fleetCampaign-health-upgrade${TAG}-run-1.json`, upgradeId);
+      for (const a of trio) await record(`accountUpgrade-health${TAG}-${a.id}.json`, `${upgradeId}/${a.id}`);
+
+      const planId = 'fixture-health-plan';
+      const planned = await runCampaign(planId, {
+        operation: 'upgrade',
+        fleetFile,
+        plan: true,
+        select: { ids: [sick.id] },
+        upgrade: { targetVersion: '1.4.0' },
+      });
+      if (
+        planned.counts['unhealthy-before'] !== 1 ||
+        !JSON.stringify(planned.planReport).includes('would skip: unhealthy')
+      )
+        throw new Error(`unexpected health-before plan: ${JSON.stringify(planned)}`);
+      await record(`accountUpgrade-health-plan${TAG}-${sick.id}.json`, `${planId}/${sick.id}`);
+
+      const rotationId = 'fixture-health-rotation';
+      expectOutcomes(
+        'health-before rotation',
+        await runCampaign(rotationId, {
+          operation: 'rotate-secret',
+          fleetFile,
+          select: { ids },
+          maxInFlight: 3,
+          failureBudget: { maxFailures: 1 },
+          rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 1, healthPollSeconds: 1 },
+        }),
+        'rotated',
+      );
+      await setAlarm(sick, 'OK');
+      await record(`fleetCampaign-health-rotation${TAG}-run-1.json`, rotationId);
+      for (const a of trio) {
+        await record(`accountSecretRotation-health${TAG}-${a.id}.json`, `${rotationId}/${a.id}`);
+        values.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_SECRET))));
+      }
+
+      // AMI: the sick account's group alarm (`<group>-health`, made here: the seed makes only the pipeline's)
+      const { runSimImageBuild } = await import('../cli/sim/sim-image-build');
+      const { runImagePublish } = await import('../cli/commands/image');
+      const name = `fixture-health-image${TAG || '-1'}`;
+      const built = await runSimImageBuild({
+        name,
+        fleet: fleetFile,
+        manifest: path.join(cfg.stateDir, 'fixture-health-packer-manifest.json'),
+        quiet: true,
+      });
+      await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile, quiet: true });
+      const cw = new CloudWatchClient({
+        endpoint: cfg.awsEndpoint,
+        region: 'eu-west-1',
+        credentials: credentials.provider(sick, 'fixture-alarm'),
+      });
+      const groupAlarm = `${SIM_GROUP_NAME}-health`;
+      await cw.send(
+        new PutMetricAlarmCommand({
+          AlarmName: groupAlarm,
+          Namespace: 'fleetops/simulated',
+          MetricName: 'PipelineHealth',
+          Statistic: 'Sum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        }),
+      );
+      await cw.send(
+        new SetAlarmStateCommand({ AlarmName: groupAlarm, StateValue: 'ALARM', StateReason: 'fixture: ALARM' }),
+      );
+      const amiId = 'fixture-health-ami';
+      expectOutcomes(
+        'health-before AMI rollout',
+        await runCampaign(amiId, {
+          operation: 'ami-rollout',
+          fleetFile,
+          select: { ids },
+          maxInFlight: 3,
+          failureBudget: { maxFailures: 1 },
+          ami: { image: name, healthBakeSeconds: 1, healthPollSeconds: 1 },
+        } as FleetCampaignInput),
+        'rolled-out',
+      );
+      await cw.send(new SetAlarmStateCommand({ AlarmName: groupAlarm, StateValue: 'OK', StateReason: 'fixture: OK' }));
+      await record(`fleetCampaign-health-ami${TAG}-run-1.json`, amiId);
+      for (const a of trio) await record(`accountAmiRollout-health${TAG}-${a.id}.json`, `${amiId}/${a.id}`);
+    }
+
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----
     const cachedCredentials = worker.fleet.credentials as unknown as {
       cache: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
@@ -544,6 +685,14 @@ async function vaultValues(
     if (typeof value === 'string') out.push(value);
   }
   return out;
+}
+
+/** The promise's error, or undefined once it resolved (awaited later without an unhandled rejection meanwhile). */
+function settled(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('rejected'),
+  );
 }
 
 /** Run ids of a workflow id, oldest first (the runs of a continue-as-new chain). */

@@ -9,6 +9,7 @@ import {
   tallyBy,
   type CampaignSnapshot,
 } from '../../workflows/campaign/campaign-snapshot';
+import { UNHEALTHY_BEFORE } from '../../workflows/operation/health-before';
 import type {
   AccountState,
   CampaignPhase,
@@ -33,12 +34,16 @@ const kindOf = (s: string) => (s === 'running' || s === 'pending' ? undefined : 
 const sum = (counts: Partial<Record<string, number>>, pick: (state: string) => boolean) =>
   Object.entries(counts ?? {}).reduce((n, [state, c]) => n + (pick(state) ? (c ?? 0) : 0), 0);
 
-/** Accounts finished (any outcome), ok, failed (counts against budgets) and skipped. */
+/**
+ * Accounts finished (any outcome), ok, failed (counts against budgets) and skipped (neutral outcomes,
+ * unhealthy-before among them: `unhealthy` says how many of those were left alone for an alarm).
+ */
 export function tally(counts: Partial<Record<AccountState, number>>): {
   done: number;
   ok: number;
   failed: number;
   skipped: number;
+  unhealthy: number;
   running: number;
   pending: number;
 } {
@@ -47,6 +52,7 @@ export function tally(counts: Partial<Record<AccountState, number>>): {
     ok: sum(counts, (s) => kindOf(s) === 'ok'),
     failed: sum(counts, (s) => kindOf(s) === 'failed'),
     skipped: sum(counts, (s) => kindOf(s) === 'neutral'),
+    unhealthy: counts[UNHEALTHY_BEFORE] ?? 0,
     running: counts.running ?? 0,
     pending: counts.pending ?? 0,
   };
@@ -245,9 +251,19 @@ export function formatPlanReport(report: PlanReport, max = 50): string[] {
   let changing = 0;
   let current = 0;
   let failed = 0;
+  let unhealthy = 0;
   const notable: string[] = [];
   for (const a of report) {
     const regions = a.regions ?? [];
+    const firing = regions.filter((r) => r.outcome === UNHEALTHY_BEFORE);
+    if (firing.length) {
+      unhealthy++;
+      for (const r of firing)
+        notable.push(
+          `  – ${a.accountId} ${r.region}${r.group ? ` group ${r.group}` : ''}  ${r.reason ?? 'would skip: unhealthy'}`,
+        );
+      continue;
+    }
     const changes = regions.filter(
       (r) =>
         (r.plan && r.plan.added + r.plan.modified + r.plan.replaced + r.plan.removed > 0) || amiGroupWouldChange(r),
@@ -273,7 +289,7 @@ export function formatPlanReport(report: PlanReport, max = 50): string[] {
     }
   }
   const lines = [
-    `plan: ${report.length} accounts — ${changing} would change, ${current} unchanged, ${failed} could not be planned`,
+    `plan: ${report.length} accounts — ${changing} would change, ${current} unchanged, ${failed} could not be planned${unhealthy ? `, ${unhealthy} would skip: unhealthy` : ''}`,
   ];
   lines.push(...notable.slice(0, max));
   if (notable.length > max) lines.push(`  … and ${notable.length - max} more (--json lists every account)`);
@@ -303,5 +319,6 @@ export function formatCampaignLine(s: CampaignStatus, now = new Date()): string 
 export function formatFinalSummary(s: CampaignStatus): string {
   const t = tally(s.counts);
   const verdict = campaignExitCode(s) === 0 ? '✔' : '✖';
-  return `${verdict} campaign ${s.campaignId} ${s.phase}${s.phaseReason ? ` (${s.phaseReason})` : ''}: ${t.ok} ok, ${t.failed} failed, ${t.skipped} skipped, ${t.pending + t.running} not done, of ${s.total}\n`;
+  const unhealthy = t.unhealthy ? ` (${t.unhealthy} unhealthy-before: alarm in ALARM, not touched)` : '';
+  return `${verdict} campaign ${s.campaignId} ${s.phase}${s.phaseReason ? ` (${s.phaseReason})` : ''}: ${t.ok} ok, ${t.failed} failed, ${t.skipped} skipped${unhealthy}, ${t.pending + t.running} not done, of ${s.total}\n`;
 }

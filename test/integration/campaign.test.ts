@@ -22,12 +22,15 @@ import {
   workflowBundle,
 } from '../support/test-stack';
 import { cleanUp } from '../support/cleanup';
+import { setHealthAlarm } from '../support/account-access';
+import { formatProblems } from '../../cli/commands/campaign-status-view';
 
 // Upgrade campaigns on the real local stack: Temporal dev server, moto behind the AWS proxy, OpenBao.
 const cfg = testStack();
 const TASK_QUEUE = 'campaign-test';
 const ID_BASE = 300_000_000_000;
 const POISONED_ID_BASE = 310_000_000_000;
+const HEALTH_ID_BASE = 320_000_000_000;
 let fleetFile: string;
 let accounts: FleetAccount[];
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
@@ -161,6 +164,64 @@ describe('upgrade campaigns on the local stack', () => {
     expect(cancelled.phase).toBe('cancelling');
     expect((await handle.result()).phase).toBe('cancelled');
     expect((await executions(cfg)).filter((e) => ids.has(e.account))).toHaveLength(failedRegions);
+  }, 300_000);
+
+  it('accounts whose health alarm is already in ALARM are left alone (unhealthy-before), not counted against the budget; the others are upgraded', async () => {
+    // Its own 8 accounts (canary 1, early 1, general 5, late 1; one of them in two regions), all at 1.0.0.
+    const fleet = simulatedFleet(8, { idBase: HEALTH_ID_BASE });
+    await seedLocalStack(cfg, fleet);
+    const file = path.join(cfg.stateDir, 'campaign-health-fleet.yaml');
+    fs.writeFileSync(file, stringifyFleet(fleet));
+    const general = fleet.filter((a) => a.ring === 'general');
+    const sick = [
+      general.find((a) => a.regions.length > 1) ?? general[0],
+      general.find((a) => a.regions.length === 1)!,
+    ];
+    expect(new Set(sick.map((a) => a.id)).size).toBe(2);
+    const sickIds = new Set(sick.map((a) => a.id));
+    const regionsOf = (list: FleetAccount[]) => list.reduce((n, a) => n + a.regions.length, 0);
+    // only the first region's alarm: the account's other region is left alone too
+    for (const a of sick) await setHealthAlarm(cfg, a, a.regions[0], 'ALARM', 'test: broken before the campaign');
+    let report: CampaignReport;
+    try {
+      // a budget of one failure per wave: two unhealthy accounts in one wave would pause it if they counted
+      const handle = await campaign('campaign-health-before', {
+        fleetFile: file,
+        failureBudget: { maxFailures: 1, onExceeded: 'pause' },
+      });
+      report = await handle.result();
+    } finally {
+      for (const a of sick) await setHealthAlarm(cfg, a, a.regions[0], 'OK', 'test: recovered');
+    }
+    expect(report.phase).toBe('completed');
+    expect(report.counts).toEqual({ upgraded: 6, 'unhealthy-before': 2 });
+    expect(report.waves.every((w) => w.failures === 0)).toBe(true);
+    // listed with the alarm, its region and its state reason, and the runbook
+    expect(report.problems.map((p) => [p.accountId, p.state]).sort()).toEqual(
+      sick.map((a) => [a.id, 'unhealthy-before']).sort(),
+    );
+    for (const p of report.problems) {
+      const a = sick.find((x) => x.id === p.accountId)!;
+      expect(p.reason).toContain(`alarm ${a.pipeline.stackName}-health in ALARM in ${a.regions[0]}`);
+      expect(p.reason).toContain('test: broken before the campaign (ALARM)');
+      expect(p.runbook).toBe('docs/runbooks/unhealthy-before.md');
+    }
+    expect(formatProblems(report).join('\n')).toMatch(
+      /– \d{12} {2}general-1 {2}unhealthy-before: alarm \S+-health in ALARM/,
+    );
+    // Through AWS: the unhealthy accounts' stacks still at 1.0.0, never updated; the others at 1.1.0.
+    const inv = await inventory('campaign-health-before-inventory', undefined, file);
+    expect(regionsOf(sick)).toBeGreaterThanOrEqual(3);
+    expect(inv.byVersion).toEqual({ '1.1.0': regionsOf(fleet) - regionsOf(sick), '1.0.0': regionsOf(sick) });
+    const sickStacks = inv.accounts.filter((r) => sickIds.has(r.accountId)).flatMap((r) => r.stacks);
+    expect(sickStacks.map((st) => (st.found ? `${st.version} ${st.status}` : 'missing'))).toEqual(
+      sickStacks.map(() => '1.0.0 CREATE_COMPLETE'),
+    );
+    // The proxy ledger: a change set executed once per healthy account and region, none in the unhealthy ones.
+    const ids = new Set(fleet.map((a) => a.id));
+    const ledger = (await executions(cfg)).filter((e) => ids.has(e.account));
+    expect(ledger.filter((e) => sickIds.has(e.account))).toEqual([]);
+    expect(ledger).toHaveLength(regionsOf(fleet) - regionsOf(sick));
   }, 300_000);
 
   it('histories replay without determinism errors, stay bounded, and carry no credential or ExternalId', async () => {

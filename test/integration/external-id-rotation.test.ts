@@ -17,6 +17,7 @@ import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/accou
 import { cleanUp } from '../support/cleanup';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { accountResult, runRotationCampaign } from '../support/rotation-campaigns';
+import { alarmDuringBake } from '../support/alarm-during-bake';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 
 // Rotation of fleetops' own ExternalId (kind external-id) on the real local stack: the proxy enforces
@@ -137,11 +138,16 @@ describe('rotate-secret (kind external-id) on the local stack', () => {
     async () => {
       const [, , , untouchable, alarmed] = accounts;
       await setFaultPlan(cfg, { rules: [], iam: { trustPolicyUpdatesIgnoredFor: [untouchable.id] } });
-      await setHealthAlarm(cfg, alarmed, REGION, 'ALARM', 'the external-id rotation test');
       const campaignId = `${RUN}-1`;
-      const report = await runRotationCampaign(run(), campaignId, {
-        rotation: { secret: SECRET, healthBakeSeconds: 1, healthPollSeconds: 1 },
-      });
+      // the alarm fires in the bake, after the rotation (already in ALARM before, it would be left alone)
+      const [report] = await Promise.all([
+        runRotationCampaign(run(), campaignId, {
+          rotation: { secret: SECRET, healthBakeSeconds: 8, healthPollSeconds: 1 },
+        }),
+        alarmDuringBake(temporal.client, `${campaignId}/${alarmed.id}`, () =>
+          setHealthAlarm(cfg, alarmed, REGION, 'ALARM', 'the external-id rotation test'),
+        ),
+      ]);
       await setHealthAlarm(cfg, alarmed, REGION, 'OK', 'the external-id rotation test');
       await setFaultPlan(cfg, null);
       expect(report.counts).toEqual({ rotated: 3, 'rolled-back': 2 });

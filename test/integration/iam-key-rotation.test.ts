@@ -19,6 +19,7 @@ import { rotationToken } from '../../workflows/rotation/uuid-v5';
 import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
 import { accountResult, runRotationCampaign } from '../support/rotation-campaigns';
+import { alarmDuringBake } from '../support/alarm-during-bake';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { setFaultPlan, startTestWorker, testClient, testStack } from '../support/test-stack';
 
@@ -232,10 +233,18 @@ describe('rotate-secret (kind iam-access-key) on the local stack', () => {
       const live = await vaultEntry(cfg, secretLiveRecordPath(a.id, SECRET));
       const oldKey = String(live.data.accessKeyId);
       const oldHash = (await delivered(a)).currentHash;
-      await setHealthAlarm(cfg, a, REGION, 'ALARM', 'set by the IAM key rotation test');
       try {
         const campaignId = `${RUN}-alarm`;
-        const report = await rotationCampaign(campaignId, { select: { ids: [a.id] } });
+        // the alarm fires in the bake, after the rotation (already in ALARM before, it would be left alone)
+        const [report] = await Promise.all([
+          rotationCampaign(campaignId, {
+            select: { ids: [a.id] },
+            rotation: { secret: SECRET, healthBakeSeconds: 8, healthPollSeconds: 1 },
+          }),
+          alarmDuringBake(temporal.client, `${campaignId}/${a.id}`, () =>
+            setHealthAlarm(cfg, a, REGION, 'ALARM', 'set by the IAM key rotation test'),
+          ),
+        ]);
         expect(report.counts).toEqual({ 'rolled-back': 1 });
         const result = await childResult(campaignId, a.id);
         expect(result.errorType).toBe('HealthAlarm');

@@ -22,6 +22,7 @@ import { FLEET_STATE } from '../../workflows/search-attributes';
 import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
 import { accountResult, runRotationCampaign } from '../support/rotation-campaigns';
+import { alarmDuringBake } from '../support/alarm-during-bake';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
 import { startTestWorker, testClient, testStack } from '../support/test-stack';
 
@@ -204,9 +205,14 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
       const poisoned = accounts[2];
       const old = await awsSecret(poisoned);
       const liveBefore = await vaultEntry(cfg, secretLiveRecordPath(poisoned.id, SECRET));
-      await setHealthAlarm(cfg, poisoned, REGION, 'ALARM', 'set by the rotation test');
       const campaignId = `${RUN}-3`;
-      const report = await rotationCampaign(campaignId);
+      // the alarm fires in the bake, after the rotation (already in ALARM before, it would be left alone)
+      const [report] = await Promise.all([
+        rotationCampaign(campaignId, { rotation: { secret: SECRET, healthBakeSeconds: 8, healthPollSeconds: 1 } }),
+        alarmDuringBake(temporal.client, `${campaignId}/${poisoned.id}`, () =>
+          setHealthAlarm(cfg, poisoned, REGION, 'ALARM', 'set by the rotation test'),
+        ),
+      ]);
       await setHealthAlarm(cfg, poisoned, REGION, 'OK', 'set by the rotation test');
       expect(report.counts).toEqual({ rotated: 5, 'rolled-back': 1 });
       const result = await childResult(campaignId, poisoned.id);

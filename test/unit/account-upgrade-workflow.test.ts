@@ -21,6 +21,8 @@ type Scenario = {
   poisoned?: string[];
   /** The health alarm of these regions goes to ALARM once the region runs the new version. */
   alarmIn?: string[];
+  /** The health alarm of these regions is in ALARM already, before any change. */
+  alarmBeforeIn?: string[];
   /** Rolling back (UpdateStack) in these regions ends UPDATE_ROLLBACK_FAILED. */
   rollbackFailsIn?: string[];
   /** The stack reports UPDATE_IN_PROGRESS for this many reads. */
@@ -133,8 +135,16 @@ const fakeActivities: UpgradeActivities = {
   },
   async readAlarmStates(i) {
     enter('readAlarmStates', i);
-    const firing = scenario.alarmIn?.includes(i.region) && stackOf(i).version !== '1.0.0';
-    return { alarms: i.alarmNames.map((name) => ({ name, state: firing ? 'ALARM' : 'OK' })), missing: [] };
+    const before = scenario.alarmBeforeIn?.includes(i.region);
+    const firing = before || (scenario.alarmIn?.includes(i.region) && stackOf(i).version !== '1.0.0');
+    return {
+      alarms: i.alarmNames.map((name) => ({
+        name,
+        state: firing ? 'ALARM' : 'OK',
+        ...(before ? { reason: 'Threshold Crossed: errors > 5' } : {}),
+      })),
+      missing: [],
+    };
   },
 };
 
@@ -205,10 +215,10 @@ async function upgrade(
 }
 
 describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
-  it('bakes each region for healthBakeSeconds, checking every healthPollSeconds (300 s / 30 s → 11 checks per region)', async () => {
+  it('bakes each region for healthBakeSeconds, checking every healthPollSeconds (300 s / 30 s → 11 checks per region, after one before the change)', async () => {
     const { result, count, stackIn } = await upgrade({ regions: ['eu-west-1', 'us-east-1'] });
     expect(result.outcome).toBe('upgraded');
-    expect(count('readAlarmStates')).toBe(22);
+    expect(count('readAlarmStates')).toBe(24);
     expect(stackIn('us-east-1')).toMatchObject({ version: '1.1.0', status: 'UPDATE_COMPLETE' });
   });
 
@@ -266,20 +276,17 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     expect(stuck.count('createChangeSet')).toBe(0);
   });
 
-  it("a stop in the second region before anything ran deletes the first region's change set and runs nothing", async () => {
+  it('a stop in the second region, found while reading every stack first, creates no change set and runs nothing', async () => {
     const { result, count, stackIn } = await upgrade({ regions: ['eu-west-1', 'us-east-1'], missingIn: ['us-east-1'] });
     expect(result).toMatchObject({
       outcome: 'quarantined',
       errorType: 'StackMissing',
       runbook: 'docs/runbooks/stack-missing.md',
     });
-    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([
-      ['eu-west-1', 'skipped'],
-      ['us-east-1', 'quarantined'],
-    ]);
-    expect(result.regions[0].reason).toBe('not executed: the account stopped in us-east-1');
+    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([['us-east-1', 'quarantined']]);
+    expect(count('createChangeSet')).toBe(0);
     expect(count('executeChangeSet')).toBe(0);
-    expect(calls.filter((c) => c.activity === 'deleteChangeSet').map((c) => c.region)).toEqual(['eu-west-1']);
+    expect(count('readAlarmStates')).toBe(0);
     expect(stackIn('eu-west-1')?.changeSets.size).toBe(0);
   });
 
@@ -291,13 +298,12 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     expect(result).toMatchObject({ outcome: 'skipped', errorType: 'DowngradeRefused' });
     expect(result.reason).toContain('runs 1.2.0, newer than the target 1.1.0');
     expect(result.reason).toContain('allowDowngrade');
-    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([
-      ['eu-west-1', 'skipped'],
-      ['us-east-1', 'skipped'],
-    ]);
+    // every stack is read before any change set is made (health-check-before-change): the refusal in
+    // us-east-1 comes before eu-west-1 has a change set
+    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([['us-east-1', 'skipped']]);
     expect(count('readPipelineStack')).toBe(2);
     expect(count('executeChangeSet')).toBe(0);
-    expect(calls.filter((c) => c.activity === 'createChangeSet').map((c) => c.region)).toEqual(['eu-west-1']);
+    expect(count('createChangeSet')).toBe(0);
     expect(stackIn('eu-west-1')?.changeSets.size).toBe(0);
     expect(stackIn('us-east-1')).toMatchObject({ version: '1.2.0', status: 'CREATE_COMPLETE' });
   });
@@ -335,6 +341,38 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     expect(wrong.result).toMatchObject({ outcome: 'failed', errorType: 'InvalidWorkflowInput' });
     expect(wrong.result.reason).toContain('us-west-2 not among the regions');
     expect(wrong.count('readPipelineStack')).toBe(0);
+  });
+
+  it('an alarm already in ALARM before the change leaves the account alone (unhealthy-before): no change set, nothing executed', async () => {
+    const { result, count, stackIn } = await upgrade({
+      regions: ['eu-west-1', 'us-east-1'],
+      alarmBeforeIn: ['us-east-1'],
+    });
+    expect(result).toMatchObject({ outcome: 'unhealthy-before', runbook: 'docs/runbooks/unhealthy-before.md' });
+    expect(result.reason).toBe(
+      'alarm pipe-health in ALARM in us-east-1 (Threshold Crossed: errors > 5) before the change; not touched',
+    );
+    expect(result.regions.map((r) => [r.region, r.outcome])).toEqual([
+      ['eu-west-1', 'unhealthy-before'],
+      ['us-east-1', 'unhealthy-before'],
+    ]);
+    expect(result.regions[0].reason).toBe('not touched: the account is unhealthy');
+    expect(count('readAlarmStates')).toBe(2);
+    expect(count('createChangeSet')).toBe(0);
+    expect(count('executeChangeSet')).toBe(0);
+    expect(stackIn('eu-west-1')).toMatchObject({ version: '1.0.0' });
+    expect(stackIn('us-east-1')?.changeSets.size).toBe(0);
+  });
+
+  it('plan mode: an unhealthy account is reported as would skip, with no change set previewed', async () => {
+    const { result, count } = await upgrade(
+      { regions: ['eu-west-1'], alarmBeforeIn: ['eu-west-1'] },
+      {},
+      { plan: true },
+    );
+    expect(result.outcome).toBe('unhealthy-before');
+    expect(result.regions[0].reason).toMatch(/^would skip: unhealthy — alarm pipe-health in ALARM in eu-west-1/);
+    expect(count('createChangeSet')).toBe(0);
   });
 
   it('access denied is quarantined with its runbook, before anything is created', async () => {

@@ -402,7 +402,16 @@ describe('campaign status view', () => {
     expect(done({ upgraded: 10 }, 'cancelled')).toBe(1);
     expect(done({ upgraded: 10 }, 'paused')).toBe(1);
     expect(campaignExitCode(undefined)).toBe(1);
-    expect(tally(STATUS.counts)).toEqual({ done: 9, ok: 6, failed: 2, skipped: 1, running: 0, pending: 3 });
+    expect(done({ upgraded: 10, 'unhealthy-before': 2 })).toBe(0); // left alone, not failed
+    expect(tally(STATUS.counts)).toEqual({
+      done: 9,
+      ok: 6,
+      failed: 2,
+      skipped: 1,
+      unhealthy: 0,
+      running: 0,
+      pending: 3,
+    });
   });
 });
 

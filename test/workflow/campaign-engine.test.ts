@@ -225,6 +225,36 @@ describe('fleetCampaign engine (time-skipping)', () => {
     expect(report.counts.upgraded).toBe(24);
   });
 
+  it('unhealthy-before accounts (alarm already in ALARM) do not consume the failure budget and are listed with their alarm', async () => {
+    const general = ring('general');
+    const unhealthy = general.slice(0, 5);
+    const rolledBack = general[5];
+    behave = (id) =>
+      unhealthy.includes(id)
+        ? {
+            outcome: 'unhealthy-before',
+            durationMs: 1000,
+            reason: 'alarm data-pipeline-health in ALARM in eu-west-1 (fixture) before the change; not touched',
+          }
+        : id === rolledBack
+          ? { outcome: 'rolled-back', durationMs: 60_000, reason: 'alarm data-pipeline-health' }
+          : { outcome: 'upgraded', durationMs: 60_000 };
+    // a budget of 2: five unhealthy accounts would spend it twice over if they counted
+    const handle = await start({ maxWaveSize: 30, failureBudget: { maxFailures: 2, onExceeded: 'pause' } });
+    const report = await handle.result();
+    expect(report.phase).toBe('completed');
+    expect(report.counts['unhealthy-before']).toBe(5);
+    expect(report.counts['rolled-back']).toBe(1);
+    expect(report.counts.upgraded).toBe(fleet.length - 6);
+    const wave = report.waves.find((w) => w.name === 'general-1')!;
+    expect(wave.failures).toBe(1); // only the rolled-back account
+    const listed = report.problems.filter((p) => p.state === 'unhealthy-before');
+    expect(listed.map((p) => p.accountId).sort()).toEqual([...unhealthy].sort());
+    expect(listed[0].reason).toMatch(/alarm data-pipeline-health in ALARM in eu-west-1/);
+    // strict with 2 failures allowed: two at once all along (no unhealthy account shrank the window)
+    expect(maxConcurrent(evOf(handle).filter((e) => general.includes(e.accountId)))).toBe(2);
+  });
+
   it('budget with onExceeded cancel: the campaign ends cancelled and later waves are never touched', async () => {
     const canaryAndEarly = [...ring('canary'), ...ring('early')];
     behave = (id) =>
@@ -341,7 +371,7 @@ describe('fleetCampaign engine (time-skipping)', () => {
     );
     await rejected(
       handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: early[0] }] }),
-      /only failed, rolled-back, quarantined or skipped/,
+      /only failed, rolled-back, quarantined, skipped or unhealthy-before/,
     );
     await handle.executeUpdate(skipAccountUpdate, { args: [{ accountId: early[1] }] });
     const retried = await handle.executeUpdate(retryAccountUpdate, { args: [{ accountId: canary }] });

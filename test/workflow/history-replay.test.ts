@@ -6,6 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { decodedHistoryText, secretsIn } from '../support/history-scan';
 import { historyFromJSON } from '../support/history-json';
 import { PUT_BACK_EVERY_GROUP } from '../../workflows/ami/account-ami-rollout';
+import { HEALTH_CHECK_BEFORE_CHANGE } from '../../workflows/operation/health-before';
 
 // Replays histories recorded from earlier workflow code (scripts/record-histories.ts) against the
 // current workflow code: a change that is not replay-safe (a different command sequence for the same
@@ -124,6 +125,23 @@ describe('recorded histories (test/fixtures/histories)', () => {
       expect(messages(f.history), f.file).toContain('update:resume');
       expect((result(f.history) as { phase?: string } | undefined)?.phase, f.file).toBe('completed');
     }
+
+    // The health-before set (--only health-before): in each operation one account of three was already in
+    // ALARM (unhealthy-before, the patch marker in its history), the two others changed; and a plan of it.
+    const healthSet = fixtures.filter((f) => /^account\w+-health-/.test(f.file));
+    const outcomesByType = new Map<string, string[]>();
+    for (const f of healthSet) {
+      expect(decodedHistoryText(f.text), f.file).toContain(HEALTH_CHECK_BEFORE_CHANGE);
+      const type = workflowType(f.history) ?? '?';
+      const outcome = (result(f.history) as { outcome?: string } | undefined)?.outcome ?? '?';
+      outcomesByType.set(type, [...(outcomesByType.get(type) ?? []), outcome]);
+    }
+    expect([...outcomesByType.keys()].sort()).toEqual(['accountAmiRollout', 'accountSecretRotation', 'accountUpgrade']);
+    for (const [type, outcomes] of outcomesByType)
+      expect(outcomes.filter((o) => o === 'unhealthy-before').length, type).toBeGreaterThanOrEqual(1);
+    expect(outcomesByType.get('accountUpgrade')).toContain('upgraded');
+    expect(outcomesByType.get('accountSecretRotation')).toContain('rotated');
+    expect(outcomesByType.get('accountAmiRollout')).toContain('rolled-out');
 
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);

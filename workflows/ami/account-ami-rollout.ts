@@ -23,6 +23,15 @@ import {
 } from '../operation/account-operation';
 import { AccountStopped, AccountStops, type AccountStop } from '../operation/account-stop';
 import { accountCurrentDetails } from '../operation/account-details';
+import {
+  HEALTH_CHECK_BEFORE_CHANGE,
+  UNHEALTHY_BEFORE,
+  UNHEALTHY_BEFORE_RUNBOOK,
+  firingBefore,
+  unhealthyReason,
+  unhealthyStop,
+  type HealthReading,
+} from '../operation/health-before';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
@@ -81,6 +90,8 @@ type GroupRun = {
  *    **verify** from inside the account that it is visible and `available` (else quarantined ImageNotVisible);
  *    every group the fleet file names: **snapshot** its numbered launch template version N (`$Latest` /
  *    `$Default` → quarantined LaunchTemplateVersionNotPinned; plan mode reports it as not rollbackable);
+ *    (since the health-check patch: groups read first, then every moving group's `<group>-health` alarm —
+ *    one already in ALARM → unhealthy-before, nothing shared or changed — then share + verify);
  * 2. plan mode stops here: per group the current image, the target image, whether it can be rolled back;
  * 3. each group in turn: **new version** M = N with the image (deterministic ClientToken, looked up first),
  *    **instance refresh** to M through DesiredConfiguration (MinHealthyPercentage, SkipMatching,
@@ -166,7 +177,14 @@ class AccountAmiRolloutRun {
         reason: 'the fleet file names no Auto Scaling groups for this account',
       });
     }
-    for (const r of info.regions) await this.prepareRegion(r.region, r.imageId, r.targets);
+    if (patched(HEALTH_CHECK_BEFORE_CHANGE)) {
+      // groups read first, then their health, then the image shared where a group moves
+      for (const r of info.regions) await this.readGroups(r.region, r.imageId, r.targets);
+      await this.healthBefore();
+      if (!this.input.plan)
+        for (const region of new Set(this.groups.map((g) => g.region)))
+          await this.shareAndVerify(region, this.groups.find((g) => g.region === region)!.imageId);
+    } else for (const r of info.regions) await this.prepareRegion(r.region, r.imageId, r.targets);
     if (this.input.plan) return 'planned';
     for (const g of this.groups) await this.rollOutGroup(g);
     this.progress = { phase: 'setting-default-versions' };
@@ -190,24 +208,61 @@ class AccountAmiRolloutRun {
     imageId: string,
     targets: Parameters<AmiActivities['describeGroups']>[0]['target'][],
   ): Promise<void> {
-    if (!this.input.plan) {
-      this.progress = { phase: 'sharing-image', region };
-      await step(region, aws.shareImage({ ...this.where(region), imageId }));
-      this.progress = { phase: 'verifying-image', region };
-      for (let i = 1; ; i++) {
-        const seen = await step(region, aws.verifyImage({ ...this.where(region), imageId }));
-        if (seen.found && seen.state === 'available') break;
-        if (i >= VERIFY_TRIES)
-          throw stopWith(
-            ErrorType.ImageNotVisible,
-            seen.found
-              ? `image ${imageId} is ${seen.state}, not available, in account ${this.input.accountId} ${region}`
-              : `image ${imageId} is not visible from account ${this.input.accountId} in ${region} after sharing it`,
-            region,
-          );
-        await sleep(VERIFY_PAUSE_MS);
-      }
+    if (!this.input.plan) await this.shareAndVerify(region, imageId);
+    await this.readGroups(region, imageId, targets);
+  }
+
+  /** Shares the region's image with the account and waits until the account sees it `available`. */
+  private async shareAndVerify(region: string, imageId: string): Promise<void> {
+    this.progress = { phase: 'sharing-image', region };
+    await step(region, aws.shareImage({ ...this.where(region), imageId }));
+    this.progress = { phase: 'verifying-image', region };
+    for (let i = 1; ; i++) {
+      const seen = await step(region, aws.verifyImage({ ...this.where(region), imageId }));
+      if (seen.found && seen.state === 'available') return;
+      if (i >= VERIFY_TRIES)
+        throw stopWith(
+          ErrorType.ImageNotVisible,
+          seen.found
+            ? `image ${imageId} is ${seen.state}, not available, in account ${this.input.accountId} ${region}`
+            : `image ${imageId} is not visible from account ${this.input.accountId} in ${region} after sharing it`,
+          region,
+        );
+      await sleep(VERIFY_PAUSE_MS);
     }
+  }
+
+  /**
+   * The `<group>-health` alarm of every group about to move, read before anything is shared or changed:
+   * one already in ALARM stops the account as unhealthy-before (its groups listed as left alone).
+   */
+  private async healthBefore(): Promise<void> {
+    const readings: HealthReading[] = [];
+    for (const region of new Set(this.groups.map((g) => g.region))) {
+      this.progress = { phase: 'checking-health', region };
+      const alarmNames = this.groups.filter((g) => g.region === region).map((g) => groupHealthAlarm(g.groupName));
+      const { alarms } = await step(region, aws.readGroupAlarms({ ...this.where(region), alarmNames }));
+      readings.push({ region, alarms });
+    }
+    const stop = unhealthyStop(readings, this.input.plan);
+    if (!stop) return;
+    for (const g of this.groups) {
+      const alarm = groupHealthAlarm(g.groupName);
+      const firing = firingBefore(readings.filter((r) => r.region === g.region)).filter((a) => a.name === alarm);
+      g.result.outcome = UNHEALTHY_BEFORE;
+      g.result.reason = firing.length
+        ? unhealthyReason(firing, this.input.plan)
+        : 'not touched: the account is unhealthy';
+    }
+    throw new AccountStopped(stop);
+  }
+
+  /** Every group the fleet file names in the region, snapshot (its launch template version and image). */
+  private async readGroups(
+    region: string,
+    imageId: string,
+    targets: Parameters<AmiActivities['describeGroups']>[0]['target'][],
+  ): Promise<void> {
     this.progress = { phase: 'reading-groups', region };
     for (const target of targets) {
       const groups = await step(region, aws.describeGroups({ ...this.where(region), target }));
@@ -479,10 +534,12 @@ class AccountAmiRolloutRun {
     this.progress = { phase: 'done' };
     upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
     const runbook =
-      (result.outcome === 'quarantined' || result.outcome === 'rolled-back') && result.errorType
-        ? (AMI_RUNBOOKS[result.errorType] ??
-          (result.outcome === 'rolled-back' ? AMI_RUNBOOKS[ErrorType.InstanceRefreshRolledBack] : undefined))
-        : undefined;
+      result.outcome === UNHEALTHY_BEFORE
+        ? UNHEALTHY_BEFORE_RUNBOOK
+        : (result.outcome === 'quarantined' || result.outcome === 'rolled-back') && result.errorType
+          ? (AMI_RUNBOOKS[result.errorType] ??
+            (result.outcome === 'rolled-back' ? AMI_RUNBOOKS[ErrorType.InstanceRefreshRolledBack] : undefined))
+          : undefined;
     const final = { ...result, ...(runbook ? { runbook } : {}) };
     this.publishDetails(final);
     return final;

@@ -1,5 +1,6 @@
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import { APPROVE_ACCOUNT_SIGNAL, outcomeKind } from '../operation/account-operation';
+import { UNHEALTHY_BEFORE } from '../operation/health-before';
 import type {
   AccountRequest,
   ApproveRequest,
@@ -89,9 +90,9 @@ export class CampaignControls {
     this.notClosed('retry an account');
     const id = this.accountIn(req?.accountId);
     const s = this.st.accounts[id]?.s ?? 'pending';
-    if (!isFailure(s) && s !== 'skipped')
+    if (!isFailure(s) && s !== 'skipped' && s !== UNHEALTHY_BEFORE)
       throw new Error(
-        `account ${id} is ${s}; only failed, rolled-back, quarantined or skipped accounts can be retried`,
+        `account ${id} is ${s}; only failed, rolled-back, quarantined, skipped or unhealthy-before accounts can be retried`,
       );
     if ((this.engine.waveOf.get(id) ?? 0) > this.st.waveIndex)
       throw new Error(`account ${id} is in a later wave that has not started`);

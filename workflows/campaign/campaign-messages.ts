@@ -93,7 +93,7 @@ export type CampaignStatus = {
   /** Why the window is smaller than maxInFlight: `window 1 of 50: 1 failure left in the budget`. */
   windowReason?: string;
   waves: WaveStatus[];
-  /** Failed, rolled back, quarantined and skipped accounts, with reasons. */
+  /** Failed, rolled back, quarantined, skipped and unhealthy-before accounts, with reasons (alarm and its state reason). */
   problems: AccountProblem[];
   /** Accounts skipped at selection (paused/quarantined in the fleet file). */
   notSelected: Array<{ id: string; reason: string }>;

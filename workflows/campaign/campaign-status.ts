@@ -1,4 +1,5 @@
 import type { RegionResult } from '../operation/account-operation';
+import { UNHEALTHY_BEFORE } from '../operation/health-before';
 import { describeWindowLimit, estimateSecondsLeft, type WindowLimit } from './campaign-budget';
 import type { FleetCampaignOptions } from './campaign-input';
 import type { AccountProblem, AccountState, CampaignStatus, WaveStatus } from './campaign-messages';
@@ -30,7 +31,7 @@ export function buildStatus(
       wc[s] = (wc[s] ?? 0) + 1;
       counts[s] = (counts[s] ?? 0) + 1;
       if (isFailure(s)) failures++;
-      if (rec && (isFailure(s) || s === 'skipped'))
+      if (rec && (isFailure(s) || s === 'skipped' || s === UNHEALTHY_BEFORE))
         problems.push({ accountId: id, wave: w.name, state: s, reason: rec.r ?? s, errorType: rec.e, runbook: rec.rb });
     }
     const state: WaveStatus['state'] = index < st.waveIndex ? 'done' : index > st.waveIndex ? 'pending' : st.waveState;

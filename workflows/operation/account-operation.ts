@@ -50,6 +50,8 @@ export const COMMON_OUTCOMES = {
   'already-current': 'ok',
   planned: 'ok',
   skipped: 'neutral',
+  /** health alarm already in ALARM before the change: left alone, not counted against the budget */
+  'unhealthy-before': 'neutral',
   'rolled-back': 'failed',
   quarantined: 'failed',
   failed: 'failed',

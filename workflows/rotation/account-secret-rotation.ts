@@ -4,6 +4,7 @@ import {
   TimeoutFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -22,6 +23,12 @@ import {
   type AccountProgress,
 } from '../operation/account-operation';
 import { accountCurrentDetails } from '../operation/account-details';
+import {
+  HEALTH_CHECK_BEFORE_CHANGE,
+  UNHEALTHY_BEFORE,
+  UNHEALTHY_BEFORE_RUNBOOK,
+  unhealthyStop,
+} from '../operation/health-before';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { parseWorkflowInput } from '../workflow-input';
 import { rotationPlanLine } from './rotation-plan';
@@ -48,7 +55,11 @@ const keyTest = proxyActivities<RotationActivities>({
   retry: ROTATION_CALL_RETRY,
 });
 
-type Stop = { outcome: 'quarantined' | 'failed' | 'rolled-back'; reason: string; errorType?: string };
+type Stop = {
+  outcome: 'quarantined' | 'failed' | 'rolled-back' | typeof UNHEALTHY_BEFORE;
+  reason: string;
+  errorType?: string;
+};
 
 class AccountStopped extends Error {
   constructor(readonly stop: Stop) {
@@ -82,7 +93,8 @@ async function step<T>(call: Promise<T>): Promise<T> {
  * 1. preflight: secret not in the account → skipped; `iam-access-key` runs rotateKey (the same steps
  *    with the user's key, then the old key's cleanup); `external-id` runs rotateExternalId;
  *    AWSPENDING on someone else's version → quarantined; this token AWSCURRENT → already-current;
- *    live value younger than `olderThanDays` → skipped (not due). Plan mode stops here with a report.
+ *    live value younger than `olderThanDays` → skipped (not due). A due account whose `<stack>-health`
+ *    alarm is already in ALARM → unhealthy-before (nothing changed). Plan mode stops here with a report.
  * 2. create: value generated in the activity, new Vault version (cas), PutSecretValue AWSPENDING
  *    with ClientRequestToken = UUIDv5(campaign/account/secret/attempt);
  * 3. test: AWSPENDING read back by VersionId, compared by hash with Vault → mismatch rolls back;
@@ -170,6 +182,7 @@ class AccountSecretRotationRun {
       }),
     );
     this.region = found.region ?? '-';
+    if (found.status === 'due' && patched(HEALTH_CHECK_BEFORE_CHANGE)) await this.healthBefore();
     if (plan) {
       return { accountId, outcome: 'planned', regions: [rotationPlanLine(rotation.secret, found)] };
     }
@@ -338,6 +351,17 @@ class AccountSecretRotationRun {
     );
   }
 
+  /**
+   * The `<stack>-health` alarm read before anything changes: already in ALARM → unhealthy-before
+   * (nothing changed, not counted against the budget; plan mode: "would skip: unhealthy").
+   */
+  private async healthBefore(): Promise<void> {
+    this.progress = { phase: 'checking-health', region: this.region };
+    const { alarms } = await step(steps.rotationHealthAlarm(this.where));
+    const stop = unhealthyStop([{ region: this.region, alarms }], this.input.plan);
+    if (stop) throw new AccountStopped({ outcome: UNHEALTHY_BEFORE, reason: stop.reason });
+  }
+
   /** Watches `<stack>-health` for healthBakeSeconds; ALARM rolls the rotation back (`undoneAs` says how). */
   private async healthGate(undoneAs: string, undo: () => Promise<void>): Promise<void> {
     const bakeMs = this.input.rotation.healthBakeSeconds * 1000;
@@ -379,7 +403,12 @@ class AccountSecretRotationRun {
   private finish(result: AccountOperationResult): AccountOperationResult {
     this.progress = { phase: 'done' };
     upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
-    const runbook = result.errorType && result.outcome !== 'failed' ? ROTATION_RUNBOOKS[result.errorType] : undefined;
+    const runbook =
+      result.outcome === UNHEALTHY_BEFORE
+        ? UNHEALTHY_BEFORE_RUNBOOK
+        : result.errorType && result.outcome !== 'failed'
+          ? ROTATION_RUNBOOKS[result.errorType]
+          : undefined;
     const final = { ...result, ...(runbook ? { runbook } : {}) };
     this.publishDetails(final);
     return final;

@@ -38,6 +38,15 @@ import { reviewChangeSet } from './change-set-review';
 import { UPGRADE_RUNBOOKS } from './upgrade-runbooks';
 import { UPGRADE_OPERATION } from './upgrade-params';
 import { accountCurrentDetails } from '../operation/account-details';
+import {
+  HEALTH_CHECK_BEFORE_CHANGE,
+  UNHEALTHY_BEFORE,
+  UNHEALTHY_BEFORE_RUNBOOK,
+  firingBefore,
+  unhealthyReason,
+  unhealthyStop,
+  type HealthReading,
+} from '../operation/health-before';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
@@ -109,7 +118,9 @@ type PreparedRegion = {
  * 1. every region: read the stack (missing → quarantined StackMissing; UPDATE_ROLLBACK_FAILED →
  *    quarantined StackInRollbackFailed; someone else's *_IN_PROGRESS → wait up to
  *    `busyStackWaitSeconds`, then quarantined StackBusy; already at the target → already-current),
- *    then create the change set (deterministic name and token) and review its changes;
+ *    then the `<stack>-health` alarm of every region to change (one already in ALARM → unhealthy-before:
+ *    nothing created or changed, not counted against the budget; plan mode reports it), then create the
+ *    change set (deterministic name and token) and review its changes;
  * 2. a replacement or removal of a stateful type → `skip` (change sets deleted, outcome skipped) or
  *    `approve` (FleetState awaiting-approval until APPROVE_ACCOUNT_SIGNAL);
  * 3. plan mode stops here: change sets deleted, outcome planned with counts per region;
@@ -196,7 +207,17 @@ class AccountUpgradeRun {
       upgradeAccountInfo({ fleetFile: this.input.fleetFile, accountId: this.input.accountId }),
     );
     this.stackName = info.stackName;
-    for (const region of this.regionsToChange(info.regions)) await this.prepareRegion(region);
+    const regions = this.regionsToChange(info.regions);
+    if (patched(HEALTH_CHECK_BEFORE_CHANGE)) {
+      // every stack read first, then the health of the regions to change, then the change sets
+      const due: Array<{ region: string; stack: PipelineStackState & { found: true } }> = [];
+      for (const region of regions) {
+        const stack = await this.checkRegion(region);
+        if (stack) due.push({ region, stack });
+      }
+      await this.healthBefore(due.map((d) => d.region));
+      for (const d of due) await this.createChangeSetFor(d.region, d.stack);
+    } else for (const region of regions) await this.prepareRegion(region);
     if (this.prepared.length === 0) return 'already-current';
 
     if (this.input.plan) {
@@ -265,14 +286,48 @@ class AccountUpgradeRun {
 
   /** Checks the region's stack and, unless it is current, creates and reviews the change set. */
   private async prepareRegion(region: string): Promise<void> {
+    const stack = await this.checkRegion(region);
+    if (stack) await this.createChangeSetFor(region, stack);
+  }
+
+  /** The region's stack if it needs the upgrade (undefined: already at the target, recorded as such). */
+  private async checkRegion(region: string): Promise<(PipelineStackState & { found: true }) | undefined> {
     this.progress = { phase: 'checking-stack', region };
     const stack = await this.updatableStack(region);
     const target = this.targetIn(region);
     if (isAt(stack, target)) {
       this.results.push({ region, outcome: 'already-current', fromVersion: target, toVersion: target });
-      return;
+      return undefined;
     }
     this.refuseDowngrade(region, stack.version, target);
+    return stack;
+  }
+
+  /**
+   * The health alarm of every region about to change, read before anything changes: one in ALARM stops
+   * the account as unhealthy-before (each of those regions listed as left alone), plan mode included.
+   */
+  private async healthBefore(regions: readonly string[]): Promise<void> {
+    const alarmName = healthAlarmName(this.stackName);
+    const readings: HealthReading[] = [];
+    for (const region of regions) {
+      this.progress = { phase: 'checking-health', region };
+      const { alarms } = await step(region, aws.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }));
+      readings.push({ region, alarms });
+    }
+    const stop = unhealthyStop(readings, this.input.plan);
+    if (!stop) return;
+    for (const r of readings) {
+      const firing = firingBefore([r]);
+      const reason = firing.length ? unhealthyReason(firing, this.input.plan) : 'not touched: the account is unhealthy';
+      this.results.push({ region: r.region, outcome: UNHEALTHY_BEFORE, reason });
+    }
+    throw new AccountStopped(stop);
+  }
+
+  /** Creates and reviews the change set of a region whose stack is not at the target. */
+  private async createChangeSetFor(region: string, stack: PipelineStackState & { found: true }): Promise<void> {
+    const target = this.targetIn(region);
     this.progress = { phase: 'creating-change-set', region };
     const changeSetName = upgradeChangeSetName(this.input.campaignId, target);
     const result: RegionResult = {
@@ -589,7 +644,11 @@ class AccountUpgradeRun {
     this.progress = { phase: 'done' };
     upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
     const runbook =
-      result.outcome === 'quarantined' && result.errorType ? UPGRADE_RUNBOOKS[result.errorType] : undefined;
+      result.outcome === UNHEALTHY_BEFORE
+        ? UNHEALTHY_BEFORE_RUNBOOK
+        : result.outcome === 'quarantined' && result.errorType
+          ? UPGRADE_RUNBOOKS[result.errorType]
+          : undefined;
     const final = { ...result, ...(runbook ? { runbook } : {}) };
     this.publishDetails(final);
     return final;
