@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RingSchema } from '../../fleet/fleet-schema';
 import { LATEST } from '../../fleet/release-channel';
 import { AccountSelectorSchema } from '../../fleet/select-accounts';
+import { LeaseWaitSecondsSchema } from '../lease/lease-messages';
 import type { AnyOperation, OperationRegistry } from '../operation/operation-registry';
 import { operations, type BuiltInOperation } from '../operations';
 
@@ -63,6 +64,11 @@ const CampaignFields = {
   respectMaintenanceWindows: z.boolean().default(true),
   /** Accounts started per workflow run before continue-as-new (bounds history). */
   accountsPerRun: z.number().int().min(1).max(1000).default(400),
+  /**
+   * One change per account at a time across campaigns: a child waits this long (seconds) while another
+   * campaign's child holds the account's lease, then skips the account (outcome skipped-busy).
+   */
+  leaseWaitSeconds: LeaseWaitSecondsSchema,
   carry: CarrySchema.optional(),
 };
 /** The common fields alone (the types below derive from it). */

@@ -93,12 +93,14 @@ export type CampaignStatus = {
   /** Why the window is smaller than maxInFlight: `window 1 of 50: 1 failure left in the budget`. */
   windowReason?: string;
   waves: WaveStatus[];
-  /** Failed, rolled back, quarantined and skipped accounts, with reasons. */
+  /** Failed, rolled back, quarantined and skipped (also skipped-busy) accounts, with reasons. */
   problems: AccountProblem[];
   /** Accounts skipped at selection (paused/quarantined in the fleet file). */
   notSelected: Array<{ id: string; reason: string }>;
   /** Accounts waiting for an operator to approve a stateful change. */
   awaitingApproval: string[];
+  /** Accounts whose child waits for another campaign's lease on the account: `waiting for <campaign id>`. */
+  waitingForLease?: Array<{ accountId: string; waitingFor: string; reason: string }>;
   startedAt: string;
   /** Estimated seconds left (null until there is enough to go on). */
   etaSeconds: number | null;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AccountIdSchema } from '../../fleet/fleet-schema';
+import { LeaseWaitSecondsSchema } from '../lease/lease-messages';
 
 /** The fields every per-account child gets, whatever the operation. */
 export const AccountOperationBaseSchema = z.strictObject({
@@ -18,6 +19,8 @@ export const AccountOperationBaseSchema = z.strictObject({
   plan: z.boolean().default(false),
   /** Attempt number: 1, then 2… when an operator retries the account. */
   attempt: z.number().int().min(1).default(1),
+  /** How long to wait for another campaign's lease on the account before skipping it (skipped-busy). */
+  leaseWaitSeconds: LeaseWaitSecondsSchema,
 });
 
 /**
@@ -35,7 +38,9 @@ export function accountOperationInputSchema<N extends string, F extends string, 
 }
 
 /** Input of every per-account child workflow (the parameters field depends on the operation). */
-export type AccountOperationInput = z.output<typeof AccountOperationBaseSchema> & {
+export type AccountOperationInput = Omit<z.output<typeof AccountOperationBaseSchema>, 'leaseWaitSeconds'> & {
+  /** absent from children started by campaigns of older code (the default applies) */
+  leaseWaitSeconds?: number;
   operation: string;
   [paramsField: string]: unknown;
 };
@@ -48,6 +53,8 @@ export const COMMON_OUTCOMES = {
   'already-current': 'ok',
   planned: 'ok',
   skipped: 'neutral',
+  /** another campaign held the account's lease past leaseWaitSeconds: nothing changed */
+  'skipped-busy': 'neutral',
   'rolled-back': 'failed',
   quarantined: 'failed',
   failed: 'failed',

@@ -18,6 +18,7 @@ const RESERVED_FIELDS = [
   'approvalBefore',
   'respectMaintenanceWindows',
   'accountsPerRun',
+  'leaseWaitSeconds',
   'carry',
   'accountId',
   'wave',
