@@ -109,7 +109,7 @@ describe('per-account lease (accountLease)', () => {
     expect(rb.outcome).toBe('skipped-busy');
     expect(rb.reason).toMatch(/^waiting for camp-a: .*more than leaseWaitSeconds \(60 s\)/);
     expect(rb.heldFrom).toBeUndefined();
-    const after = await lockState(account);
+    const after = await until('lock state', () => lockState(account), (v) => v !== undefined);
     expect(after?.holder?.workflowId).toBe(a.workflowId);
     expect(after?.queue).toEqual([]);
     await a.cancel();
@@ -152,8 +152,9 @@ describe('per-account lease (accountLease)', () => {
     const p = await hold('camp-p', account, { holdMs: 1_000, plan: true });
     const rp = await p.result();
     expect(rp.outcome).toBe('done');
-    expect((await lockState(account))?.queue).toEqual([]);
-    expect((await lockState(account))?.holder?.workflowId).toBe(a.workflowId);
+    const lock = await until('lock state', () => lockState(account), (v) => v !== undefined);
+    expect(lock?.queue).toEqual([]);
+    expect(lock?.holder?.workflowId).toBe(a.workflowId);
     await a.cancel();
   });
 
@@ -178,7 +179,7 @@ describe('per-account lease (accountLease)', () => {
     const now = await lock.describe();
     expect(now.runId).not.toBe(first.firstExecutionRunId);
     expect(now.historyLength).toBeLessThanOrEqual(60);
-    const carried = await lockState(account);
+    const carried = await until('lock state', () => lockState(account), (v) => v !== undefined);
     expect(carried?.holder?.workflowId).toBe(planHolder.workflowId);
     expect(carried?.queue.map((q) => q.workflowId)).toEqual([b.workflowId]);
     await planHolder.terminate('test: done');
