@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createLeaseActivities } from '../../activities/lease/lease-activities';
@@ -49,7 +49,7 @@ afterAll(() =>
   }),
 );
 
-type Holder = WorkflowHandle<typeof leaseHolder>;
+type Holder = WorkflowHandleWithFirstExecutionRunId<typeof leaseHolder>;
 
 function hold(campaignId: string, accountId: string, o: Partial<LeaseHolderInput> = {}): Promise<Holder> {
   return env.client.workflow.start<typeof leaseHolder>('leaseHolder', {
@@ -91,7 +91,7 @@ describe('per-account lease (accountLease)', () => {
     await holding(account, a);
     const b = await hold('camp-b', account, { holdMs: 1_000 });
     const waiting = await queued(account, b);
-    expect(waiting.queue.map((q) => q.toldWaitingFor)).toEqual(['camp-a']);
+    expect(waiting?.queue.map((q) => q.toldWaitingFor)).toEqual(['camp-a']);
     const [ra, rb] = [await a.result(), await b.result()];
     expect([ra.outcome, rb.outcome]).toEqual(['done', 'done']);
     expect(rb.heldFrom!).toBeGreaterThanOrEqual(ra.heldTo!);
@@ -177,7 +177,7 @@ describe('per-account lease (accountLease)', () => {
     await env.sleep(60_000); // ~60 checks: several runs of at most 50 events
     const lock = env.client.workflow.getHandle(accountLeaseId(account));
     const now = await lock.describe();
-    expect(now.runId).not.toBe(first.firstExecutionRunId);
+    expect(now.runId).not.toBe(first.signaledRunId);
     expect(now.historyLength).toBeLessThanOrEqual(60);
     const carried = await until('lock state', () => lockState(account), (v) => v !== undefined);
     expect(carried?.holder?.workflowId).toBe(planHolder.workflowId);
