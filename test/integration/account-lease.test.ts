@@ -33,7 +33,7 @@ let temporal: Awaited<ReturnType<typeof testClient>>;
 
 beforeAll(async () => {
   // one ring: the four overlap accounts run in one wave, all at once
-  fleet = simulatedFleet(4, { idBase: ID_BASE, secrets: false }).map((f) => ({ ...f, ring: 'general' as const })).concat(
+  fleet = simulatedFleet(4, { idBase: ID_BASE, secrets: false }).map((f): FleetAccount => ({ ...f, ring: 'general' })).concat(
     simulatedFleet(1, { idBase: ID_BASE + 10, secrets: false }),
   );
   await seedLocalStack(cfg, fleet);
