@@ -6,6 +6,8 @@ import { temporal } from '@temporalio/proto';
 import { decodedHistoryText, secretsIn } from '../support/history-scan';
 import { historyFromJSON } from '../support/history-json';
 import { PUT_BACK_EVERY_GROUP } from '../../workflows/ami/account-ami-rollout';
+import { LEASE_WAIT_LIMIT } from '../../workflows/campaign/campaign-engine';
+import { ACCOUNT_LEASE } from '../../workflows/lease/account-lease-holder';
 
 // Replays histories recorded from earlier workflow code (scripts/record-histories.ts) against the
 // current workflow code: a change that is not replay-safe (a different command sequence for the same
@@ -123,6 +125,25 @@ describe('recorded histories (test/fixtures/histories)', () => {
       expect(decodedHistoryText(f.text), f.file).toContain('soft-concurrency-mode');
       expect(messages(f.history), f.file).toContain('update:resume');
       expect((result(f.history) as { phase?: string } | undefined)?.phase, f.file).toBe('completed');
+    }
+
+    // The lease set (--only lease): two overlapping upgrade campaigns on the same two accounts. Every child
+    // took its account's lease (patch marker), some waited for the other campaign (accountLeaseWait), and
+    // each account's lock workflow granted, released and completed.
+    const leaseCampaigns = fixtures.filter((f) => f.file.startsWith('fleetCampaign-lease-'));
+    expect(leaseCampaigns.length).toBeGreaterThanOrEqual(2);
+    for (const f of leaseCampaigns) expect(decodedHistoryText(f.text), f.file).toContain(LEASE_WAIT_LIMIT);
+    expect(leaseCampaigns.flatMap((f) => messages(f.history))).toContain('signal:accountLeaseWait');
+    const leaseChildren = fixtures.filter((f) => f.file.startsWith('accountUpgrade-lease-'));
+    expect(leaseChildren.length).toBeGreaterThanOrEqual(4);
+    for (const f of leaseChildren) expect(decodedHistoryText(f.text), f.file).toContain(ACCOUNT_LEASE);
+    const locks = ofType('accountLease');
+    expect(locks.length).toBeGreaterThanOrEqual(2);
+    for (const f of locks) {
+      expect(messages(f.history), f.file).toEqual(
+        expect.arrayContaining(['signal:acquireLease', 'signal:releaseLease']),
+      );
+      expect(has(f.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), f.file).toBe(true);
     }
 
     const inventories = ofType('fleetInventory').map((f) => f.history);
