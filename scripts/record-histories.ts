@@ -473,9 +473,13 @@ async function main(): Promise<void> {
       const reports: CampaignReport[] = [await a.result(), await b.result()];
       if (reports.some((r) => r.phase !== 'completed' || r.counts.upgraded !== leased.length))
         throw new Error(`unexpected lease reports: ${JSON.stringify(reports)}`);
-      for (const [name, h] of [['a', a], ['b', b]] as const) {
+      for (const [name, h] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
         await record(`fleetCampaign-lease-${name}${TAG}-run-1.json`, h.workflowId);
-        for (const acc of leased) await record(`accountUpgrade-lease-${name}${TAG}-${acc.id}.json`, `${h.workflowId}/${acc.id}`);
+        for (const acc of leased)
+          await record(`accountUpgrade-lease-${name}${TAG}-${acc.id}.json`, `${h.workflowId}/${acc.id}`);
       }
       for (const acc of leased) {
         for (const [i, runId] of (await runsOf(client, `account-lease/${acc.id}`)).entries())

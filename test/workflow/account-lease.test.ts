@@ -76,7 +76,11 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 }
 
 const holding = (accountId: string, h: Holder) =>
-  until(`${h.workflowId} holds ${accountId}`, () => lockState(accountId), (s) => s?.holder?.workflowId === h.workflowId);
+  until(
+    `${h.workflowId} holds ${accountId}`,
+    () => lockState(accountId),
+    (s) => s?.holder?.workflowId === h.workflowId,
+  );
 const queued = (accountId: string, h: Holder) =>
   until(
     `${h.workflowId} waits for ${accountId}`,
@@ -109,7 +113,11 @@ describe('per-account lease (accountLease)', () => {
     expect(rb.outcome).toBe('skipped-busy');
     expect(rb.reason).toMatch(/^waiting for camp-a: .*more than leaseWaitSeconds \(60 s\)/);
     expect(rb.heldFrom).toBeUndefined();
-    const after = await until('lock state', () => lockState(account), (v) => v !== undefined);
+    const after = await until(
+      'lock state',
+      () => lockState(account),
+      (v) => v !== undefined,
+    );
     expect(after?.holder?.workflowId).toBe(a.workflowId);
     expect(after?.queue).toEqual([]);
     await a.cancel();
@@ -152,7 +160,11 @@ describe('per-account lease (accountLease)', () => {
     const p = await hold('camp-p', account, { holdMs: 1_000, plan: true });
     const rp = await p.result();
     expect(rp.outcome).toBe('done');
-    const lock = await until('lock state', () => lockState(account), (v) => v !== undefined);
+    const lock = await until(
+      'lock state',
+      () => lockState(account),
+      (v) => v !== undefined,
+    );
     expect(lock?.queue).toEqual([]);
     expect(lock?.holder?.workflowId).toBe(a.workflowId);
     await a.cancel();
@@ -167,9 +179,7 @@ describe('per-account lease (accountLease)', () => {
       workflowId: accountLeaseId(account),
       args: [{ accountId: account, holderCheckSeconds: 1, maxHistoryEvents: 50 } satisfies AccountLeaseInput],
       signal: acquireLeaseSignal,
-      signalArgs: [
-        { workflowId: planHolder.workflowId, runId: planHolder.firstExecutionRunId, campaignId: 'camp-h' },
-      ],
+      signalArgs: [{ workflowId: planHolder.workflowId, runId: planHolder.firstExecutionRunId, campaignId: 'camp-h' }],
     });
     await holding(account, planHolder);
     const b = await hold('camp-b', account, { holdMs: 1_000 });
@@ -179,7 +189,11 @@ describe('per-account lease (accountLease)', () => {
     const now = await lock.describe();
     expect(now.runId).not.toBe(first.signaledRunId);
     expect(now.historyLength).toBeLessThanOrEqual(60);
-    const carried = await until('lock state', () => lockState(account), (v) => v !== undefined);
+    const carried = await until(
+      'lock state',
+      () => lockState(account),
+      (v) => v !== undefined,
+    );
     expect(carried?.holder?.workflowId).toBe(planHolder.workflowId);
     expect(carried?.queue.map((q) => q.workflowId)).toEqual([b.workflowId]);
     await planHolder.terminate('test: done');

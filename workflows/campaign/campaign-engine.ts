@@ -113,7 +113,14 @@ export class CampaignEngine {
 
   status(): CampaignStatus {
     const params = (this.input as Record<string, unknown>)[this.op.paramsField];
-    return buildStatus(this.st, this.input, this.op.target(params), this.inFlight.size, this.windowLimit(), this.leaseWaits);
+    return buildStatus(
+      this.st,
+      this.input,
+      this.op.target(params),
+      this.inFlight.size,
+      this.windowLimit(),
+      this.leaseWaits,
+    );
   }
 
   setPhase(phase: CampaignPhase, reason?: string): void {

@@ -17,7 +17,9 @@ export type LeaseHolderInput = {
   plan?: boolean;
 };
 
-export async function leaseHolder(input: LeaseHolderInput): Promise<AccountOperationResult & { heldFrom?: number; heldTo?: number }> {
+export async function leaseHolder(
+  input: LeaseHolderInput,
+): Promise<AccountOperationResult & { heldFrom?: number; heldTo?: number }> {
   let heldFrom: number | undefined;
   const result = await withAccountLease({ plan: false, ...input }, async () => {
     heldFrom = Date.now();
