@@ -92,7 +92,7 @@ export class CampaignControls {
     const s = this.st.accounts[id]?.s ?? 'pending';
     if (!isFailure(s) && s !== 'skipped' && s !== 'skipped-busy')
       throw new Error(
-        `account ${id} is ${s}; only failed, rolled-back, quarantined, skipped or skipped-busy accounts can be retried`,
+        `account ${id} is ${s}; only failed, rolled-back, quarantined or skipped (also skipped-busy) accounts can be retried`,
       );
     if ((this.engine.waveOf.get(id) ?? 0) > this.st.waveIndex)
       throw new Error(`account ${id} is in a later wave that has not started`);
