@@ -804,7 +804,17 @@ describe('idempotency and the execution ledger (always on)', () => {
     expect(got.status).toBe(200);
     expect(got.json).toEqual({
       executions: [
-        { account: ACCOUNT_B, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 },
+        {
+          account: ACCOUNT_B,
+          region: REGION,
+          stackName,
+          changeSetName: 'upgrade-2-0-0',
+          version: '2.0.0',
+          count: 1,
+          createdAt: expect.any(Number),
+          executedAt: expect.any(Number),
+          updateEndsAt: expect.any(Number),
+        },
       ],
     });
     const reset = await admin<{ executions: ChangeSetExecution[] }>('DELETE', 'cloudformation/executions');

@@ -76,6 +76,9 @@ class AccountLease {
   constructor(private readonly input: LeaseTaker) {
     const info = workflowInfo();
     this.me = { workflowId: info.workflowId, runId: info.runId, campaignId: input.campaignId };
+    // answered from the first moment (the operation's own handler replaces it once the change starts)
+    const taking: AccountProgress = { phase: 'taking the account lease' };
+    setHandler(progressQuery, () => taking);
     setHandler(leaseNoticeSignal, ({ granted, holderCampaignId }) => {
       if (granted) this.granted = true;
       else if (!this.granted) this.waitingFor = holderCampaignId;
