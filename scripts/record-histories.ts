@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode,revert,health-before]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode,revert,health-before,lease]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -53,6 +53,7 @@ const SCENARIOS = [
   'soft-mode',
   'revert',
   'health-before',
+  'lease',
 ] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
@@ -621,6 +622,56 @@ async function main(): Promise<void> {
       await cw.send(new SetAlarmStateCommand({ AlarmName: groupAlarm, StateValue: 'OK', StateReason: 'fixture: OK' }));
       await record(`fleetCampaign-health-ami${TAG}-run-1.json`, amiId);
       for (const a of trio) await record(`accountAmiRollout-health${TAG}-${a.id}.json`, `${amiId}/${a.id}`);
+    }
+
+    // ---- 10: two overlapping upgrade campaigns on the same two accounts (per-account lease, patch markers):
+    // each account changed by one campaign at a time, the other's child waits ("waiting for <campaign>") ----
+    if (recording('lease')) {
+      const leased = [ACCOUNTS[2], ACCOUNTS[5]];
+      await setFaultPlan(cfg, { rules: [], cloudformation: { updateDurationMs: 1500 } });
+      const start = (id: string, version: string) =>
+        client.workflow.start('fleetCampaign', {
+          taskQueue: TASK_QUEUE,
+          workflowId: id,
+          args: [
+            {
+              operation: 'upgrade',
+              fleetFile,
+              select: { ids: leased.map((a) => a.id) },
+              maxInFlight: 2,
+              failureBudget: { maxFailures: 2 },
+              respectMaintenanceWindows: false,
+              leaseWaitSeconds: 600,
+              upgrade: { targetVersion: version, healthBakeSeconds: 1, healthPollSeconds: 1 },
+            } satisfies FleetCampaignInput,
+          ],
+        });
+      const [a, b] = [await start('fixture-lease-a', '1.3.0'), await start('fixture-lease-b', '1.4.0')];
+      let waited = false;
+      for (let i = 0; i < 600 && !waited; i++) {
+        for (const h of [a, b]) {
+          const s = await h.query(statusQuery).catch(() => undefined);
+          if (s?.waitingForLease?.length) waited = true;
+        }
+        if (!waited) await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!waited) throw new Error('no account ever waited for the other campaign');
+      const reports: CampaignReport[] = [await a.result(), await b.result()];
+      if (reports.some((r) => r.phase !== 'completed' || r.counts.upgraded !== leased.length))
+        throw new Error(`unexpected lease reports: ${JSON.stringify(reports)}`);
+      for (const [name, h] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        await record(`fleetCampaign-lease-${name}${TAG}-run-1.json`, h.workflowId);
+        for (const acc of leased)
+          await record(`accountUpgrade-lease-${name}${TAG}-${acc.id}.json`, `${h.workflowId}/${acc.id}`);
+      }
+      for (const acc of leased) {
+        for (const [i, runId] of (await runsOf(client, `account-lease/${acc.id}`)).entries())
+          await record(`accountLease-lease${TAG}-${acc.id}-run-${i + 1}.json`, `account-lease/${acc.id}`, runId);
+      }
+      await setFaultPlan(cfg, null);
     }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import os from 'node:os';
 import { bundleWorkflowsOutOfProcess } from './bundle-workflows';
 import { TemporalFleetMetrics } from '../activities/fleet-metrics';
+import { createLeaseActivities } from '../activities/lease/lease-activities';
 import { createFleetActivities } from './fleet-activities';
 import { applyTaskQueueBudget } from './task-queue-budget';
 import type { WorkerConfig } from './worker-config';
@@ -50,6 +52,9 @@ export async function createFleetWorker(
   const bundlePath = opts.workflowBundle
     ? undefined
     : await bundleWorkflowsOutOfProcess(path.join(os.tmpdir(), 'fleetops'));
+  // the lease activity reaches each account's lock workflow through a client on the worker's connection
+  const leaseClient = new Client({ connection, namespace: namespace ?? 'default' });
+  Object.assign(fleet.activities, createLeaseActivities(leaseClient));
   const worker = await Worker.create({
     connection,
     namespace: namespace ?? 'default',

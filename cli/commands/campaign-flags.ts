@@ -34,6 +34,7 @@ export type CampaignStartFlags = {
   onBudget?: string;
   maxWaveSize?: string;
   waveBake?: string;
+  leaseWait?: string;
   approveBefore?: string;
   ignoreMaintenanceWindows?: boolean;
   allowDowngrade?: boolean;
@@ -161,6 +162,7 @@ const COMMON_FLAG_OF_PATH: Array<[string, string]> = [
   ['failureBudget.onExceeded', '--on-budget'],
   ['failureBudget', '--failure-budget'],
   ['waveBakeSeconds', '--wave-bake'],
+  ['leaseWaitSeconds', '--lease-wait'],
   ['approvalBefore', '--approve-before'],
   ['respectMaintenanceWindows', '--ignore-maintenance-windows'],
   ['allowDowngrade', '--allow-downgrade'],
@@ -210,6 +212,7 @@ export function campaignInputFromFlags(
     '--on-budget': flags.onBudget,
     '--max-wave-size': flags.maxWaveSize,
     '--wave-bake': flags.waveBake,
+    '--lease-wait': flags.leaseWait,
     '--approve-before': flags.approveBefore,
   };
   for (const op of operations.all()) {
@@ -244,6 +247,7 @@ export function campaignInputFromFlags(
   if (flags.concurrencyMode !== undefined) input.concurrencyMode = flags.concurrencyMode.trim();
   if (flags.maxWaveSize !== undefined) input.maxWaveSize = take(parseMaxWaveSize(flags.maxWaveSize));
   if (flags.waveBake !== undefined) input.waveBakeSeconds = take(parseSeconds('--wave-bake', flags.waveBake));
+  if (flags.leaseWait !== undefined) input.leaseWaitSeconds = take(parseSeconds('--lease-wait', flags.leaseWait));
   if (flags.approveBefore !== undefined) input.approvalBefore = take(parseApproveBefore(flags.approveBefore));
   if (flags.ignoreMaintenanceWindows) input.respectMaintenanceWindows = false;
   if (flags.allowDowngrade) input.allowDowngrade = true;

@@ -196,6 +196,13 @@ export function formatNextSteps(s: CampaignStatus): string[] {
       `  review, then: ${cmd(`approve ${id} --account <id>`)}  or  ${cmd(`skip ${id} <id>`)}  (docs/runbooks/stateful-change-approval.md)`,
     );
   }
+  const waits = s.waitingForLease ?? [];
+  if (waits.length) {
+    lines.push(`waiting for another campaign's lease on the account (${waits.length}):`);
+    for (const w of waits.slice(0, 10)) lines.push(`  ${w.accountId}: ${w.reason}`);
+    if (waits.length > 10) lines.push(`  … and ${waits.length - 10} more`);
+    lines.push(`  past leaseWaitSeconds they are skipped (skipped-busy); ${cmd(`retry ${id} <id>`)} later`);
+  }
   if (s.phase === 'awaiting-approval' && s.currentWave && !s.awaitingApproval?.length) {
     lines.push(`wave ${s.currentWave} waits for approval: ${cmd(`approve ${id} --wave ${s.currentWave}`)}`);
   }

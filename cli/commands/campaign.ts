@@ -89,6 +89,10 @@ function addCampaignControlOptions(cmd: Command): Command {
     .option('--max-wave-size <n|ring=n,…>', 'largest wave, for every ring (50) or per ring (canary=2,general=100)')
     .option('--wave-bake <seconds>', 'wait between waves (300, or 90s, 15m, 2h)')
     .option(
+      '--lease-wait <seconds>',
+      'how long an account waits while another campaign changes it, then is skipped (skipped-busy); default 1h',
+    )
+    .option(
       '--approve-before <rings|all>',
       'rings whose first wave waits for `campaign approve` (early,general), or all',
     )

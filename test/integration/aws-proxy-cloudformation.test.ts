@@ -482,8 +482,21 @@ describe('CloudFormation behaviours moto lacks', () => {
       'EXECUTE_COMPLETE',
     );
     expect(await executions()).toEqual([
-      { account: ACCOUNT_A, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 },
+      {
+        account: ACCOUNT_A,
+        region: REGION,
+        stackName,
+        changeSetName: 'upgrade-2-0-0',
+        version: '2.0.0',
+        count: 1,
+        createdAt: expect.any(Number),
+        executedAt: expect.any(Number),
+        updateEndsAt: expect.any(Number),
+      },
     ]);
+    const [entry] = await executions();
+    expect(entry.createdAt!).toBeLessThanOrEqual(entry.executedAt);
+    expect(entry.executedAt).toBeLessThanOrEqual(entry.updateEndsAt);
   });
 
   it('rolls back a poisoned version in the listed account only, keeping the old parameters', async () => {
@@ -669,8 +682,21 @@ describe('idempotency and the execution ledger (always on)', () => {
     expect(second.$metadata.requestId).toBe(first.$metadata.requestId);
     expect((await admin<ProxyStatsSnapshot>('GET', 'stats')).json.forwarded).toBe(1);
     expect(await executions()).toEqual([
-      { account: ACCOUNT_A, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 },
+      {
+        account: ACCOUNT_A,
+        region: REGION,
+        stackName,
+        changeSetName: 'upgrade-2-0-0',
+        version: '2.0.0',
+        count: 1,
+        createdAt: expect.any(Number),
+        executedAt: expect.any(Number),
+        updateEndsAt: expect.any(Number),
+      },
     ]);
+    const [entry] = await executions();
+    expect(entry.createdAt!).toBeLessThanOrEqual(entry.executedAt);
+    expect(entry.executedAt).toBeLessThanOrEqual(entry.updateEndsAt);
 
     const again = await caught(
       cfnA.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: 'upgrade-2-0-0' })),
@@ -778,7 +804,17 @@ describe('idempotency and the execution ledger (always on)', () => {
     expect(got.status).toBe(200);
     expect(got.json).toEqual({
       executions: [
-        { account: ACCOUNT_B, region: REGION, stackName, changeSetName: 'upgrade-2-0-0', version: '2.0.0', count: 1 },
+        {
+          account: ACCOUNT_B,
+          region: REGION,
+          stackName,
+          changeSetName: 'upgrade-2-0-0',
+          version: '2.0.0',
+          count: 1,
+          createdAt: expect.any(Number),
+          executedAt: expect.any(Number),
+          updateEndsAt: expect.any(Number),
+        },
       ],
     });
     const reset = await admin<{ executions: ChangeSetExecution[] }>('DELETE', 'cloudformation/executions');

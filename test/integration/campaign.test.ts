@@ -227,7 +227,7 @@ describe('upgrade campaigns on the local stack', () => {
   it('histories replay without determinism errors, stay bounded, and carry no credential or ExternalId', async () => {
     const histories = await allWorkflowHistories(
       temporal.client,
-      "WorkflowType = 'fleetCampaign' OR WorkflowType = 'accountUpgrade'",
+      "WorkflowType = 'fleetCampaign' OR WorkflowType = 'accountUpgrade' OR WorkflowType = 'accountLease'",
     );
     expect(histories.length).toBeGreaterThan(300);
     expect(Math.max(...histories.map((h) => h.events))).toBeLessThan(10_240);

@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { ChangeSetState, PipelineStackState } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
+import { createLeaseActivities } from '../../activities/lease/lease-activities';
 import type { AccountOperationInput, AccountOperationResult } from '../../workflows/operation/account-operation';
 import type { UpgradeParams } from '../../workflows/upgrade/upgrade-params';
 import { timeSkippingEnv } from '../support/time-skipping';
@@ -157,7 +158,8 @@ beforeAll(async () => {
       workflowsPath: path.resolve(__dirname, '../../workflows'),
       logger: quiet,
     }),
-    activities: fakeActivities,
+    // the real lease activity: children take their account's lease from the real lock workflow
+    activities: { ...fakeActivities, ...createLeaseActivities(env.client) },
   });
   running = worker.run();
 }, 120_000);

@@ -72,6 +72,7 @@ describe('campaign start: flags → fleetCampaign input', () => {
       onBudget: 'cancel',
       maxWaveSize: 'canary=2,general=100',
       waveBake: '15m',
+      leaseWait: '10m',
       approveBefore: 'early,general',
       stateful: 'approve',
       healthBake: '90s',
@@ -84,6 +85,7 @@ describe('campaign start: flags → fleetCampaign input', () => {
       failureBudget: { maxFailures: 3, onExceeded: 'cancel' },
       maxWaveSize: { canary: 2, general: 100 },
       waveBakeSeconds: 900,
+      leaseWaitSeconds: 600,
       approvalBefore: ['early', 'general'],
       respectMaintenanceWindows: false,
       upgrade: { targetVersion: '1.4.2', onStatefulChange: 'approve', healthBakeSeconds: 90 },
@@ -349,6 +351,24 @@ describe('campaign status view', () => {
       'wave late-1 waits for approval: npx fleetops campaign approve upgrade-1.4.2-202503041200 --wave late-1',
     );
     expect(gate).not.toContain('problems');
+  });
+
+  it("lists the accounts waiting for another campaign's lease and takes --lease-wait", () => {
+    const waiting: CampaignStatus = {
+      ...STATUS,
+      phase: 'running',
+      phaseReason: undefined,
+      waitingForLease: [{ accountId: '400000000002', waitingFor: 'rotate-x', reason: 'waiting for rotate-x' }],
+    };
+    const text = formatCampaignStatus(waiting, { now: NOW });
+    expect(text).toContain("waiting for another campaign's lease on the account (1):");
+    expect(text).toContain('  400000000002: waiting for rotate-x');
+    expect(formatCampaignStatus(STATUS, { now: NOW })).not.toContain('lease');
+    expect(start().input.leaseWaitSeconds).toBe(3600);
+    expect(start({ leaseWait: '90s' }).input.leaseWaitSeconds).toBe(90);
+    const problems = problemsOf({ leaseWait: '0' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^--lease-wait/);
   });
 
   it('renders a plan report and one-line summaries', () => {

@@ -33,6 +33,8 @@ import { formatProblems } from '../../cli/commands/campaign-status-view';
 import { createFakeAccountActivities, maxConcurrent, type FakeBehaviour } from '../support/fake-account-activities';
 import { timeSkippingEnv } from '../support/time-skipping';
 import { cleanUp } from '../support/cleanup';
+import { decodedHistoryText } from '../support/history-scan';
+import { historyToJSON } from '../support/history-json';
 
 // The engine on Temporal's time-skipping test server, with a stand-in per-account child (see
 // test/support/fake-workflows) so hours of bake and maintenance windows pass in seconds.
@@ -567,7 +569,11 @@ describe('concurrency mode: strict shrinks the window to the failures left, soft
     // Soft mode is gated by a patch: its history carries the marker and replays against this code.
     const history = await handle.fetchHistory();
     const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-    expect(markers).toHaveLength(1);
+    // soft mode's marker, and the one that passes leaseWaitSeconds to the children (campaign-lease-wait-limit)
+    expect(markers).toHaveLength(2);
+    const text = decodedHistoryText(historyToJSON(history));
+    expect(text).toContain('soft-concurrency-mode');
+    expect(text).toContain('campaign-lease-wait-limit');
     await Worker.runReplayHistory({ workflowBundle, replayName: 'soft-mode-replay' }, history, handle.workflowId);
   });
 });

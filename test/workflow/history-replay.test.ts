@@ -7,6 +7,8 @@ import { decodedHistoryText, secretsIn } from '../support/history-scan';
 import { historyFromJSON } from '../support/history-json';
 import { PUT_BACK_EVERY_GROUP } from '../../workflows/ami/account-ami-rollout';
 import { HEALTH_CHECK_BEFORE_CHANGE } from '../../workflows/operation/health-before';
+import { LEASE_WAIT_LIMIT } from '../../workflows/campaign/campaign-engine';
+import { ACCOUNT_LEASE } from '../../workflows/lease/account-lease-holder';
 
 // Replays histories recorded from earlier workflow code (scripts/record-histories.ts) against the
 // current workflow code: a change that is not replay-safe (a different command sequence for the same
@@ -142,6 +144,24 @@ describe('recorded histories (test/fixtures/histories)', () => {
     expect(outcomesByType.get('accountUpgrade')).toContain('upgraded');
     expect(outcomesByType.get('accountSecretRotation')).toContain('rotated');
     expect(outcomesByType.get('accountAmiRollout')).toContain('rolled-out');
+    // The lease set (--only lease): two overlapping upgrade campaigns on the same two accounts. Every child
+    // took its account's lease (patch marker), some waited for the other campaign (accountLeaseWait), and
+    // each account's lock workflow granted, released and completed.
+    const leaseCampaigns = fixtures.filter((f) => f.file.startsWith('fleetCampaign-lease-'));
+    expect(leaseCampaigns.length).toBeGreaterThanOrEqual(2);
+    for (const f of leaseCampaigns) expect(decodedHistoryText(f.text), f.file).toContain(LEASE_WAIT_LIMIT);
+    expect(leaseCampaigns.flatMap((f) => messages(f.history))).toContain('signal:accountLeaseWait');
+    const leaseChildren = fixtures.filter((f) => f.file.startsWith('accountUpgrade-lease-'));
+    expect(leaseChildren.length).toBeGreaterThanOrEqual(4);
+    for (const f of leaseChildren) expect(decodedHistoryText(f.text), f.file).toContain(ACCOUNT_LEASE);
+    const locks = ofType('accountLease');
+    expect(locks.length).toBeGreaterThanOrEqual(2);
+    for (const f of locks) {
+      expect(messages(f.history), f.file).toEqual(
+        expect.arrayContaining(['signal:acquireLease', 'signal:releaseLease']),
+      );
+      expect(has(f.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), f.file).toBe(true);
+    }
 
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);

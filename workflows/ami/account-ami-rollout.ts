@@ -35,6 +35,7 @@ import {
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
+import { withAccountLease } from '../lease/account-lease-holder';
 import { AMI_OPERATION, AccountAmiRolloutInputSchema, type AccountAmiRolloutOptions } from './ami-params';
 import { AMI_QUARANTINING, AMI_RUNBOOKS } from './ami-runbooks';
 import { groupHealthAlarm, launchTemplateVersionToken, pinnedVersion } from './ami-tokens';
@@ -108,7 +109,7 @@ type GroupRun = {
  */
 export async function accountAmiRollout(rawInput: AccountOperationInput): Promise<AccountOperationResult> {
   const input = parseWorkflowInput('accountAmiRollout', AccountAmiRolloutInputSchema, rawInput);
-  return new AccountAmiRolloutRun(input).run();
+  return withAccountLease(input, () => new AccountAmiRolloutRun(input).run());
 }
 
 class AccountAmiRolloutRun {

@@ -8,6 +8,7 @@ import type {
   CancelRequest,
   PauseRequest,
 } from './campaign-messages';
+import type { LeaseWaitNotice } from '../lease/lease-messages';
 import type { CampaignEngine } from './campaign-engine';
 import { childId, isFailure } from './campaign-state';
 
@@ -90,9 +91,9 @@ export class CampaignControls {
     this.notClosed('retry an account');
     const id = this.accountIn(req?.accountId);
     const s = this.st.accounts[id]?.s ?? 'pending';
-    if (!isFailure(s) && s !== 'skipped' && s !== UNHEALTHY_BEFORE)
+    if (!isFailure(s) && s !== 'skipped' && s !== 'skipped-busy' && s !== UNHEALTHY_BEFORE)
       throw new Error(
-        `account ${id} is ${s}; only failed, rolled-back, quarantined, skipped or unhealthy-before accounts can be retried`,
+        `account ${id} is ${s}; only failed, rolled-back, quarantined, skipped (also skipped-busy) or unhealthy-before accounts can be retried`,
       );
     if ((this.engine.waveOf.get(id) ?? 0) > this.st.waveIndex)
       throw new Error(`account ${id} is in a later wave that has not started`);
@@ -126,6 +127,12 @@ export class CampaignControls {
   accountAwaitingApproval({ accountId, waiting }: AwaitingApprovalNotice): void {
     this.st.awaitingApproval = this.st.awaitingApproval.filter((id) => id !== accountId);
     if (waiting) this.st.awaitingApproval.push(accountId);
+  }
+
+  /** A child tells the campaign it waits (or no longer waits) for another campaign's lease on its account. */
+  accountLeaseWait({ accountId, waitingFor }: LeaseWaitNotice): void {
+    if (waitingFor && this.st.accounts[accountId]?.s === 'running') this.engine.leaseWaits.set(accountId, waitingFor);
+    else this.engine.leaseWaits.delete(accountId);
   }
 
   private notClosed(what: string): void {

@@ -48,6 +48,8 @@ export const OPERATION_PREFLIGHT = 'operation-preflight-before-first-wave';
 export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
 /** Patch id: a parameter given as `latest` is resolved to the channel's newest release when the campaign starts. */
 export const RESOLVE_LATEST_RELEASE = 'resolve-latest-release-at-start';
+/** Patch id: every child gets the campaign's leaseWaitSeconds (how long it waits for another campaign's lease). */
+export const LEASE_WAIT_LIMIT = 'campaign-lease-wait-limit';
 /** Patch id: `concurrencyMode: "soft"` keeps the window at maxInFlight until the failure budget is spent. */
 export const SOFT_CONCURRENCY_MODE = 'soft-concurrency-mode';
 /** Patch id: a `revert` campaign plans the accounts it lists and gives each its own parameters. */
@@ -67,6 +69,11 @@ export class CampaignEngine {
   /** wave index of every account */
   readonly waveOf = new Map<string, number>();
   readonly inFlight = new Set<string>();
+  /**
+   * Accounts whose child waits for another campaign's lease, with that campaign (sent by the children;
+   * not carried: no child runs across continue-as-new).
+   */
+  readonly leaseWaits = new Map<string, string>();
   private dirty = false;
   private startedThisRun = 0;
   /** Parameters resolved at the start (`latest` → a version); carried into every later run. */
@@ -126,7 +133,7 @@ export class CampaignEngine {
   }
 
   status(): CampaignStatus {
-    return buildStatus(this.st, this.input, this.target(), this.inFlight.size, this.windowLimit());
+    return buildStatus(this.st, this.input, this.target(), this.inFlight.size, this.windowLimit(), this.leaseWaits);
   }
 
   setPhase(phase: CampaignPhase, reason?: string): void {
@@ -412,6 +419,7 @@ export class CampaignEngine {
       attempt: rec.a,
       // only when set: the children of campaigns without it get the input they always got
       ...(input.allowDowngrade || input.revert ? { allowDowngrade: true } : {}),
+      ...(patched(LEASE_WAIT_LIMIT) ? { leaseWaitSeconds: input.leaseWaitSeconds } : {}),
       [op.paramsField]: this.paramsFor(accountId),
     };
     const params = this.paramsFor(accountId);
@@ -451,6 +459,7 @@ export class CampaignEngine {
     } finally {
       accountFinished(input.operation, rec.s);
       this.inFlight.delete(accountId);
+      this.leaseWaits.delete(accountId);
       st.awaitingApproval = st.awaitingApproval.filter((id) => id !== accountId);
       st.durations.totalMs += Date.now() - started;
       st.durations.count++;

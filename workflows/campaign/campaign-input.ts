@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AccountIdSchema, RingSchema } from '../../fleet/fleet-schema';
 import { LATEST } from '../../fleet/release-channel';
 import { AccountSelectorSchema } from '../../fleet/select-accounts';
+import { LeaseWaitSecondsSchema } from '../lease/lease-messages';
 import type { AnyOperation, OperationRegistry } from '../operation/operation-registry';
 import { operations, type BuiltInOperation } from '../operations';
 
@@ -89,6 +90,11 @@ const CampaignFields = {
   allowDowngrade: z.boolean().default(false),
   /** This campaign reverts another one (set by `fleetops campaign revert`; implies allowDowngrade). */
   revert: RevertSchema.optional(),
+  /**
+   * One change per account at a time across campaigns: a child waits this long (seconds) while another
+   * campaign's child holds the account's lease, then skips the account (outcome skipped-busy).
+   */
+  leaseWaitSeconds: LeaseWaitSecondsSchema,
   carry: CarrySchema.optional(),
 };
 /** The common fields alone (the types below derive from it). */

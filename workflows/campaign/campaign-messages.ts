@@ -93,7 +93,7 @@ export type CampaignStatus = {
   /** Why the window is smaller than maxInFlight: `window 1 of 50: 1 failure left in the budget`. */
   windowReason?: string;
   waves: WaveStatus[];
-  /** Failed, rolled back, quarantined, skipped and unhealthy-before accounts, with reasons (alarm and its state reason). */
+  /** Failed, rolled back, quarantined, skipped (also skipped-busy) and unhealthy-before accounts, with reasons (alarm and its state reason). */
   problems: AccountProblem[];
   /** Accounts skipped at selection (paused/quarantined in the fleet file). */
   notSelected: Array<{ id: string; reason: string }>;
@@ -104,6 +104,8 @@ export type CampaignStatus = {
   allowDowngrade?: boolean;
   /** Accounts waiting for an operator to approve a stateful change. */
   awaitingApproval: string[];
+  /** Accounts whose child waits for another campaign's lease on the account: `waiting for <campaign id>`. */
+  waitingForLease?: Array<{ accountId: string; waitingFor: string; reason: string }>;
   startedAt: string;
   /** Estimated seconds left (null until there is enough to go on). */
   etaSeconds: number | null;

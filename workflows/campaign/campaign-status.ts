@@ -17,6 +17,7 @@ export function buildStatus(
   target: string | undefined,
   inFlight: number,
   limit: WindowLimit,
+  leaseWaits: ReadonlyMap<string, string> = new Map(),
 ): CampaignStatus {
   const { window } = limit;
   const windowReason = describeWindowLimit(limit);
@@ -31,7 +32,7 @@ export function buildStatus(
       wc[s] = (wc[s] ?? 0) + 1;
       counts[s] = (counts[s] ?? 0) + 1;
       if (isFailure(s)) failures++;
-      if (rec && (isFailure(s) || s === 'skipped' || s === UNHEALTHY_BEFORE))
+      if (rec && (isFailure(s) || s === 'skipped' || s === 'skipped-busy' || s === UNHEALTHY_BEFORE))
         problems.push({ accountId: id, wave: w.name, state: s, reason: rec.r ?? s, errorType: rec.e, runbook: rec.rb });
     }
     const state: WaveStatus['state'] = index < st.waveIndex ? 'done' : index > st.waveIndex ? 'pending' : st.waveState;
@@ -65,6 +66,15 @@ export function buildStatus(
     ...(input.revert ? { revertOf: input.revert.of, leftAlone: input.revert.leftAlone } : {}),
     ...(input.allowDowngrade || input.revert ? { allowDowngrade: true } : {}),
     awaitingApproval: st.awaitingApproval,
+    ...(leaseWaits.size
+      ? {
+          waitingForLease: [...leaseWaits].map(([accountId, campaignId]) => ({
+            accountId,
+            waitingFor: campaignId,
+            reason: `waiting for ${campaignId}`,
+          })),
+        }
+      : {}),
     startedAt: st.startedAt,
     etaSeconds: remaining === 0 ? 0 : estimateSecondsLeft(remaining, Math.max(1, window), avg, bakesLeft),
     run: st.run,

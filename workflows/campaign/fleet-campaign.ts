@@ -2,6 +2,7 @@ import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { log, setHandler } from '@temporalio/workflow';
 import { operations } from '../operations';
 import { parseWorkflowInput } from '../workflow-input';
+import { accountLeaseWaitSignal } from '../lease/lease-messages';
 import { CampaignControls } from './campaign-controls';
 import { CampaignEngine } from './campaign-engine';
 import { campaignInputSchema, type FleetCampaignInput, type FleetCampaignOptions } from './campaign-input';
@@ -100,6 +101,10 @@ export async function fleetCampaign(rawInput: FleetCampaignInput): Promise<Campa
     (r) => c.skipAccount(r),
   );
   setHandler(accountAwaitingApprovalSignal, (notice) => c.accountAwaitingApproval(notice));
+  setHandler(accountLeaseWaitSignal, (notice) => {
+    c.accountLeaseWait(notice);
+    engine.publishDetails();
+  });
   setHandler(statusQuery, () => engine.status());
   return engine.run();
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AccountIdSchema } from '../../fleet/fleet-schema';
+import { LeaseWaitSecondsSchema } from '../lease/lease-messages';
 
 /** The fields every per-account child gets, whatever the operation. */
 export const AccountOperationBaseSchema = z.strictObject({
@@ -20,6 +21,8 @@ export const AccountOperationBaseSchema = z.strictObject({
   attempt: z.number().int().min(1).default(1),
   /** The campaign allows moving an account to an older version than it runs (a revert sets it). Absent: refused. */
   allowDowngrade: z.boolean().optional(),
+  /** How long to wait for another campaign's lease on the account before skipping it (skipped-busy). */
+  leaseWaitSeconds: LeaseWaitSecondsSchema,
 });
 
 /**
@@ -37,7 +40,9 @@ export function accountOperationInputSchema<N extends string, F extends string, 
 }
 
 /** Input of every per-account child workflow (the parameters field depends on the operation). */
-export type AccountOperationInput = z.output<typeof AccountOperationBaseSchema> & {
+export type AccountOperationInput = Omit<z.output<typeof AccountOperationBaseSchema>, 'leaseWaitSeconds'> & {
+  /** absent from children started by campaigns of older code (the default applies) */
+  leaseWaitSeconds?: number;
   operation: string;
   [paramsField: string]: unknown;
 };
@@ -52,6 +57,8 @@ export const COMMON_OUTCOMES = {
   skipped: 'neutral',
   /** health alarm already in ALARM before the change: left alone, not counted against the budget */
   'unhealthy-before': 'neutral',
+  /** another campaign held the account's lease past leaseWaitSeconds: nothing changed */
+  'skipped-busy': 'neutral',
   'rolled-back': 'failed',
   quarantined: 'failed',
   failed: 'failed',

@@ -20,6 +20,7 @@ const RESERVED_FIELDS = [
   'accountsPerRun',
   'allowDowngrade',
   'revert',
+  'leaseWaitSeconds',
   'carry',
   'accountId',
   'wave',

@@ -31,6 +31,7 @@ import {
 } from '../operation/health-before';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { parseWorkflowInput } from '../workflow-input';
+import { withAccountLease } from '../lease/account-lease-holder';
 import { rotationPlanLine } from './rotation-plan';
 import {
   AccountSecretRotationInputSchema,
@@ -106,7 +107,7 @@ async function step<T>(call: Promise<T>): Promise<T> {
  */
 export async function accountSecretRotation(rawInput: AccountOperationInput): Promise<AccountOperationResult> {
   const input = parseWorkflowInput('accountSecretRotation', AccountSecretRotationInputSchema, rawInput);
-  return new AccountSecretRotationRun(input).run();
+  return withAccountLease(input, () => new AccountSecretRotationRun(input).run());
 }
 
 class AccountSecretRotationRun {

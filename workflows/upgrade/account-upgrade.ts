@@ -50,6 +50,7 @@ import {
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEET_WAVE } from '../search-attributes';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
+import { withAccountLease } from '../lease/account-lease-holder';
 
 // ---- messages ----
 /** An operator approves this account's stateful change (the campaign forwards its `approve` with accountId). */
@@ -133,7 +134,7 @@ type PreparedRegion = {
  */
 export async function accountUpgrade(rawInput: AccountOperationInput): Promise<AccountOperationResult> {
   const input = parseWorkflowInput('accountUpgrade', AccountUpgradeInputSchema, rawInput);
-  return new AccountUpgradeRun(input).run();
+  return withAccountLease(input, () => new AccountUpgradeRun(input).run());
 }
 
 class AccountUpgradeRun {

@@ -53,6 +53,7 @@ export function createChangeSet(ctx: CallContext): Promise<LayerResponse> {
           stackId,
           type,
           version: explicitParameter(ctx.params, PIPELINE_VERSION_PARAMETER),
+          createdAt: layer.now(),
         });
       }
     }
@@ -119,6 +120,9 @@ async function executeKnownChangeSet(ctx: CallContext, record: ChangeSetRecord):
     stackName: record.stackName,
     changeSetName: record.changeSetName,
     version: record.version,
+    createdAt: record.createdAt ?? null,
+    executedAt: now,
+    updateEndsAt: record.execution.endsAt,
   };
 
   if (outcome !== 'applied') {

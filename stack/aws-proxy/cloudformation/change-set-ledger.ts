@@ -12,6 +12,14 @@ export interface ChangeSetExecution {
   /** Target `PipelineVersion` of the change set, null when it had none (or it was not known). */
   version: string | null;
   count: number;
+  /**
+   * Proxy clock (ms since the epoch) of the first execution that took effect: when its change set was
+   * created (null: not seen by this proxy), executed, and when its simulated update ends — what a test
+   * compares to show two changes of one account never overlapped.
+   */
+  createdAt: number | null;
+  executedAt: number;
+  updateEndsAt: number;
 }
 
 export class ChangeSetLedger {
@@ -22,6 +30,7 @@ export class ChangeSetLedger {
   ): ChangeSetExecution {
     const key = [execution.account, execution.region, execution.stackName, execution.changeSetName].join('\u0000');
     const entry = this.entries.get(key) ?? { ...execution, version: execution.version ?? null, count: 0 };
+    // the first execution's times stay (a second one is a bug the count shows)
     entry.count++;
     if (execution.version !== undefined) entry.version = execution.version;
     this.entries.set(key, entry);

@@ -63,6 +63,8 @@ export interface ChangeSetRecord extends StackRef {
   type: ChangeSetType;
   /** Target `PipelineVersion` (undefined when not given explicitly). */
   version: string | undefined;
+  /** When CreateChangeSet took effect (ms since the epoch, proxy clock). */
+  createdAt?: number;
   execution?: ChangeSetExecutionRecord;
   /** Another update of the stack ran after this change set was created. */
   obsolete?: boolean;
