@@ -28,6 +28,7 @@ import type { ConcurrencyMode, FleetCampaignInput, FleetCampaignOptions } from '
 import type { CampaignPhase, CampaignStatus } from './campaign-messages';
 import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
 import { buildStatus, type CampaignReport } from './campaign-status';
+import { packState, unpackState, type PackedCampaignState } from './packed-state';
 
 const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
@@ -49,6 +50,10 @@ export const RETRY_AFTER_RUN_LIMIT = 'retry-after-run-limit-continues-as-new';
 export const RESOLVE_LATEST_RELEASE = 'resolve-latest-release-at-start';
 /** Patch id: `concurrencyMode: "soft"` keeps the window at maxInFlight until the failure budget is spent. */
 export const SOFT_CONCURRENCY_MODE = 'soft-concurrency-mode';
+/** Patch id: the state crosses continue-as-new packed (packed-state.ts), so 40,000 accounts fit in a payload. */
+export const PACKED_CARRY = 'packed-campaign-carry';
+/** Patch id: planCampaign answers with each maintenance window once (windowTable), so 40,000 windows fit. */
+export const PLAN_WINDOW_TABLE = 'plan-window-table';
 
 type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
 
@@ -76,7 +81,8 @@ export class CampaignEngine {
     private readonly rawInput: FleetCampaignInput,
     private readonly op: AnyOperation,
   ) {
-    this.st = (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? workflowInfo().workflowId);
+    const carry = input.carry as CampaignState | PackedCampaignState | undefined;
+    this.st = carry ? unpackState(carry) : emptyState(input.campaignId ?? workflowInfo().workflowId);
     this.mode = concurrencyModeOf(input);
   }
 
@@ -142,11 +148,12 @@ export class CampaignEngine {
     const outcome = await this.runWaves();
     if (outcome === 'continue-as-new') {
       await condition(allHandlersFinished);
+      const next = { ...st, run: st.run + 1 };
       return continueAsNew<(i: FleetCampaignInput) => Promise<CampaignReport>>({
         ...this.rawInput,
         ...this.withResolvedParams(),
         campaignId: st.campaignId,
-        carry: { ...st, run: st.run + 1 },
+        carry: patched(PACKED_CARRY) ? packState(next) : next,
       });
     }
     await condition(allHandlersFinished);
@@ -216,15 +223,20 @@ export class CampaignEngine {
       { key: FLEET_STATE, value: 'planning' },
     ]);
     this.publishDetails();
+    const windowTable = patched(PLAN_WINDOW_TABLE) ? { windowTable: true } : {};
     const plan = await planCampaign.executeWithOptions({ summary: `plan waves: ${describeSelection(input.select)}` }, [
-      { fleetFile: input.fleetFile, select: input.select, maxWaveSize: input.maxWaveSize },
+      { fleetFile: input.fleetFile, select: input.select, maxWaveSize: input.maxWaveSize, ...windowTable },
     ]);
-    st.waves = plan.waves.map((w) => ({
+    st.waves = plan.waves.map(({ windows: _windows, ...w }) => ({
       ...w,
       budget: failureBudgetFor(w.accountIds.length, input.failureBudget),
       forgiven: 0,
     }));
-    st.windows = plan.windows;
+    st.windows = { ...plan.windows };
+    for (const w of plan.waves)
+      w.windows?.forEach((i, k) => {
+        if (i >= 0 && plan.windowTable) st.windows[w.accountIds[k]] = plan.windowTable[i];
+      });
     st.notSelected = plan.notSelected;
   }
 
