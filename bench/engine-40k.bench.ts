@@ -3,8 +3,8 @@
  * `npm run bench:engine -- [N=40000] [MAX_IN_FLIGHT=500]`.
  *
  * Runs the real fleetCampaign over N simulated accounts (every one with a maintenance window, 1 in 100
- * failing, so windows and problems are carried too) on Temporal's time-skipping test server with the
- * stand-in per-account child of the engine tests (test/support/fake-workflows: no AWS). Then walks every
+ * failing, so windows and problems are carried too) on Temporal's time-skipping test server with a
+ * stand-in per-account child that returns at once (bench/engine-40k-workflows.ts: no AWS, no activity). Then walks every
  * run's history and prints the largest payload of each kind — campaign input, carried state
  * (continue-as-new input), activity results (the plan), the result — plus the largest `status` query
  * answer seen while it ran and the memo, against Temporal's 2 MB limit and this project's 1 MB target.
@@ -13,8 +13,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createCampaignActivities } from '../activities/campaign/campaign-activities';
 import { simulatedFleet } from '../cli/sim/simulated-fleet';
 import { stringifyFleet } from '../fleet/load-fleet';
@@ -22,7 +23,6 @@ import type { MaintenanceWindow } from '../fleet/fleet-schema';
 import type { FleetCampaignInput } from '../workflows/campaign/campaign-input';
 import { statusQuery } from '../workflows/campaign/campaign-messages';
 import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
-import { createFakeAccountActivities } from '../test/support/fake-account-activities';
 import { timeSkippingEnv } from '../test/support/time-skipping';
 import { cleanUp } from '../test/support/cleanup';
 import { collectPayloadSizes, formatBytes, type LargestPayloads } from './payload-sizes';
@@ -40,24 +40,21 @@ async function main(): Promise<void> {
   const n = Number(positional[0] ?? 40_000);
   const maxInFlight = Number(positional[1] ?? 500);
   if (!Number.isInteger(n) || n < 1) throw new Error(`N: expected a positive number of accounts, got ${positional[0]}`);
+  // Under load the SDK warns about every slow workflow task; the bench prints its own progress.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetops-engine-40k-'));
   const fleetFile = path.join(dir, 'fleet.yaml');
   const fleet = simulatedFleet(n, { secrets: false, images: false }).map((a, i) => ({
     ...a,
-    maintenanceWindow: WINDOWS[i % WINDOWS.length],
+    maintenanceWindow: structuredClone(WINDOWS[i % WINDOWS.length]), // a copy: YAML would alias one object
   }));
   fs.writeFileSync(fleetFile, stringifyFleet(fleet));
-  const failing = new Set(fleet.filter((_, i) => i % 100 === 50).map((a) => a.id));
-  const fake = createFakeAccountActivities((id) =>
-    failing.has(id)
-      ? { outcome: 'failed', durationMs: 30_000, reason: `stand-in failure of ${id} (1 in 100 fails)` }
-      : { outcome: 'upgraded', durationMs: 30_000 },
-  );
-  console.log(`fleet file: ${n} accounts, each with a maintenance window, ${failing.size} failing`);
+  const failing = fleet.filter((a) => Number(a.id.slice(-2)) === 50).length;
+  console.log(`fleet file: ${n} accounts, each with a maintenance window, ${failing} failing`);
 
   const env = await timeSkippingEnv();
   const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: path.resolve(__dirname, '../test/support/fake-workflows'),
+    workflowsPath: require.resolve('./engine-40k-workflows'),
     logger: quiet,
   });
   const worker = await Worker.create({
@@ -66,7 +63,7 @@ async function main(): Promise<void> {
     workflowBundle,
     maxConcurrentWorkflowTaskExecutions: 100,
     maxCachedWorkflows: 2000,
-    activities: { ...createCampaignActivities({ fleetDirs: [dir] }), ...fake.activities },
+    activities: createCampaignActivities({ fleetDirs: [dir] }),
   });
   const running = worker.run();
   try {
@@ -87,17 +84,26 @@ async function main(): Promise<void> {
       args: [input],
     });
     let largestQuery = 0;
+    let largestCarry = 0;
     let done = false;
+    let seenRun = handle.firstExecutionRunId;
     const poll = (async () => {
       while (!done) {
-        await new Promise((r) => setTimeout(r, 5000));
+        await new Promise((r) => setTimeout(r, 20_000));
         if (done) break;
         try {
           const s = await handle.query(statusQuery);
-          largestQuery = Math.max(largestQuery, Buffer.byteLength(JSON.stringify(s)));
+          const queryBytes = Buffer.byteLength(JSON.stringify(s));
+          largestQuery = Math.max(largestQuery, queryBytes);
           const finished = n - (s.counts.pending ?? 0) - (s.counts.running ?? 0);
+          const runId = (await handle.describe()).runId;
+          if (runId !== seenRun) {
+            largestCarry = Math.max(largestCarry, await carriedBytes(env.client, handle.workflowId, runId));
+            seenRun = runId;
+          }
+          const at = ((Date.now() - startedAt) / 1000).toFixed(0);
           console.log(
-            `  ${((Date.now() - startedAt) / 1000).toFixed(0)} s: run ${s.run}, ${finished}/${n} finished, phase ${s.phase}`,
+            `  ${at} s: run ${s.run}, ${finished}/${n} finished, phase ${s.phase}; status ${queryBytes} B, largest carry so far ${largestCarry} B`,
           );
         } catch {
           // between runs (continue-as-new) a query may find no open run: the next poll asks again
@@ -117,7 +123,9 @@ async function main(): Promise<void> {
     let runId: string | undefined = handle.firstExecutionRunId;
     while (runId) {
       runs++;
-      const history: temporal.api.history.v1.IHistory = await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+      const history: temporal.api.history.v1.IHistory = await env.client.workflow
+        .getHandle(handle.workflowId, runId)
+        .fetchHistory();
       const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
       longest = Math.max(longest, events.length);
       collectPayloadSizes(events, `run ${runs}`, largest);
@@ -167,6 +175,13 @@ async function main(): Promise<void> {
       dir: () => fs.rmSync(dir, { recursive: true, force: true }),
     });
   }
+}
+
+/** Size of the carried state a run started with (its input payload). */
+async function carriedBytes(client: Client, workflowId: string, runId: string): Promise<number> {
+  const history: temporal.api.history.v1.IHistory = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  return payloads.reduce((k, p) => k + (p.data?.length ?? 0), 0);
 }
 
 main().catch((err) => {

@@ -105,7 +105,7 @@ export function createCampaignActivities(deps: FleetFileDeps) {
 }
 
 /** The plan's windows written once each, referenced per account from its wave (see CampaignPlan.windowTable). */
-function windowsAsTable(
+export function windowsAsTable(
   waves: Array<{ name: string; ring: string; accountIds: string[] }>,
   windows: Record<string, MaintenanceWindow>,
 ): Pick<CampaignPlan, 'waves' | 'windows' | 'windowTable'> {

@@ -143,14 +143,19 @@ export function formatProblems(s: CampaignStatus, max = 50): string[] {
   if (!problems.length) return [];
   const byType = new Map<string, number>();
   for (const p of problems) byType.set(p.errorType ?? p.state, (byType.get(p.errorType ?? p.state) ?? 0) + 1);
-  const lines = [`problems (${problems.length}): ${[...byType].map(([k, n]) => `${k} × ${n}`).join(', ')}`];
+  const total = problems.length + (s.problemsOmitted ?? 0);
+  const lines = [`problems (${total}): ${[...byType].map(([k, n]) => `${k} × ${n}`).join(', ')}`];
   for (const p of problems.slice(0, max)) {
     const mark = kindOf(p.state) === 'failed' ? '✖' : '–';
     lines.push(`  ${mark} ${p.accountId}  ${p.wave}  ${p.state}${p.errorType ? `  ${p.errorType}` : ''}: ${p.reason}`);
     if (p.runbook) lines.push(`      runbook: ${p.runbook}`);
   }
   if (problems.length > max)
-    lines.push(`  … and ${problems.length - max} more (campaign status ${s.campaignId} --json lists all)`);
+    lines.push(`  … and ${problems.length - max} more (campaign status ${s.campaignId} --json lists them)`);
+  if (s.problemsOmitted)
+    lines.push(
+      `  … and ${s.problemsOmitted} more not in the status (list them: temporal workflow list --query 'FleetCampaignId = "${s.campaignId}" AND FleetState != "running"')`,
+    );
   return lines;
 }
 

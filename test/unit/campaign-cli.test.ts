@@ -312,7 +312,7 @@ describe('campaign status view', () => {
       awaitingApproval: ['400000000001'],
     };
     const text = formatCampaignStatus(many, { now: NOW, maxProblems: 3 });
-    expect(text).toContain('… and 5 more (campaign status upgrade-1.4.2-202503041200 --json lists all)');
+    expect(text).toContain('… and 5 more (campaign status upgrade-1.4.2-202503041200 --json lists them)');
     expect(text).toContain('awaiting approval of a stateful change (1): 400000000001');
     expect(text).toContain('npx fleetops campaign approve upgrade-1.4.2-202503041200 --account <id>');
     expect(text).not.toContain('campaign resume');

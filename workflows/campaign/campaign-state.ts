@@ -83,4 +83,9 @@ export function isFailure(s: AccountState | undefined): boolean {
   return s !== undefined && s !== 'pending' && s !== 'running' && outcomeKind(s) === 'failed';
 }
 
+/** Whether an account is listed among the campaign's problems (failed, rolled back, quarantined or skipped). */
+export function isProblem(s: AccountState | undefined): boolean {
+  return isFailure(s) || s === 'skipped';
+}
+
 export const CLOSED_PHASES: CampaignPhase[] = ['completed', 'cancelled', 'failed'];
