@@ -529,7 +529,10 @@ describe('concurrency mode: strict shrinks the window to the failures left, soft
     // Soft mode is gated by a patch: its history carries the marker and replays against this code.
     const history = await handle.fetchHistory();
     const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-    expect(markers).toHaveLength(1);
+    const patchIds = markers.map((e) =>
+      Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString(),
+    );
+    expect(patchIds.filter((d) => d.includes('"soft-concurrency-mode"'))).toHaveLength(1);
     await Worker.runReplayHistory({ workflowBundle, replayName: 'soft-mode-replay' }, history, handle.workflowId);
   });
 });
