@@ -10,9 +10,20 @@ import { asFailure, FleetOpsError } from '../aws/errors';
 import { loadFleetForActivity, resolveAllowedFleetFile, type FleetFileDeps } from '../fleet-file-access';
 
 export type CampaignPlan = {
-  waves: Array<{ name: string; ring: string; accountIds: string[] }>;
-  /** Maintenance windows of the selected accounts that have one. */
+  waves: Array<{
+    name: string;
+    ring: string;
+    accountIds: string[];
+    /** `windowTable` asked: index into windowTable per account, aligned with accountIds (-1: none) */
+    windows?: number[];
+  }>;
+  /** Maintenance windows of the selected accounts that have one (empty when `windowTable` was asked). */
   windows: Record<string, MaintenanceWindow>;
+  /**
+   * `windowTable` asked: every distinct window once, referenced per account from the waves — a window
+   * per account is about 100 bytes, 4 MB at 40,000 accounts, past Temporal's payload limit.
+   */
+  windowTable?: MaintenanceWindow[];
   /** Matched the selection but not active in the fleet file (paused/quarantined), with the reason. */
   notSelected: Array<{ id: string; reason: string }>;
 };
@@ -28,6 +39,8 @@ export function createCampaignActivities(deps: FleetFileDeps) {
       fleetFile: string;
       select?: AccountSelector;
       maxWaveSize?: WavePlanOptions['maxWaveSize'];
+      /** answer with windowTable and per-wave window indexes instead of a window per account id */
+      windowTable?: boolean;
     }): Promise<CampaignPlan> {
       return asFailure(async () => {
         const { accounts } = loadFleetForActivity(deps, input.fleetFile);
@@ -46,12 +59,13 @@ export function createCampaignActivities(deps: FleetFileDeps) {
         }
         const windows: Record<string, MaintenanceWindow> = {};
         for (const a of selection.selected) if (a.maintenanceWindow) windows[a.id] = a.maintenanceWindow;
-        const waves = planWaves(selection.selected, { maxWaveSize: input.maxWaveSize });
-        return {
-          waves: waves.map((w) => ({ name: w.name, ring: w.ring, accountIds: w.accountIds })),
-          windows,
-          notSelected: selection.skipped,
-        };
+        const waves = planWaves(selection.selected, { maxWaveSize: input.maxWaveSize }).map((w) => ({
+          name: w.name,
+          ring: w.ring,
+          accountIds: w.accountIds,
+        }));
+        if (input.windowTable) return { ...windowsAsTable(waves, windows), notSelected: selection.skipped };
+        return { waves, windows, notSelected: selection.skipped };
       });
     },
 
@@ -88,6 +102,26 @@ export function createCampaignActivities(deps: FleetFileDeps) {
       });
     },
   };
+}
+
+/** The plan's windows written once each, referenced per account from its wave (see CampaignPlan.windowTable). */
+export function windowsAsTable(
+  waves: Array<{ name: string; ring: string; accountIds: string[] }>,
+  windows: Record<string, MaintenanceWindow>,
+): Pick<CampaignPlan, 'waves' | 'windows' | 'windowTable'> {
+  const windowTable: MaintenanceWindow[] = [];
+  const index = new Map<string, number>();
+  const indexOf = (w: MaintenanceWindow | undefined): number => {
+    if (!w) return -1;
+    const key = JSON.stringify(w);
+    if (!index.has(key)) index.set(key, windowTable.push(w) - 1);
+    return index.get(key)!;
+  };
+  const withWindows = waves.map((w) => {
+    const ws = w.accountIds.map((id) => indexOf(windows[id]));
+    return ws.some((i) => i >= 0) ? { ...w, windows: ws } : w;
+  });
+  return { waves: withWindows, windows: {}, windowTable };
 }
 
 export type CampaignActivities = ReturnType<typeof createCampaignActivities>;

@@ -164,13 +164,14 @@ export function formatWaveTable(waves: readonly WaveStatus[]): string[] {
 export function formatProblems(s: CampaignStatus | CampaignSnapshot, max = 50): string[] {
   const problems = s.problems ?? [];
   const omitted = 'omitted' in s ? s.omitted : undefined;
-  const total = problems.length + (omitted?.problems ?? 0);
+  const listed = problems.length + (omitted?.problems ?? 0);
+  const total = listed + (s.problemsOmitted ?? 0);
   if (!total) return [];
   const byType = omitted?.problemTypes ?? tallyBy(problems, problemType);
   const lines = [
     `problems (${total}): ${Object.entries(byType)
       .map(([k, n]) => `${k} × ${n}`)
-      .join(', ')}`,
+      .join(', ')}${s.problemsOmitted ? ` (of the first ${listed})` : ''}`,
   ];
   for (const p of problems.slice(0, max)) {
     const mark = kindOf(p.state) === 'failed' ? '✖' : '–';
@@ -178,7 +179,11 @@ export function formatProblems(s: CampaignStatus | CampaignSnapshot, max = 50): 
     if (p.runbook) lines.push(`      runbook: ${p.runbook}`);
   }
   const shown = Math.min(max, problems.length);
-  if (total > shown) lines.push(`  … and ${total - shown} more (campaign status ${s.campaignId} --json lists all)`);
+  if (listed > shown) lines.push(`  … and ${listed - shown} more (campaign status ${s.campaignId} --json lists them)`);
+  if (s.problemsOmitted)
+    lines.push(
+      `  … and ${s.problemsOmitted} more not in the status (list them: temporal workflow list --query 'FleetCampaignId = "${s.campaignId}" AND FleetState != "running"')`,
+    );
   return lines;
 }
 

@@ -316,7 +316,7 @@ describe('campaign status view', () => {
     expect(snapshot.problems).toHaveLength(SNAPSHOT_LIST_LIMIT);
     const text = formatCampaignStatus(snapshot, { now: NOW });
     expect(text).toContain('problems (25): AccountAccessDenied × 20, failed × 5');
-    expect(text).toContain('… and 5 more (campaign status upgrade-1.4.2-202503041200 --json lists all)');
+    expect(text).toContain('… and 5 more (campaign status upgrade-1.4.2-202503041200 --json lists them)');
     expect(text).toContain('as of     2025-03-04 13:05:49Z (10s ago; --live asks the campaign itself)');
     expect(text).toContain('not selected: 2 (paused 1, quarantined 1)');
     expect(formatAsOf('2025-03-04T12:55:59.000Z', NOW)).toContain(
@@ -339,7 +339,7 @@ describe('campaign status view', () => {
       awaitingApproval: ['400000000001'],
     };
     const text = formatCampaignStatus(many, { now: NOW, maxProblems: 3 });
-    expect(text).toContain('… and 5 more (campaign status upgrade-1.4.2-202503041200 --json lists all)');
+    expect(text).toContain('… and 5 more (campaign status upgrade-1.4.2-202503041200 --json lists them)');
     expect(text).toContain('awaiting approval of a stateful change (1): 400000000001');
     expect(text).toContain('npx fleetops campaign approve upgrade-1.4.2-202503041200 --account <id>');
     expect(text).not.toContain('campaign resume');

@@ -29,6 +29,7 @@ import type { CampaignPhase, CampaignStatus } from './campaign-messages';
 import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } from './campaign-state';
 import { buildStatus, type CampaignReport } from './campaign-status';
 import { STATUS_MEMO, StatusMemo } from './status-memo';
+import { packState, unpackState, type PackedCampaignState } from './packed-state';
 
 const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
@@ -54,6 +55,10 @@ export const LEASE_WAIT_LIMIT = 'campaign-lease-wait-limit';
 export const SOFT_CONCURRENCY_MODE = 'soft-concurrency-mode';
 /** Patch id: a `revert` campaign plans the accounts it lists and gives each its own parameters. */
 export const CAMPAIGN_REVERT = 'campaign-revert';
+/** Patch id: the state crosses continue-as-new packed (packed-state.ts), so 40,000 accounts fit in a payload. */
+export const PACKED_CARRY = 'packed-campaign-carry';
+/** Patch id: planCampaign answers with each maintenance window once (windowTable), so 40,000 windows fit. */
+export const PLAN_WINDOW_TABLE = 'plan-window-table';
 
 type RunOutcome = 'done' | 'cancelled' | 'continue-as-new';
 
@@ -90,7 +95,8 @@ export class CampaignEngine {
     private readonly rawInput: FleetCampaignInput,
     private readonly op: AnyOperation,
   ) {
-    this.st = (input.carry as CampaignState | undefined) ?? emptyState(input.campaignId ?? workflowInfo().workflowId);
+    const carry = input.carry as CampaignState | PackedCampaignState | undefined;
+    this.st = carry ? unpackState(carry) : emptyState(input.campaignId ?? workflowInfo().workflowId);
     this.mode = concurrencyModeOf(input);
     for (const t of input.revert?.targets ?? []) for (const id of t.accountIds) this.revertParams.set(id, t.params);
   }
@@ -175,11 +181,12 @@ export class CampaignEngine {
     const outcome = await this.runWaves();
     if (outcome === 'continue-as-new') {
       await condition(allHandlersFinished);
+      const next = { ...st, run: st.run + 1 };
       return continueAsNew<(i: FleetCampaignInput) => Promise<CampaignReport>>({
         ...this.rawInput,
         ...this.withResolvedParams(),
         campaignId: st.campaignId,
-        carry: { ...st, run: st.run + 1 },
+        carry: patched(PACKED_CARRY) ? packState(next) : next,
       });
     }
     await condition(allHandlersFinished);
@@ -250,15 +257,20 @@ export class CampaignEngine {
     ]);
     this.publishDetails();
     const select = this.selection();
+    const windowTable = patched(PLAN_WINDOW_TABLE) ? { windowTable: true } : {};
     const plan = await planCampaign.executeWithOptions({ summary: `plan waves: ${describeSelection(select)}` }, [
-      { fleetFile: input.fleetFile, select, maxWaveSize: input.maxWaveSize },
+      { fleetFile: input.fleetFile, select, maxWaveSize: input.maxWaveSize, ...windowTable },
     ]);
-    st.waves = plan.waves.map((w) => ({
+    st.waves = plan.waves.map(({ windows: _windows, ...w }) => ({
       ...w,
       budget: failureBudgetFor(w.accountIds.length, input.failureBudget),
       forgiven: 0,
     }));
-    st.windows = plan.windows;
+    st.windows = { ...plan.windows };
+    for (const w of plan.waves)
+      w.windows?.forEach((i, k) => {
+        if (i >= 0 && plan.windowTable) st.windows[w.accountIds[k]] = plan.windowTable[i];
+      });
     st.notSelected = plan.notSelected;
   }
 

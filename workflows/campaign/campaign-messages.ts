@@ -93,8 +93,10 @@ export type CampaignStatus = {
   /** Why the window is smaller than maxInFlight: `window 1 of 50: 1 failure left in the budget`. */
   windowReason?: string;
   waves: WaveStatus[];
-  /** Failed, rolled back, quarantined, skipped (also skipped-busy) and unhealthy-before accounts, with reasons (alarm and its state reason). */
+  /** Failed, rolled back, quarantined, skipped (also skipped-busy) and unhealthy-before accounts, with reasons (alarm and its state reason): the first MAX_STATUS_PROBLEMS in wave order. */
   problems: AccountProblem[];
+  /** Problems past MAX_STATUS_PROBLEMS, left out so the answer stays far below Temporal's payload limit. */
+  problemsOmitted?: number;
   /** Accounts skipped at selection (paused/quarantined in the fleet file). */
   notSelected: Array<{ id: string; reason: string }>;
   /** A revert: the campaign it takes back, and the accounts that campaign did not change (left alone). */

@@ -1,3 +1,4 @@
+import { UNHEALTHY_BEFORE } from '../operation/health-before';
 import type { CampaignPlan } from '../../activities/campaign/campaign-activities';
 import { outcomeKind, type RegionResult } from '../operation/account-operation';
 import type { AccountState, CampaignPhase, WaveStatus } from './campaign-messages';
@@ -81,6 +82,11 @@ export function childId(campaignId: string, accountId: string, attempt: number):
 /** Whether an account's state counts against its wave's failure budget. */
 export function isFailure(s: AccountState | undefined): boolean {
   return s !== undefined && s !== 'pending' && s !== 'running' && outcomeKind(s) === 'failed';
+}
+
+/** Whether an account is listed among the campaign's problems (failed, rolled back, quarantined or skipped). */
+export function isProblem(s: AccountState | undefined): boolean {
+  return isFailure(s) || s === 'skipped' || s === 'skipped-busy' || s === UNHEALTHY_BEFORE;
 }
 
 export const CLOSED_PHASES: CampaignPhase[] = ['completed', 'cancelled', 'failed'];

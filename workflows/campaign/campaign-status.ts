@@ -3,12 +3,19 @@ import { UNHEALTHY_BEFORE } from '../operation/health-before';
 import { describeWindowLimit, estimateSecondsLeft, type WindowLimit } from './campaign-budget';
 import type { FleetCampaignOptions } from './campaign-input';
 import type { AccountProblem, AccountState, CampaignStatus, WaveStatus } from './campaign-messages';
-import { isFailure, type CampaignState } from './campaign-state';
+import { isFailure, isProblem, type CampaignState } from './campaign-state';
 
 export type CampaignReport = CampaignStatus & {
   /** Plan mode: what would change, per account and region. */
   planReport?: Array<{ accountId: string; regions: RegionResult[] }>;
 };
+
+/**
+ * Most problems a status (query answer, update answer, final report) lists: about 200 bytes each, so a
+ * 40,000-account campaign whose every account failed would answer 8 MB. The rest are counted in
+ * `problemsOmitted`; every account's outcome stays on its child workflow (`FleetState` search attribute).
+ */
+export const MAX_STATUS_PROBLEMS = 1000;
 
 /** What the `status` query and every update return: counts, waves, problems and an ETA. */
 export function buildStatus(
@@ -23,6 +30,7 @@ export function buildStatus(
   const windowReason = describeWindowLimit(limit);
   const counts: Partial<Record<AccountState, number>> = {};
   const problems: AccountProblem[] = [];
+  let problemsOmitted = 0;
   const waves: WaveStatus[] = st.waves.map((w, index) => {
     const wc: Partial<Record<AccountState, number>> = {};
     let failures = 0;
@@ -32,7 +40,8 @@ export function buildStatus(
       wc[s] = (wc[s] ?? 0) + 1;
       counts[s] = (counts[s] ?? 0) + 1;
       if (isFailure(s)) failures++;
-      if (rec && (isFailure(s) || s === 'skipped' || s === 'skipped-busy' || s === UNHEALTHY_BEFORE))
+      if (rec && isProblem(s) && problems.length >= MAX_STATUS_PROBLEMS) problemsOmitted++;
+      else if (rec && isProblem(s))
         problems.push({ accountId: id, wave: w.name, state: s, reason: rec.r ?? s, errorType: rec.e, runbook: rec.rb });
     }
     const state: WaveStatus['state'] = index < st.waveIndex ? 'done' : index > st.waveIndex ? 'pending' : st.waveState;
@@ -62,6 +71,7 @@ export function buildStatus(
     ...(windowReason ? { windowReason } : {}),
     waves,
     problems,
+    ...(problemsOmitted ? { problemsOmitted } : {}),
     notSelected: st.notSelected,
     ...(input.revert ? { revertOf: input.revert.of, leftAlone: input.revert.leftAlone } : {}),
     ...(input.allowDowngrade || input.revert ? { allowDowngrade: true } : {}),
