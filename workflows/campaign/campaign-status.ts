@@ -1,5 +1,4 @@
 import type { RegionResult } from '../operation/account-operation';
-import { UNHEALTHY_BEFORE } from '../operation/health-before';
 import { describeWindowLimit, estimateSecondsLeft, type WindowLimit } from './campaign-budget';
 import type { FleetCampaignOptions } from './campaign-input';
 import type { AccountProblem, AccountState, CampaignStatus, WaveStatus } from './campaign-messages';
