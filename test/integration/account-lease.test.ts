@@ -91,7 +91,10 @@ describe('per-account lease across campaigns (local stack)', () => {
     async () => {
       const ids = fleet.slice(0, 4).map((a) => a.id);
       const select = { ids };
-      const [a, b] = await Promise.all([upgrade('a', '1.1.0', { select }), upgrade('b', '1.2.0', { select })]);
+      // which campaign reaches an account first is a race: whichever comes second may move it back a
+      // version, which the downgrade guard would refuse without allowDowngrade
+      const both = { select, allowDowngrade: true };
+      const [a, b] = await Promise.all([upgrade('a', '1.1.0', both), upgrade('b', '1.2.0', both)]);
       // watch both statuses while they run: some account shows "waiting for <the other campaign>"
       const seen: Array<{ campaign: string; accountId: string; reason: string }> = [];
       let done = false;
