@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import type { CampaignStatus } from '../../workflows/campaign/campaign-messages';
 import { startTestWorker, testStack } from '../support/test-stack';
+import { fleetopsCli } from '../support/fleetops-cli';
 
 // The runbook CLI (`fleetops campaign …`) against the real engine on the local stack.
 const cfg = testStack();
 const TASK_QUEUE = 'campaign-cli-test';
-const ROOT = path.resolve(__dirname, '../..');
 let fleetFile: string;
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
@@ -24,16 +22,8 @@ beforeAll(async () => {
 });
 afterAll(async () => worker?.stop());
 
-/** Runs `fleetops …` as an operator would; never throws, returns exit code and output. */
-async function fleetops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+/** Runs `fleetops …` as an operator would (never throws). */
+const fleetops = fleetopsCli(TASK_QUEUE);
 
 async function statusOf(id: string): Promise<CampaignStatus> {
   const r = await fleetops('campaign', 'status', id, '--json');

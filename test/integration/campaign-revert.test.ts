@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { seedLocalStack } from '../../cli/sim/seed-local-stack';
 import { simulatedFleet } from '../../cli/sim/simulated-fleet';
 import { stringifyFleet } from '../../fleet/load-fleet';
@@ -13,6 +11,7 @@ import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { cleanUp } from '../support/cleanup';
 import { executions, startTestWorker, testClient, testStack, type ExecutionLedgerEntry } from '../support/test-stack';
+import { fleetopsCli, runbookCommands } from '../support/fleetops-cli';
 
 // `fleetops campaign revert` on the local stack: an upgrade campaign over a small fleet where some
 // accounts are not changed (already current, paused in the fleet file, not selected), then its revert:
@@ -20,7 +19,6 @@ import { executions, startTestWorker, testClient, testStack, type ExecutionLedge
 // Also the downgrade guard: an upgrade to an older version than an account runs is refused.
 const cfg = testStack();
 const TASK_QUEUE = 'campaign-revert-test';
-const ROOT = path.resolve(__dirname, '../..');
 /** 8 accounts; account 4 has two regions (eu-west-1, us-east-1). */
 const fleet: FleetAccount[] = simulatedFleet(8, { idBase: 630_000_000_000 }).map((a, i) =>
   i === 6 ? { ...a, state: 'paused' } : a,
@@ -40,15 +38,8 @@ beforeAll(async () => {
 
 afterAll(() => cleanUp({ worker: () => worker?.stop(), temporal: () => temporal?.close() }));
 
-async function fleetops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+/** Runs `fleetops …` as an operator would (never throws). */
+const fleetops = fleetopsCli(TASK_QUEUE);
 
 const upgrade = (workflowId: string, version: string, accountIds: string[], extra: Partial<FleetCampaignInput> = {}) =>
   temporal.client.workflow.start('fleetCampaign', {
@@ -135,9 +126,7 @@ describe('fleetops campaign revert (local stack)', () => {
     step('// The runbook');
     // docs/runbooks/revert-a-campaign.md: its commands, as an operator runs them (the first revert only
     // shows the plan and starts nothing; the second starts it; the last watches it to completion).
-    const md = fs.readFileSync(path.join(ROOT, 'docs/runbooks/revert-a-campaign.md'), 'utf8');
-    const block = /## Commands\n+```sh\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
-    const lines = block.split('\n').filter((l) => l.startsWith('npx fleetops '));
+    const lines = runbookCommands('revert-a-campaign.md');
     expect(lines).toHaveLength(4);
     const ledgerBefore = new Set((await executions(cfg)).map(key));
     const handle = temporal.client.workflow.getHandle('revert-undo');

@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { runScheduleCreate } from '../../cli/commands/schedule';
 import type { ScheduleView } from '../../cli/commands/schedule-view';
 import { startTestWorker, testClient, testStack } from '../support/test-stack';
+import { fleetopsCli, runbookCommands } from '../support/fleetops-cli';
 
 // `fleetops schedule …` on Temporal Schedules, against the real engine on the local stack.
 const cfg = testStack();
 const TASK_QUEUE = 'schedules-test';
-const ROOT = path.resolve(__dirname, '../..');
 const RUN_ID = /^(.+)-(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
 const suffix = Date.now().toString(36); // schedule names unique per test run (the SQLite file outlives runs)
 let fleetFile: string;
@@ -52,16 +50,8 @@ afterAll(async () => {
   await closeClient?.();
 });
 
-/** Runs `fleetops …` as an operator would; never throws, returns exit code and output. */
-async function fleetops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, FLEETOPS_TASK_QUEUE: TASK_QUEUE },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+/** Runs `fleetops …` as an operator would (never throws). */
+const fleetops = fleetopsCli(TASK_QUEUE);
 
 async function describeJson(name: string): Promise<ScheduleView> {
   const r = await fleetops('schedule', 'describe', name, '--json');
@@ -354,9 +344,7 @@ describe('fleetops schedule', () => {
       '<to>': async () => to.toISOString(),
     };
     for (const page of ['schedule-run-skipped.md', 'schedule-paused.md', 'schedule-backfill-missed-window.md']) {
-      const md = fs.readFileSync(path.join(ROOT, 'docs/runbooks', page), 'utf8');
-      const block = /## Commands\n+```sh\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
-      const lines = block.split('\n').filter((l) => l.startsWith('npx fleetops '));
+      const lines = runbookCommands(page);
       expect(lines.length, page).toBeGreaterThan(0);
       for (const line of lines) {
         const words: string[] = [];
