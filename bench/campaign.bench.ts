@@ -9,16 +9,10 @@
  * Prints wall time, accounts per minute, the worker's peak RSS (VmHWM), the longest workflow history
  * and the Temporal/plain ratio. `--campaign-only` skips step 2 (for memory experiments; no ratio).
  */
-import pino from 'pino';
-import { mapPool } from '../cli/map-pool';
 import { connectTemporalClient } from '../cli/temporal-client';
-import { healthAlarmName } from '../fleet/pipeline-stack';
-import type { FleetAccount } from '../fleet/fleet-schema';
-import { createFleetActivities } from '../worker/fleet-activities';
-import { createUpgradeActivities } from '../activities/upgrade/upgrade-activities';
-import { loadWorkerConfig } from '../worker/worker-config';
 import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
 import { campaignHistories, seedBenchFleet, startBenchWorker } from './bench-worker';
+import { runPlainUpgrade } from './plain-upgrade';
 
 async function main(): Promise<void> {
   const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -37,7 +31,7 @@ async function main(): Promise<void> {
   // ---- plain script: the same AWS calls, no Temporal ----
   const plainSeconds = campaignOnly
     ? undefined
-    : await runPlainScript({ accounts, fleetFile: file, maxInFlight, stamp, plainVersion });
+    : await runPlainUpgrade({ accounts, fleetFile: file, maxInFlight, stamp, version: plainVersion });
 
   // ---- the campaign, with a worker in its own process ----
   const worker = await startBenchWorker(cfg, 'bench', 'bench-worker');
@@ -74,47 +68,6 @@ async function main(): Promise<void> {
     worker.proc.kill('SIGTERM');
     await closeClient();
   }
-}
-
-/** The same AWS calls as accountUpgrade, straight from the activities with MAX_IN_FLIGHT at once: the baseline. */
-async function runPlainScript(o: {
-  accounts: FleetAccount[];
-  fleetFile: string;
-  maxInFlight: number;
-  stamp: string;
-  plainVersion: string;
-}): Promise<number> {
-  const { shared, close } = createFleetActivities(loadWorkerConfig(), pino({ level: 'silent' }));
-  const a = createUpgradeActivities(shared);
-  const plainStarted = Date.now();
-  await mapPool(o.accounts, o.maxInFlight, async (account) => {
-    for (const region of account.regions) {
-      const t = { fleetFile: o.fleetFile, accountId: account.id, region, runId: `plain-${o.accounts.length}` };
-      const stack = await a.readPipelineStack(t);
-      if (stack.found && stack.version === o.plainVersion) continue;
-      const changeSetName = `plain-bench-${o.stamp}`;
-      await a.createChangeSet({
-        ...t,
-        changeSetName,
-        clientToken: `plain-create-${o.stamp}-${account.id}-${region}`,
-        targetVersion: o.plainVersion,
-      });
-      await a.waitForChangeSet({ ...t, changeSetName });
-      await a.executeChangeSet({
-        ...t,
-        changeSetName,
-        clientRequestToken: `plain-exec-${o.stamp}-${account.id}-${region}`,
-      });
-      await a.waitForStackStatus(t);
-      await a.readAlarmStates({ ...t, alarmNames: [healthAlarmName(account.pipeline.stackName)] });
-    }
-  });
-  const seconds = (Date.now() - plainStarted) / 1000;
-  close();
-  console.log(
-    `plain script:  ${o.accounts.length} accounts in ${seconds.toFixed(1)} s (${((o.accounts.length / seconds) * 60).toFixed(0)} accounts/min)`,
-  );
-  return seconds;
 }
 
 main().catch((err) => {

@@ -1,9 +1,13 @@
 /**
- * Throughput with 1, 2 and 3 workers sharing the rate budgets: `npm run bench:workers -- N [MAX_IN_FLIGHT]`.
+ * Throughput with 1, 2 and 3 workers sharing the rate budgets:
+ * `npm run bench:workers -- N [MAX_IN_FLIGHT] [--workers 1,3] [--no-plain] [--fleet rotation]`.
  *
- * Seeds N simulated accounts (ids 540000000000 + i), then for 1, 2 and 3 worker processes on one task
- * queue (budgets shared through the local stack's Valkey) runs an upgrade campaign over all of them
- * and prints wall time, accounts per minute, each worker's peak RSS, and the rate of each AWS API
+ * Seeds N simulated accounts (ids 540000000000 + i; `--fleet rotation`: the rotation and AMI benches'
+ * accounts, 600000000000 + i, so one seeded stack serves all three), runs the plain script (the same
+ * AWS calls as accountUpgrade, no Temporal, same budgets; `--no-plain` skips it), then for each worker
+ * count (default 1, 2 and 3) worker processes on one task queue (budgets shared through the local
+ * stack's Valkey) run an upgrade campaign over all of them. Prints wall time, accounts per minute, the
+ * ratio to the plain script, each worker's peak RSS, the longest history, and the rate of each AWS API
  * family at the proxy against its budget (middle 60% of the run). Then it says what limits the run:
  * a budget (a family at ≥ 90% of its budget), moto (its one Python process near a full core), or CPU
  * (load above the cores). More workers add throughput only while none of those is reached.
@@ -15,9 +19,29 @@ import { DEFAULT_RATE_BUDGETS } from '../fleet/rate-budgets';
 import { readProcessRecord } from '../stack/processes';
 import { callsSince } from '../test/support/call-rates';
 import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
-import { seedBenchFleet, startBenchWorker, type BenchWorker } from './bench-worker';
+import { campaignHistories, seedBenchFleet, startBenchWorker, type BenchWorker } from './bench-worker';
+import { runPlainUpgrade } from './plain-upgrade';
 
-const ID_BASE = 540_000_000_000;
+/** The seeded fleets this bench can run on: its own, or the one the rotation and AMI benches seed. */
+const FLEETS = {
+  workers: { idBase: 540_000_000_000, name: 'bench-workers' },
+  rotation: { idBase: 600_000_000_000, name: 'bench-rotation' },
+} as const;
+
+/** `--name value` of the command line, if given. */
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Worker counts from `--workers 1,3`: whole numbers from 1 to 8. */
+function workerCounts(): number[] {
+  const text = flag('--workers') ?? '1,2,3';
+  const counts = text.split(',').map(Number);
+  if (!counts.length || counts.some((c) => !Number.isInteger(c) || c < 1 || c > 8))
+    throw new Error(`--workers: expected comma-separated worker counts from 1 to 8, got "${text}"`);
+  return counts;
+}
 
 /** CPU seconds a process used so far (utime + stime from /proc). */
 function cpuSeconds(pid: number): number {
@@ -26,17 +50,30 @@ function cpuSeconds(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const flagValues = new Set([flag('--workers'), flag('--fleet')]);
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--') && !flagValues.has(a));
   const n = Number(positional[0] ?? 200);
   const maxInFlight = Number(positional[1] ?? 50);
-  const { cfg, file, seedSeconds } = await seedBenchFleet(n, ID_BASE, 'bench-workers');
+  const counts = workerCounts();
+  const fleetName = flag('--fleet') ?? 'workers';
+  if (!(fleetName in FLEETS)) throw new Error(`--fleet: expected workers or rotation, got "${fleetName}"`);
+  const { idBase, name } = FLEETS[fleetName as keyof typeof FLEETS];
+  const { cfg, file, accounts, seedSeconds } = await seedBenchFleet(n, idBase, name);
   console.log(`seeded ${n} accounts in ${seedSeconds.toFixed(1)} s; budgets shared through ${cfg.valkeyUrl}`);
   const motoPid = readProcessRecord(cfg.stateDir, 'moto')?.pid;
   const stamp = Date.now().toString(36);
+  // versions that only go up, run after run (an upgrade to a lower version than a stack runs is refused)
+  const minor = Math.floor(Date.now() / 1000);
+  const plainSeconds = process.argv.includes('--no-plain')
+    ? undefined
+    : await runPlainUpgrade({ accounts, fleetFile: file, maxInFlight, stamp, version: `1.${minor}.0` });
   const { client, close } = await connectTemporalClient();
-  console.log('workers  seconds  accounts/min  peak RSS MiB (each)  family rates vs budget              limit');
+  const idPrefix = String(idBase).slice(0, 2);
+  console.log(
+    'workers  seconds  accounts/min  / plain  peak RSS MiB (each)  longest history  family rates vs budget              limit',
+  );
   try {
-    for (const count of [1, 2, 3]) {
+    for (const [i, count] of counts.entries()) {
       const taskQueue = `bench-workers-${count}-${stamp}`;
       const workers: BenchWorker[] = [];
       for (let i = 1; i <= count; i++)
@@ -44,23 +81,25 @@ async function main(): Promise<void> {
       try {
         const startedAt = Date.now();
         const motoCpuBefore = motoPid ? cpuSeconds(motoPid) : undefined;
+        const workflowId = `bench-workers-${count}-${stamp}`;
         const report: CampaignReport = await client.workflow.execute(fleetCampaign, {
           taskQueue,
-          workflowId: `bench-workers-${count}-${stamp}`,
+          workflowId,
           args: [
             {
               operation: 'upgrade',
               fleetFile: file,
               maxInFlight,
               failureBudget: { maxFailurePercent: 25 },
-              upgrade: { targetVersion: `1.${count}.0-w${stamp}`, healthBakeSeconds: 0, healthPollSeconds: 1 },
+              upgrade: { targetVersion: `1.${minor}.${i + 1}`, healthBakeSeconds: 0, healthPollSeconds: 1 },
             },
           ],
         });
         const seconds = (Date.now() - startedAt) / 1000;
         const motoCore = motoPid && motoCpuBefore !== undefined ? (cpuSeconds(motoPid) - motoCpuBefore) / seconds : 0;
         const load = os.loadavg()[0] / os.cpus().length;
-        const calls = (await callsSince(cfg.awsEndpoint, startedAt)).filter((c) => c.account.startsWith('54'));
+        const calls = (await callsSince(cfg.awsEndpoint, startedAt)).filter((c) => c.account.startsWith(idPrefix));
+        const { longest } = await campaignHistories(client, workflowId, 'accountUpgrade');
         const from = startedAt + 0.2 * seconds * 1000;
         const to = startedAt + 0.8 * seconds * 1000;
         const rates = new Map<string, { rate: number; budget: number }>();
@@ -81,11 +120,12 @@ async function main(): Promise<void> {
               ? `CPU (load ${(load * 100).toFixed(0)}% of ${os.cpus().length} cores)`
               : 'latency of the workflow steps (no budget, moto or CPU saturated)';
         const rateText = [...rates].map(([k, r]) => `${k} ${r.rate.toFixed(1)}/${r.budget}`).join(', ');
+        const ratio = plainSeconds ? `${(seconds / plainSeconds).toFixed(2)}×` : '—';
         console.log(
-          `${String(count).padStart(7)}  ${seconds.toFixed(1).padStart(7)}  ${((n / seconds) * 60).toFixed(0).padStart(12)}  ${workers
+          `${String(count).padStart(7)}  ${seconds.toFixed(1).padStart(7)}  ${((n / seconds) * 60).toFixed(0).padStart(12)}  ${ratio.padStart(7)}  ${workers
             .map((w) => w.peakRssMiB()?.toFixed(0) ?? '?')
             .join(', ')
-            .padEnd(19)}  ${rateText.padEnd(34)}  ${limit}` +
+            .padEnd(19)}  ${String(longest).padStart(15)}  ${rateText.padEnd(34)}  ${limit}` +
             (report.phase === 'completed' ? '' : `  (campaign ${report.phase}, ${report.problems.length} problems)`),
         );
       } finally {

@@ -148,18 +148,29 @@ export class CampaignEngine {
     this.st.phase = phase;
     this.st.phaseReason = reason;
     if (changed) upsertSearchAttributes([{ key: FLEET_STATE, value: phase }]);
-    this.publishDetails();
-    if (changed) this.memo?.writeNow();
+    if (changed && this.memo) return this.memo.writeNow();
+    this.statusShown();
+    this.memo?.changed();
   }
 
   /**
-   * The campaign's live details in the Temporal UI (user metadata, markdown): phase, waves, budget,
-   * problems with runbooks. Held by the workflow and served by the SDK's metadata query: no command,
-   * nothing in history, so replay is unaffected.
+   * The status changed. The campaign's live details in the Temporal UI (user metadata, markdown:
+   * phase, waves, budget, problems with runbooks) follow: with the status memo they are refreshed with
+   * it, at most every SNAPSHOT_EVERY_MS of workflow time and at once on a phase change, because
+   * building them reads every account (at 40,000 accounts, rebuilding them at each account's end made
+   * the run quadratic); campaigns from before the memo refresh them at once, as they always did.
+   * Details are served by the SDK's metadata query: no command, nothing in history, replay unaffected.
    */
   publishDetails(): void {
-    setCurrentDetails(campaignCurrentDetails(this.status()));
-    this.memo?.changed();
+    if (this.memo) this.memo.changed();
+    else this.statusShown();
+  }
+
+  /** The status now, also shown as the UI's live details. */
+  private statusShown(): CampaignStatus {
+    const status = this.status();
+    setCurrentDetails(campaignCurrentDetails(status));
+    return status;
   }
 
   closed(): boolean {
@@ -169,7 +180,7 @@ export class CampaignEngine {
   async run(): Promise<CampaignReport> {
     const { st, input } = this;
     if (patched(STATUS_MEMO)) {
-      this.memo = new StatusMemo(() => this.status());
+      this.memo = new StatusMemo(() => this.statusShown());
       this.memo.start();
     }
     if (!input.carry) {
@@ -342,7 +353,10 @@ export class CampaignEngine {
       if (st.cancelRequested) {
         if (this.inFlight.size === 0) return 'cancelled';
       } else if (!st.paused && !this.needContinueAsNew()) {
-        while (this.inFlight.size < this.window() && !this.needContinueAsNew()) {
+        // the window can't change while accounts start (a child ends no sooner than the next activation);
+        // computed once, not per start: it reads every account of the wave
+        const window = this.window();
+        while (this.inFlight.size < window && !this.needContinueAsNew()) {
           const id = this.nextAccount();
           if (!id) break;
           void this.runAccount(id);
