@@ -15,6 +15,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { createAmiActivities } from '../activities/ami/ami-activities';
+import { MAX_ACCOUNT_SHARES_PER_IMAGE } from '../activities/ami/image-sharing';
 import { runImagePublish } from '../cli/commands/image';
 import { mapPool } from '../cli/map-pool';
 import { runSimImageBuild } from '../cli/sim/sim-image-build';
@@ -40,8 +41,14 @@ async function main(): Promise<void> {
     ['MAX_IN_FLIGHT', maxInFlight],
   ] as const)
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected a positive whole number, got ${v}`);
-  const { cfg, file, accounts, seedSeconds } = await seedBenchFleet(n, 600_000_000_000, 'bench-rotation');
-  console.log(`seeded ${n} accounts in ${seedSeconds.toFixed(1)} s`);
+  // AWS shares an image with at most 1,000 accounts per region: past that the fleet shares with its OU
+  const organization = n > MAX_ACCOUNT_SHARES_PER_IMAGE;
+  const { cfg, file, accounts, seedSeconds } = await seedBenchFleet(n, 600_000_000_000, 'bench-rotation', {
+    organization,
+  });
+  console.log(
+    `seeded ${n} accounts in ${seedSeconds.toFixed(1)} s; images shared ${organization ? 'with the accounts\' OU (more accounts than AWS shares an image with)' : 'account by account'}`,
+  );
   const stamp = Date.now().toString(36);
   const imageStarted = Date.now();
   const [plainImage, campaignImage] = [`bench-ami-${stamp}-plain`, `bench-ami-${stamp}-campaign`];

@@ -81,12 +81,14 @@ export async function campaignHistories(
 
 /**
  * A fresh-enough bench fleet on the local stack: the stack up (with its environment), no fault plan,
- * `n` simulated accounts seeded from `idBase` (idempotent) into `<state>/<name>-<n>.yaml`.
+ * `n` simulated accounts seeded from `idBase` (idempotent) into `<state>/<name>-<n>.yaml`;
+ * `organization`: the accounts in one OU that images are shared with (`sim seed --organization`).
  */
 export async function seedBenchFleet(
   n: number,
   idBase: number,
   name: string,
+  opts: { organization?: boolean } = {},
 ): Promise<{ cfg: StackConfig; file: string; accounts: FleetAccount[]; seedSeconds: number }> {
   const cfg = loadStackConfig();
   await stackUp(cfg, () => undefined);
@@ -97,6 +99,7 @@ export async function seedBenchFleet(
     idBase,
     out: path.join(cfg.stateDir, `${name}-${n}.yaml`),
     quiet: true,
+    organization: opts.organization,
   });
   return { cfg, file: seed.file, accounts: loadFleetFile(seed.file), seedSeconds: seed.seconds };
 }

@@ -3,8 +3,12 @@
  * `npm run bench:engine -- [N=40000] [MAX_IN_FLIGHT=500]`.
  *
  * Runs the real fleetCampaign over N simulated accounts (every one with a maintenance window, 1 in 100
- * failing, so windows and problems are carried too) on Temporal's time-skipping test server with a
- * stand-in per-account child that returns at once (bench/engine-40k-workflows.ts: no AWS, no activity). Then walks every
+ * failing, so windows and problems are carried too) on its own Temporal dev server (the same
+ * `temporal server start-dev` as the local stack, in memory, on a free loopback port) with a stand-in
+ * per-account child that returns at once (bench/engine-40k-workflows.ts: no AWS, no activity). Not the
+ * time-skipping test server: under load it records a child's completion before its start in the
+ * parent's history (seen at ~6,000 accounts: ChildWorkflowExecutionCompleted at event 2195, its
+ * ChildWorkflowExecutionStarted at 2220), and the parent's next replay then fails for ever. Then walks every
  * run's history and prints the largest payload of each kind — campaign input, carried state
  * (continue-as-new input), activity results (the plan), the result — plus the largest `status` query
  * answer seen while it ran and the memo, against Temporal's 2 MB limit and this project's 1 MB target.
@@ -23,7 +27,7 @@ import type { MaintenanceWindow } from '../fleet/fleet-schema';
 import type { FleetCampaignInput } from '../workflows/campaign/campaign-input';
 import { statusQuery } from '../workflows/campaign/campaign-messages';
 import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
-import { timeSkippingEnv } from '../test/support/time-skipping';
+import { localDevServerEnv } from '../test/support/local-dev-server';
 import { cleanUp } from '../test/support/cleanup';
 import { collectPayloadSizes, formatBytes, type LargestPayloads } from './payload-sizes';
 
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
   const failing = fleet.filter((a) => Number(a.id.slice(-2)) === 50).length;
   console.log(`fleet file: ${n} accounts, each with a maintenance window, ${failing} failing`);
 
-  const env = await timeSkippingEnv();
+  const env = await localDevServerEnv();
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('./engine-40k-workflows'),
     logger: quiet,
