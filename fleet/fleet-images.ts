@@ -5,13 +5,8 @@
  * account's role), and resolution into per-region targets. Pure: imported by workflow code.
  */
 import { isAwsRegion, partitionOfRegion } from './aws-regions';
-import {
-  ACCOUNT_ID_PATTERN,
-  type AutoScalingGroupEntry,
-  type FleetAccount,
-  type ImageAccount,
-  type ImageAccountEntry,
-} from './fleet-schema';
+import { ACCOUNT_ID_PATTERN } from './fleet-fields';
+import type { AutoScalingGroupEntry, FleetAccount, ImageAccount, ImageAccountEntry } from './fleet-schema';
 import type { FleetPathSegment, LocatedProblem } from './fleet-problems';
 
 type Rec = Record<string, unknown>;

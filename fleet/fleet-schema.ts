@@ -1,43 +1,58 @@
 /**
  * The fleet file contract (YAML, user-facing) as zod schemas, and the resolved account type the
- * rest of fleetops works with. Pure: imported by workflow code.
+ * rest of fleetops works with. Pure. Workflow code imports the field-level parts from fleet-fields.ts
+ * (re-exported here), not this module.
  *
  * Field-level rules live here; rules that span fields or accounts (exactly one of roleName/roleArn
  * after defaults, roleArn in the account's own id, reason iff quarantined, unique ids, ...) live
  * in validate-fleet.ts so that every problem is reported, not only the first one.
  */
 import { z } from 'zod';
-import { isAwsRegion } from './aws-regions';
+import {
+  ACCOUNT_STATES,
+  AccountIdSchema,
+  HHMM_PATTERN,
+  IAM_ROLE_NAME_PATTERN,
+  IAM_USER_NAME_PATTERN,
+  KV2_PATH_PATTERN,
+  ROLE_ARN_PATTERN,
+  RegionSchema,
+  RingSchema,
+  SECRETS_MANAGER_NAME_PATTERN,
+  STACK_NAME_PATTERN,
+  SemverSchema,
+  WEEKDAYS,
+  describeValue,
+  expected,
+  oneOf,
+  type AccountState,
+  type Ring,
+} from './fleet-fields';
 
-export const RINGS = ['canary', 'early', 'general', 'late'] as const;
-export type Ring = (typeof RINGS)[number];
-
-export const ACCOUNT_STATES = ['active', 'paused', 'quarantined'] as const;
-export type AccountState = (typeof ACCOUNT_STATES)[number];
-
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
-/** IAM role name: 1..64 of letters, digits and `+=,.@_-`. */
-export const IAM_ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
-/** `arn:<partition>:iam::<12 digits>:role/<optional/path/><name>`; group 1 partition, 2 account id. */
-export const ROLE_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-/** Vault KV v2 path: `<mount>/data/<path>` (mount and path may have several segments). */
-export const KV2_PATH_PATTERN = /^[\w.-]+(?:\/[\w.-]+)*\/data\/[\w.-]+(?:\/[\w.-]+)*$/;
-/** Semantic Versioning 2.0.0 (the regex from semver.org). */
-export const SEMVER_PATTERN =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-/** CloudFormation stack name. */
-export const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
-/** 24h `HH:MM`. */
-export const HHMM_PATTERN = /^([01]\d|2[0-3]):([0-5]\d)$/;
-/** Logical secret name (the key under `secrets:`): kebab-case, 1..64, letter first. */
-export const SECRET_NAME_PATTERN = /^(?=.{1,64}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-/** Secrets Manager secret name (not an ARN: the secret lives in the account and region fleetops acts in). */
-export const SECRETS_MANAGER_NAME_PATTERN = /^[\w/+=.@-]{1,512}$/;
-/** IAM user name: 1..64 of letters, digits and `+=,.@_-`. */
-export const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+export {
+  ACCOUNT_ID_PATTERN,
+  ACCOUNT_STATES,
+  AccountIdSchema,
+  HHMM_PATTERN,
+  IAM_ROLE_NAME_PATTERN,
+  IAM_USER_NAME_PATTERN,
+  KV2_PATH_PATTERN,
+  RINGS,
+  ROLE_ARN_PATTERN,
+  RegionSchema,
+  RingSchema,
+  SECRETS_MANAGER_NAME_PATTERN,
+  SECRET_NAME_PATTERN,
+  SEMVER_PATTERN,
+  STACK_NAME_PATTERN,
+  SecretNameSchema,
+  SemverSchema,
+  WEEKDAYS,
+  describeValue,
+  type AccountState,
+  type Ring,
+  type Weekday,
+} from './fleet-fields';
 
 /** True for an IANA time zone name the runtime knows (`Europe/London`, `UTC`, ...). */
 export function isValidTimeZone(timeZone: string): boolean {
@@ -55,53 +70,11 @@ export function isValidTimeZone(timeZone: string): boolean {
 }
 const timeZoneValidity = new Map<string, boolean>();
 
-/** Short, user-facing rendering of a value found in the file, for "got ..." in messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'an empty value (null)';
-  if (typeof value === 'string') {
-    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(shown);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return `${String(value)} (a ${typeof value})`;
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  if (typeof value === 'object') return 'a mapping';
-  return typeof value;
-}
-
-type IssueInput = { readonly input?: unknown };
-
-/** zod error function: "required" when absent, else "expected <what>, got <value>". */
-function expected(what: string) {
-  return (issue: IssueInput): string =>
-    issue.input === undefined ? 'required' : `expected ${what}, got ${describeValue(issue.input)}`;
-}
-
-const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`;
-
-export const AccountIdSchema = z
-  .string({
-    error: (issue) => {
-      if (typeof issue.input === 'number') {
-        const digits = String(issue.input);
-        const lost =
-          digits.length < 12 ? ` (leading zeros were lost: did you mean "${digits.padStart(12, '0')}"?)` : '';
-        return `account id must be a quoted string: write id: "${digits}"${lost}; unquoted, YAML reads a number and drops leading zeros`;
-      }
-      return expected('a quoted string of 12 digits')(issue);
-    },
-  })
-  .regex(ACCOUNT_ID_PATTERN, { error: expected('12 digits like "123456789012"') });
-
 export const CustomerSchema = z
   .string({ error: expected('a customer name') })
   .refine((s) => s.trim().length > 0, { error: 'customer must not be empty' });
 
-export const RingSchema = z.enum(RINGS, { error: expected(oneOf(RINGS)) });
 export const AccountStateSchema = z.enum(ACCOUNT_STATES, { error: expected(oneOf(ACCOUNT_STATES)) });
-
-export const RegionSchema = z
-  .string({ error: expected('an AWS region name like eu-west-1') })
-  .refine((name): boolean => isAwsRegion(name), { error: expected('an AWS region name like eu-west-1') });
 
 export const RegionsSchema = z
   .array(RegionSchema, { error: expected('a list of AWS regions like [eu-west-1]') })
@@ -119,15 +92,6 @@ export const RoleArnSchema = z
 export const ExternalIdRefSchema = z.string({ error: expected('a Vault KV v2 path') }).regex(KV2_PATH_PATTERN, {
   error: expected('a Vault KV v2 path like secret/data/fleetops/external-ids/123456789012'),
 });
-
-export const SemverSchema = z
-  .string({
-    error: (issue) =>
-      typeof issue.input === 'number'
-        ? `expected semver like 1.4.2, got ${String(issue.input)} (a number: quote it, and give MAJOR.MINOR.PATCH)`
-        : expected('semver like 1.4.2')(issue),
-  })
-  .regex(SEMVER_PATTERN, { error: expected('semver like 1.4.2') });
 
 export const StackNameSchema = z.string({ error: expected('a CloudFormation stack name') }).regex(STACK_NAME_PATTERN, {
   error: expected('a CloudFormation stack name (letter first, then letters, digits, -)'),
@@ -190,10 +154,6 @@ const secondsSchema = () =>
     .int({ error: expected(SECONDS) })
     .min(0, { error: expected(SECONDS) })
     .max(MAX_SECRET_DELAY_SECONDS, { error: expected(SECONDS) });
-
-export const SecretNameSchema = z
-  .string({ error: expected('a secret name') })
-  .regex(SECRET_NAME_PATTERN, { error: expected('a kebab-case secret name like collector-api-key (1-64 chars)') });
 
 export const SecretsManagerIdSchema = z
   .string({ error: expected('a Secrets Manager secret name') })

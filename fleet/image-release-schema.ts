@@ -4,7 +4,7 @@
  * release's AMIs carry in the image account.
  */
 import { z } from 'zod';
-import { ACCOUNT_ID_PATTERN, RegionSchema } from './fleet-schema';
+import { ACCOUNT_ID_PATTERN, RegionSchema } from './fleet-fields';
 
 /** The release channel image releases are published on (what `--image latest` reads). */
 export const IMAGE_RELEASE_CHANNEL = 'image';

@@ -7,7 +7,8 @@
  *
  * Pure and deterministic: the time is a parameter; local time comes from Intl (fine in workflows).
  */
-import { WEEKDAYS, type MaintenanceWindow, type Weekday } from './fleet-schema';
+import { WEEKDAYS, type Weekday } from './fleet-fields';
+import type { MaintenanceWindow } from './fleet-schema';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

@@ -11,7 +11,7 @@
  * workflow code reads `LATEST` from here); the YAML text is read and written in `release-file.ts`.
  */
 import { z } from 'zod';
-import { SEMVER_PATTERN } from './fleet-schema';
+import { SEMVER_PATTERN } from './fleet-fields';
 import { IMAGE_RELEASE_NAME_PATTERN, ImageReleaseDetailsSchema } from './image-release-schema';
 
 /** The value that asks for a channel's newest release. */

@@ -1,7 +1,8 @@
 /** Choosing the accounts a campaign works on. Pure and deterministic. */
 import { z } from 'zod';
 import { isAwsRegion } from './aws-regions';
-import { ACCOUNT_ID_PATTERN, ACCOUNT_STATES, RINGS, type AccountState, type FleetAccount } from './fleet-schema';
+import { ACCOUNT_ID_PATTERN, ACCOUNT_STATES, RINGS, type AccountState } from './fleet-fields';
+import type { FleetAccount } from './fleet-schema';
 
 /**
  * Every given filter must match (AND). Lists must not be empty (an empty list would silently select

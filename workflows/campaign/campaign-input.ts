@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountIdSchema, RingSchema } from '../../fleet/fleet-schema';
+import { AccountIdSchema, RingSchema } from '../../fleet/fleet-fields';
 import { LATEST } from '../../fleet/release-channel';
 import { AccountSelectorSchema } from '../../fleet/select-accounts';
 import { LeaseWaitSecondsSchema } from '../lease/lease-messages';

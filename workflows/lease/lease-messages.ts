@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
-import { AccountIdSchema } from '../../fleet/fleet-schema';
+import { AccountIdSchema } from '../../fleet/fleet-fields';
 
 /** The lock workflow's id for an account: one lock per account, whatever the operation or campaign. */
 export function accountLeaseId(accountId: string): string {

@@ -4,7 +4,7 @@
  * Nothing here names an operation: each operation's parameters live in its own folder.
  */
 import { z } from 'zod';
-import { AccountIdSchema } from '../../fleet/fleet-schema';
+import { AccountIdSchema } from '../../fleet/fleet-fields';
 import { LeaseWaitSecondsSchema } from '../lease/lease-messages';
 
 /** The fields every per-account child gets, whatever the operation. */

@@ -1,7 +1,7 @@
 import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { ExternalIdRetired, RotationActivities } from '../../activities/rotation/rotation-activities';
-import { ACCOUNT_ID_PATTERN, SecretNameSchema } from '../../fleet/fleet-schema';
+import { ACCOUNT_ID_PATTERN, SecretNameSchema } from '../../fleet/fleet-fields';
 import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE } from '../search-attributes';
 import { parseWorkflowInput } from '../workflow-input';
 import { ROTATION_CALL_RETRY } from './rotation-retry';

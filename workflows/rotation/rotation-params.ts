@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretNameSchema } from '../../fleet/fleet-schema';
+import { SecretNameSchema } from '../../fleet/fleet-fields';
 import { accountOperationInputSchema } from '../operation/account-operation';
 
 /** The operation's name and the campaign input field holding its parameters (`rotation: {...}`). */

@@ -17,7 +17,7 @@ import {
 import type { PipelineStackState } from '../../activities/aws/cloudformation';
 import type { UpgradeActivities, UpgradeTarget } from '../../activities/upgrade/upgrade-activities';
 import { ErrorType } from '../../fleet/error-types';
-import { SEMVER_PATTERN } from '../../fleet/fleet-schema';
+import { SEMVER_PATTERN } from '../../fleet/fleet-fields';
 import { healthAlarmName } from '../../fleet/pipeline-stack';
 import { compareSemver } from '../../fleet/release-channel';
 import {

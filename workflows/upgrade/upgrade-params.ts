@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SemverSchema } from '../../fleet/fleet-schema';
+import { SemverSchema } from '../../fleet/fleet-fields';
 import { accountOperationInputSchema } from '../operation/account-operation';
 
 /** The operation's name and the campaign input field holding its parameters (`upgrade: {...}`). */
