@@ -85,7 +85,13 @@ export function versionDrift(expectedVersion: string, stacks: readonly StackRead
       ];
     if (s.version === expectedVersion) return [];
     return [
-      { kind: 'version', region: s.region, subject: s.stackName, expected: expectedVersion, actual: s.version ?? 'unknown' },
+      {
+        kind: 'version',
+        region: s.region,
+        subject: s.stackName,
+        expected: expectedVersion,
+        actual: s.version ?? 'unknown',
+      },
     ];
   });
 }
@@ -125,7 +131,12 @@ export function secretAgeDrift(secrets: readonly SecretAgeReading[], maxAgeDays:
   const limitMs = maxAgeDays * DAY_MS;
   const expected = `current value made within ${formatAge(limitMs)}`;
   return secrets.flatMap((s): DriftItem[] => {
-    const base = { kind: 'secret-age' as const, ...(s.region ? { region: s.region } : {}), subject: `${s.name} (${s.describe})`, expected };
+    const base = {
+      kind: 'secret-age' as const,
+      ...(s.region ? { region: s.region } : {}),
+      subject: `${s.name} (${s.describe})`,
+      expected,
+    };
     if (s.problem) return [{ ...base, actual: s.problem }];
     const made = s.madeAt ? Date.parse(s.madeAt) : NaN;
     if (Number.isNaN(made)) return [{ ...base, actual: `no ${s.basis} time found` }];

@@ -54,34 +54,36 @@ const Carry = z.object({
 });
 type Carry = z.infer<typeof Carry>;
 
-export const FleetInventoryInput = z.strictObject({
-  /** Path of the fleet file, as the workers see it. */
-  fleetFile: z.string().min(1),
-  select: AccountSelectorSchema.optional(),
-  /** Accounts inspected at once. */
-  maxInFlight: z.number().int().min(1).max(1000).default(50),
-  /** Accounts per workflow run before continue-as-new (bounds history). */
-  accountsPerRun: z.number().int().min(1).max(2000).default(500),
-  /**
-   * Also compare each account with the fleet file: stack version, images, secret ages (see
-   * fleet/inventory-drift.ts). Absent or false: the plain inventory, exactly as before.
-   */
-  drift: z.boolean({ error: 'expected true or false' }).optional(),
-  /** Drift only: a secret whose current value is older than this many days is drift (default 90; fractions allowed). */
-  maxSecretAgeDays: z
-    .number({ error: 'expected a number of days > 0' })
-    .positive({ error: 'expected a number of days > 0' })
-    .max(36_500, { error: 'expected at most 36500 days' })
-    .optional(),
-  carry: Carry.optional(),
-}).superRefine((input, ctx) => {
-  if (input.maxSecretAgeDays !== undefined && input.drift !== true)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['maxSecretAgeDays'],
-      message: 'only with drift: true (the secret age limit of a drift inventory)',
-    });
-});
+export const FleetInventoryInput = z
+  .strictObject({
+    /** Path of the fleet file, as the workers see it. */
+    fleetFile: z.string().min(1),
+    select: AccountSelectorSchema.optional(),
+    /** Accounts inspected at once. */
+    maxInFlight: z.number().int().min(1).max(1000).default(50),
+    /** Accounts per workflow run before continue-as-new (bounds history). */
+    accountsPerRun: z.number().int().min(1).max(2000).default(500),
+    /**
+     * Also compare each account with the fleet file: stack version, images, secret ages (see
+     * fleet/inventory-drift.ts). Absent or false: the plain inventory, exactly as before.
+     */
+    drift: z.boolean({ error: 'expected true or false' }).optional(),
+    /** Drift only: a secret whose current value is older than this many days is drift (default 90; fractions allowed). */
+    maxSecretAgeDays: z
+      .number({ error: 'expected a number of days > 0' })
+      .positive({ error: 'expected a number of days > 0' })
+      .max(36_500, { error: 'expected at most 36500 days' })
+      .optional(),
+    carry: Carry.optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.maxSecretAgeDays !== undefined && input.drift !== true)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxSecretAgeDays'],
+        message: 'only with drift: true (the secret age limit of a drift inventory)',
+      });
+  });
 export type FleetInventoryInput = z.input<typeof FleetInventoryInput>;
 
 export type FleetInventoryReport = {

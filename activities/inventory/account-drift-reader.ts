@@ -177,7 +177,12 @@ export class AccountDriftReader {
         }
       }
       case 'external-id':
-        return { name: secret.name, describe: 'external-id', basis: 'rotated', ...(await this.externalIdMadeAt(account, secret.name)) };
+        return {
+          name: secret.name,
+          describe: 'external-id',
+          basis: 'rotated',
+          ...(await this.externalIdMadeAt(account, secret.name)),
+        };
     }
   }
 
