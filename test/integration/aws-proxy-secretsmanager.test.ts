@@ -81,7 +81,7 @@ afterAll(async () => {
 });
 
 describe('ListSecretVersionIds', () => {
-  it('moto dates every version with the request time; the proxy answers each version\'s creation time', async () => {
+  it("moto dates every version with the request time; the proxy answers each version's creation time", async () => {
     const name = 'list/dates';
     const v1 = token();
     const madeV1 = Math.floor(Date.now() / 1000);
