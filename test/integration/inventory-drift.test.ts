@@ -21,6 +21,7 @@ import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand, UpdateAccessK
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScheduleView } from '../../cli/commands/schedule-view';
 import { runSimSeed } from '../../cli/commands/sim-seed';
 import { SIM_GROUP_NAME } from '../../cli/sim/simulated-fleet';
 import { kvRead, kvWrite } from '../../cli/sim/vault-kv';
@@ -357,6 +358,15 @@ describe('fleetops inventory --drift on the local stack', () => {
     const report = (await temporal.client.workflow.getHandle(workflowId!).result()) as FleetInventoryReport;
     expect(report.drift?.maxSecretAgeDays).toBe(30);
     expect(report.drift?.driftedAccounts).toBe(3);
+    const described = await fleetops('schedule', 'describe', SCHEDULE, '--json');
+    expect(described.code, described.stderr).toBe(0);
+    const view = JSON.parse(described.stdout) as ScheduleView;
+    expect(view.what).toMatch(/^drift inventory of 6 accounts/);
+    expect(view.recentRuns.find((r) => r.workflowId === workflowId)?.counts).toEqual({
+      succeeded: 6,
+      failed: 0,
+      drifted: 3,
+    });
   });
 
   it('bad flags and bad workflow input fail at once, naming the field', { timeout: 120_000 }, async () => {
