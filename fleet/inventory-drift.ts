@@ -39,6 +39,11 @@ export type AccountDrift = {
 
 /** Items kept per account: bounds the report (and workflow history) at any number of groups or secrets. */
 export const MAX_DRIFT_ITEMS_PER_ACCOUNT = 20;
+/**
+ * Drifted accounts listed (with their items) in a report; beyond it they are only counted. Bounds the
+ * report and the continue-as-new carry (~300 bytes per listed account) at any fleet size.
+ */
+export const MAX_DRIFTED_ACCOUNTS_LISTED = 500;
 /** The secret age limit when none is given. */
 export const DEFAULT_MAX_SECRET_AGE_DAYS = 90;
 
@@ -159,14 +164,26 @@ export function accountDrift(accountId: string, items: readonly DriftItem[]): Ac
   };
 }
 
-/** Drifted accounts, and per kind how many accounts have it. */
-export function summarizeDrift(drifted: readonly AccountDrift[]): {
-  driftedAccounts: number;
-  byKind: Record<DriftKind, number>;
-} {
-  const byKind = Object.fromEntries(DRIFT_KINDS.map((k) => [k, 0])) as Record<DriftKind, number>;
-  for (const a of drifted) for (const k of a.kinds) byKind[k]++;
-  return { driftedAccounts: drifted.length, byKind };
+/** How many accounts drifted, and per kind how many accounts have it. */
+export type DriftCounts = { driftedAccounts: number; byKind: Record<DriftKind, number> };
+
+export function emptyDriftCounts(): DriftCounts {
+  return {
+    driftedAccounts: 0,
+    byKind: Object.fromEntries(DRIFT_KINDS.map((k) => [k, 0])) as Record<DriftKind, number>,
+  };
+}
+
+/** `counts` with one more drifted account (a new object). */
+export function countDrift(counts: DriftCounts, drift: AccountDrift): DriftCounts {
+  const byKind = { ...counts.byKind };
+  for (const k of drift.kinds) byKind[k] = (byKind[k] ?? 0) + 1;
+  return { driftedAccounts: counts.driftedAccounts + 1, byKind };
+}
+
+/** The counts of these drifted accounts. */
+export function summarizeDrift(drifted: readonly AccountDrift[]): DriftCounts {
+  return drifted.reduce(countDrift, emptyDriftCounts());
 }
 
 /** An age for people: `45 s`, `12 min`, `5.5 h`, `120.3 d`. */

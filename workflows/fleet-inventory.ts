@@ -12,8 +12,12 @@ import { z } from 'zod';
 import { AccountSelectorSchema } from '../fleet/select-accounts';
 import {
   DEFAULT_MAX_SECRET_AGE_DAYS,
+  MAX_DRIFTED_ACCOUNTS_LISTED,
+  countDrift,
+  emptyDriftCounts,
   summarizeDrift,
   type AccountDrift,
+  type DriftCounts,
   type DriftKind,
 } from '../fleet/inventory-drift';
 import { FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE } from './search-attributes';
@@ -49,8 +53,9 @@ const Carry = z.object({
   failures: z.array(AccountFailure),
   startedAt: z.string(),
   run: z.number().int().min(1),
-  /** Drift inventories only: the drifted accounts so far. */
+  /** Drift inventories only: the drifted accounts so far (up to MAX_DRIFTED_ACCOUNTS_LISTED) and their counts. */
   drifted: z.array(z.custom<AccountDrift>()).optional(),
+  driftCounts: z.custom<DriftCounts>().optional(),
 });
 type Carry = z.infer<typeof Carry>;
 
@@ -113,8 +118,10 @@ export type DriftReport = {
   driftedAccounts: number;
   /** Per kind, how many accounts have at least one item of it. */
   byKind: Record<DriftKind, number>;
-  /** Drifted accounts only, each with its items (bounded per account). */
+  /** Drifted accounts only, each with its items (bounded per account), the first MAX_DRIFTED_ACCOUNTS_LISTED read. */
   accounts: AccountDrift[];
+  /** Drifted accounts counted but not listed (beyond MAX_DRIFTED_ACCOUNTS_LISTED). */
+  unlisted?: number;
 };
 
 const { selectInventoryAccounts } = proxyActivities<InventoryActivities>({
@@ -151,7 +158,7 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
     failures: [],
     startedAt: new Date().toISOString(),
     run: 1,
-    ...(input.drift ? { drifted: [] } : {}),
+    ...(input.drift ? { drifted: [], driftCounts: emptyDriftCounts() } : {}),
   };
   const ids = selection.accountIds;
   const inFlight = new Map<string, Promise<void>>();
@@ -175,7 +182,10 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
           maxSecretAgeDays: input.maxSecretAgeDays ?? DEFAULT_MAX_SECRET_AGE_DAYS,
         });
         state.accounts.push({ accountId: read.accountId, stacks: read.stacks });
-        if (read.drift) (state.drifted ??= []).push(read.drift);
+        if (read.drift) {
+          state.driftCounts = countDrift(state.driftCounts ?? summarizeDrift(state.drifted ?? []), read.drift);
+          if ((state.drifted ??= []).length < MAX_DRIFTED_ACCOUNTS_LISTED) state.drifted.push(read.drift);
+        }
       } else
         state.accounts.push(
           await inspectAccount({ fleetFile: input.fleetFile, accountId, runId: info.firstExecutionRunId }),
@@ -215,11 +225,13 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
 
 function buildDriftReport(maxSecretAgeDays: number | undefined, s: Carry): DriftReport {
   const accounts = [...(s.drifted ?? [])].sort((a, b) => a.accountId.localeCompare(b.accountId));
+  const counts = s.driftCounts ?? summarizeDrift(accounts);
   return {
     maxSecretAgeDays: maxSecretAgeDays ?? DEFAULT_MAX_SECRET_AGE_DAYS,
     checkedAccounts: s.accounts.length,
-    ...summarizeDrift(accounts),
+    ...counts,
     accounts,
+    ...(counts.driftedAccounts > accounts.length ? { unlisted: counts.driftedAccounts - accounts.length } : {}),
   };
 }
 

@@ -33,5 +33,6 @@ export function formatDriftReport(d: DriftReport): string {
       if (items.length === 0 || a.omitted) lines.push(`    ${a.accountId}: ${a.omitted ?? 0} more item(s) not listed`);
     }
   }
+  if (d.unlisted) lines.push(`  … ${d.unlisted} more drifted account(s) counted above but not listed`);
   return `${lines.join('\n')}\n`;
 }

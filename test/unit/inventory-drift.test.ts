@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   accountDrift,
+  countDrift,
+  emptyDriftCounts,
   formatAge,
   imageDrift,
   MAX_DRIFT_ITEMS_PER_ACCOUNT,
@@ -186,6 +188,16 @@ describe('accountDrift and summarizeDrift', () => {
   });
 });
 
+describe('countDrift', () => {
+  it('adds one account at a time, without changing the counts given', () => {
+    const item = (kind: DriftItem['kind']): DriftItem => ({ kind, subject: 's', expected: 'a', actual: 'b' });
+    const zero = emptyDriftCounts();
+    const one = countDrift(zero, accountDrift('111111111111', [item('image'), item('secret-age')])!);
+    expect(zero.driftedAccounts).toBe(0);
+    expect(one).toEqual({ driftedAccounts: 1, byKind: { version: 0, 'missing-stack': 0, image: 1, 'secret-age': 1 } });
+  });
+});
+
 describe('drift output and exit status', () => {
   const report = (over: Partial<FleetInventoryReport>): FleetInventoryReport => ({
     fleetFile: 'f',
@@ -230,6 +242,9 @@ describe('drift output and exit status', () => {
     expect(text).toContain('Drift: 1 of 2 accounts drifted (version × 1); secret age limit 90 d');
     expect(text).toContain('  version (1 account):\n    111111111111 eu-west-1 dp: expected 1.4.0, actual 1.3.0');
     expect(text).not.toContain('image (');
+    expect(formatDriftReport({ ...drift, driftedAccounts: 3, unlisted: 2 })).toContain(
+      '  … 2 more drifted account(s) counted above but not listed',
+    );
   });
 });
 
