@@ -128,8 +128,8 @@ addInventoryOptions(inventory)
   .action(async (o) => {
     if (o.local) useLocalStackEnv(loadStackConfig());
     const { runInventory } = await import('./commands/inventory');
-    const report = await runInventory({ ...o, tags: o.tag });
-    if (report && report.failed > 0) process.exitCode = 1;
+    const { inventoryExitCode } = await import('./commands/inventory-drift-format');
+    process.exitCode = inventoryExitCode(await runInventory({ ...o, tags: o.tag }));
   });
 
 registerCampaignCommands(program);

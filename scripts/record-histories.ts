@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,rotation,external-id,ami,soft-mode,revert,health-before,lease]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,inventory-drift,rotation,external-id,ami,soft-mode,revert,health-before,lease]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -47,6 +47,7 @@ if (tagAt > 0 && !TAG) throw new Error('--tag: expected letters, digits, . or -'
 const SCENARIOS = [
   'upgrade',
   'inventory',
+  'inventory-drift',
   'rotation',
   'external-id',
   'ami',
@@ -178,6 +179,35 @@ async function main(): Promise<void> {
       if (inv.succeeded !== ACCOUNTS.length) throw new Error(`unexpected inventory: ${JSON.stringify(inv)}`);
       for (const [i, runId] of (await runsOf(client, inventoryId)).entries())
         await record(`fleetInventory-continue-as-new${TAG}-run-${i + 1}.json`, inventoryId, runId);
+    }
+
+    // ---- 3b: a drift inventory through continue-as-new: one account's fleet version moved, every secret
+    // older than a tiny limit (version and secret-age items in the carry and the report) ----
+    if (recording('inventory-drift')) {
+      const driftFleet = path.join(cfg.stateDir, 'fixture-fleet-drift.yaml');
+      const moved = ACCOUNTS[1].id;
+      fs.writeFileSync(
+        driftFleet,
+        stringifyFleet(
+          ACCOUNTS.map((a) => (a.id === moved ? { ...a, pipeline: { ...a.pipeline, version: '1.2.0' } } : a)),
+        ),
+      );
+      const driftId = 'fixture-inventory-drift';
+      const inv: FleetInventoryReport = await client.workflow.execute('fleetInventory', {
+        taskQueue: TASK_QUEUE,
+        workflowId: driftId,
+        args: [{ fleetFile: driftFleet, drift: true, maxSecretAgeDays: 0.00001, maxInFlight: 2, accountsPerRun: 4 }],
+      });
+      const versionDrifted = inv.drift?.accounts.filter((a) => a.kinds.includes('version')).map((a) => a.accountId);
+      if (
+        inv.succeeded !== ACCOUNTS.length ||
+        inv.runs < 2 ||
+        !versionDrifted?.includes(moved) ||
+        inv.drift?.byKind['secret-age'] !== ACCOUNTS.length
+      )
+        throw new Error(`unexpected drift inventory: ${JSON.stringify(inv.drift)}`);
+      for (const [i, runId] of (await runsOf(client, driftId)).entries())
+        await record(`fleetInventory-drift${TAG}-run-${i + 1}.json`, driftId, runId);
     }
 
     // ---- 4: a secret rotation through continue-as-new, one account rolled back by its health alarm; a plan ----

@@ -10,6 +10,16 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { AccountSelectorSchema } from '../fleet/select-accounts';
+import {
+  DEFAULT_MAX_SECRET_AGE_DAYS,
+  MAX_DRIFTED_ACCOUNTS_LISTED,
+  countDrift,
+  emptyDriftCounts,
+  summarizeDrift,
+  type AccountDrift,
+  type DriftCounts,
+  type DriftKind,
+} from '../fleet/inventory-drift';
 import { FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE } from './search-attributes';
 import type {
   AccountInventory,
@@ -43,19 +53,42 @@ const Carry = z.object({
   failures: z.array(AccountFailure),
   startedAt: z.string(),
   run: z.number().int().min(1),
+  /** Drift inventories only: the drifted accounts so far (up to MAX_DRIFTED_ACCOUNTS_LISTED) and their counts. */
+  drifted: z.array(z.custom<AccountDrift>()).optional(),
+  driftCounts: z.custom<DriftCounts>().optional(),
 });
 type Carry = z.infer<typeof Carry>;
 
-export const FleetInventoryInput = z.strictObject({
-  /** Path of the fleet file, as the workers see it. */
-  fleetFile: z.string().min(1),
-  select: AccountSelectorSchema.optional(),
-  /** Accounts inspected at once. */
-  maxInFlight: z.number().int().min(1).max(1000).default(50),
-  /** Accounts per workflow run before continue-as-new (bounds history). */
-  accountsPerRun: z.number().int().min(1).max(2000).default(500),
-  carry: Carry.optional(),
-});
+export const FleetInventoryInput = z
+  .strictObject({
+    /** Path of the fleet file, as the workers see it. */
+    fleetFile: z.string().min(1),
+    select: AccountSelectorSchema.optional(),
+    /** Accounts inspected at once. */
+    maxInFlight: z.number().int().min(1).max(1000).default(50),
+    /** Accounts per workflow run before continue-as-new (bounds history). */
+    accountsPerRun: z.number().int().min(1).max(2000).default(500),
+    /**
+     * Also compare each account with the fleet file: stack version, images, secret ages (see
+     * fleet/inventory-drift.ts). Absent or false: the plain inventory, exactly as before.
+     */
+    drift: z.boolean({ error: 'expected true or false' }).optional(),
+    /** Drift only: a secret whose current value is older than this many days is drift (default 90; fractions allowed). */
+    maxSecretAgeDays: z
+      .number({ error: 'expected a number of days > 0' })
+      .positive({ error: 'expected a number of days > 0' })
+      .max(36_500, { error: 'expected at most 36500 days' })
+      .optional(),
+    carry: Carry.optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.maxSecretAgeDays !== undefined && input.drift !== true)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxSecretAgeDays'],
+        message: 'only with drift: true (the secret age limit of a drift inventory)',
+      });
+  });
 export type FleetInventoryInput = z.input<typeof FleetInventoryInput>;
 
 export type FleetInventoryReport = {
@@ -73,13 +106,29 @@ export type FleetInventoryReport = {
   startedAt: string;
   finishedAt: string;
   runs: number;
+  /** Drift inventories only (input `drift: true`). */
+  drift?: DriftReport;
+};
+
+/** The drift section of a drift inventory's report: counts, and the drifted accounts with their items. */
+export type DriftReport = {
+  maxSecretAgeDays: number;
+  /** Accounts read (drift is only known for those; failures are listed in `failures`). */
+  checkedAccounts: number;
+  driftedAccounts: number;
+  /** Per kind, how many accounts have at least one item of it. */
+  byKind: Record<DriftKind, number>;
+  /** Drifted accounts only, each with its items (bounded per account), the first MAX_DRIFTED_ACCOUNTS_LISTED read. */
+  accounts: AccountDrift[];
+  /** Drifted accounts counted but not listed (beyond MAX_DRIFTED_ACCOUNTS_LISTED). */
+  unlisted?: number;
 };
 
 const { selectInventoryAccounts } = proxyActivities<InventoryActivities>({
   startToCloseTimeout: '1 minute',
   retry: LOCAL_CALL_RETRY,
 });
-const { inspectAccount } = proxyActivities<InventoryActivities>({
+const { inspectAccount, inspectAccountDrift } = proxyActivities<InventoryActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '30 seconds',
   retry: ACCOUNT_CALL_RETRY,
@@ -109,6 +158,7 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
     failures: [],
     startedAt: new Date().toISOString(),
     run: 1,
+    ...(input.drift ? { drifted: [], driftCounts: emptyDriftCounts() } : {}),
   };
   const ids = selection.accountIds;
   const inFlight = new Map<string, Promise<void>>();
@@ -124,9 +174,22 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
 
   const inspect = async (accountId: string) => {
     try {
-      state.accounts.push(
-        await inspectAccount({ fleetFile: input.fleetFile, accountId, runId: info.firstExecutionRunId }),
-      );
+      if (input.drift) {
+        const read = await inspectAccountDrift({
+          fleetFile: input.fleetFile,
+          accountId,
+          runId: info.firstExecutionRunId,
+          maxSecretAgeDays: input.maxSecretAgeDays ?? DEFAULT_MAX_SECRET_AGE_DAYS,
+        });
+        state.accounts.push({ accountId: read.accountId, stacks: read.stacks });
+        if (read.drift) {
+          state.driftCounts = countDrift(state.driftCounts ?? summarizeDrift(state.drifted ?? []), read.drift);
+          if ((state.drifted ??= []).length < MAX_DRIFTED_ACCOUNTS_LISTED) state.drifted.push(read.drift);
+        }
+      } else
+        state.accounts.push(
+          await inspectAccount({ fleetFile: input.fleetFile, accountId, runId: info.firstExecutionRunId }),
+        );
     } catch (err) {
       state.failures.push({ accountId, ...describeFailure(err) });
     } finally {
@@ -156,7 +219,20 @@ export async function fleetInventory(rawInput: FleetInventoryInput): Promise<Fle
   upsertSearchAttributes([
     { key: FLEET_STATE, value: state.failures.length ? 'completed-with-failures' : 'completed' },
   ]);
-  return buildReport(input.fleetFile, state);
+  const report = buildReport(input.fleetFile, state);
+  return input.drift ? { ...report, drift: buildDriftReport(input.maxSecretAgeDays, state) } : report;
+}
+
+function buildDriftReport(maxSecretAgeDays: number | undefined, s: Carry): DriftReport {
+  const accounts = [...(s.drifted ?? [])].sort((a, b) => a.accountId.localeCompare(b.accountId));
+  const counts = s.driftCounts ?? summarizeDrift(accounts);
+  return {
+    maxSecretAgeDays: maxSecretAgeDays ?? DEFAULT_MAX_SECRET_AGE_DAYS,
+    checkedAccounts: s.accounts.length,
+    ...counts,
+    accounts,
+    ...(counts.driftedAccounts > accounts.length ? { unlisted: counts.driftedAccounts - accounts.length } : {}),
+  };
 }
 
 function describeFailure(err: unknown): { errorType: string; reason: string } {

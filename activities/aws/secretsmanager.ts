@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
@@ -39,6 +40,21 @@ export async function describeSecretVersions(deps: AccountAwsDeps, req: SecretCa
     sm.send(new DescribeSecretCommand({ SecretId: req.secretId })),
   );
   return { secretId: req.secretId, versions: { ...(out.VersionIdsToStages ?? {}) } };
+}
+
+/** ListSecretVersionIds: when the AWSCURRENT version was created (ISO time; undefined when AWS gives none). */
+export async function currentVersionCreatedAt(deps: AccountAwsDeps, req: SecretCall): Promise<string | undefined> {
+  const sm = client(deps, req);
+  let nextToken: string | undefined;
+  do {
+    const page = await call(deps, req, 'ListSecretVersionIds', () =>
+      sm.send(new ListSecretVersionIdsCommand({ SecretId: req.secretId, NextToken: nextToken })),
+    );
+    const current = (page.Versions ?? []).find((v) => v.VersionStages?.includes('AWSCURRENT'));
+    if (current) return current.CreatedDate ? new Date(current.CreatedDate).toISOString() : undefined;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return undefined;
 }
 
 /** The version holding `stage` (AWSCURRENT, AWSPENDING, AWSPREVIOUS), if any. */

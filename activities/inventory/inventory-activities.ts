@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { selectAccounts, type AccountSelector } from '../../fleet/select-accounts';
-import type { AccountAwsDeps } from '../aws/account-region';
 import { readPipelineStack, type PipelineStackState } from '../aws/cloudformation';
 import { asFailure } from '../aws/errors';
-import { fleetAccount, loadFleetForActivity, type FleetFileDeps } from '../fleet-file-access';
+import { fleetAccount, loadFleetForActivity } from '../fleet-file-access';
+import { AccountDriftReader, type AccountDriftResult, type DriftReaderDeps } from './account-drift-reader';
+
+export type { AccountDriftResult } from './account-drift-reader';
 
 export type InventorySelection = {
   accountIds: string[];
@@ -14,7 +16,8 @@ export type InventorySelection = {
 export type AccountInventory = { accountId: string; stacks: PipelineStackState[] };
 
 /** Activities of the read-only fleet inventory. Failures leave as ApplicationFailures with a stable type. */
-export function createInventoryActivities(deps: AccountAwsDeps & FleetFileDeps) {
+export function createInventoryActivities(deps: DriftReaderDeps) {
+  const drift = new AccountDriftReader(deps, heartbeat);
   return {
     /** Resolves the selection against the fleet file; returns ids only, to keep workflow history small. */
     async selectInventoryAccounts(input: { fleetFile: string; select?: AccountSelector }): Promise<InventorySelection> {
@@ -35,6 +38,22 @@ export function createInventoryActivities(deps: AccountAwsDeps & FleetFileDeps) 
           stacks.push(await readPipelineStack(deps, { account, region, runId: input.runId, hooks: { heartbeat } }));
         }
         return { accountId: account.id, stacks };
+      });
+    },
+
+    /**
+     * A drift inventory's read of one account: its stacks (as inspectAccount) and, compared with the fleet
+     * file and the release file beside it, its drift (version, missing-stack, image, secret-age).
+     */
+    async inspectAccountDrift(input: {
+      fleetFile: string;
+      accountId: string;
+      runId: string;
+      maxSecretAgeDays: number;
+    }): Promise<AccountDriftResult> {
+      return asFailure(async () => {
+        const account = fleetAccount(deps, input.fleetFile, input.accountId);
+        return drift.read(input.fleetFile, account, input.runId, input.maxSecretAgeDays);
       });
     },
   };

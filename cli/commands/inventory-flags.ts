@@ -16,6 +16,9 @@ export type InventoryCliOptions = {
   tags?: string[];
   regions?: string[];
   maxInFlight?: number;
+  /** compare each account with the fleet file (version, images, secret ages) */
+  drift?: boolean;
+  maxSecretAgeDays?: number;
   workflowId?: string;
   json?: boolean;
   detach?: boolean;
@@ -36,6 +39,13 @@ const wholeNumber = (flag: string) => (v: string) => {
   return n;
 };
 
+const positiveDays = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 36_500)
+    throw new InvalidArgumentError(`${flag} expects a number of days > 0 and ≤ 36500 (fractions allowed), got "${v}"`);
+  return n;
+};
+
 /**
  * The options that say what an inventory reads (fleet, selection, window): `inventory` and
  * `schedule create … -- inventory …` parse them alike.
@@ -47,7 +57,13 @@ export function addInventoryOptions(cmd: Command): Command {
     .option('--rings <rings>', 'comma-separated rings (canary, early, general, late)', list)
     .option('--tag <key=value>', 'only accounts with this tag (repeatable)', collect)
     .option('--regions <regions>', 'accounts in any of these regions', list)
-    .option('--max-in-flight <n>', 'accounts inspected at once', wholeNumber('--max-in-flight'));
+    .option('--max-in-flight <n>', 'accounts inspected at once', wholeNumber('--max-in-flight'))
+    .option('--drift', 'also compare each account with the fleet file: stack version, images, secret ages')
+    .option(
+      '--max-secret-age-days <days>',
+      'with --drift: a secret older than this is drift (default 90)',
+      positiveDays('--max-secret-age-days'),
+    );
 }
 
 /** Builds the account selector from CLI flags; a bad flag is an error that names it. */
@@ -98,6 +114,14 @@ export function checkInventoryStart(o: InventoryCliOptions): {
   const preview = selectAccounts(accounts, select);
   if (preview.unknownIds.length) throw new Error(`not in ${o.fleet}: ${preview.unknownIds.join(', ')}`);
   if (preview.selected.length === 0) throw new Error(`the selection matches no active account in ${o.fleet}`);
-  const input: FleetInventoryInput = { fleetFile, select, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) };
+  if (o.maxSecretAgeDays !== undefined && !o.drift)
+    throw new Error('--max-secret-age-days: only with --drift (the secret age limit of a drift inventory)');
+  const input: FleetInventoryInput = {
+    fleetFile,
+    select,
+    ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}),
+    ...(o.drift ? { drift: true } : {}),
+    ...(o.maxSecretAgeDays !== undefined ? { maxSecretAgeDays: o.maxSecretAgeDays } : {}),
+  };
   return { input, preview };
 }

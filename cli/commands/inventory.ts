@@ -2,6 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { fleetInventory, inventoryProgressQuery, type FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { ProgressBar, formatSeconds } from '../progress-bar';
 import { connectTemporalClient, TASK_QUEUE, workflowUiUrl } from '../temporal-client';
+import { formatDriftReport } from './inventory-drift-format';
 import { checkInventoryStart, type InventoryCliOptions } from './inventory-flags';
 
 export type { InventoryCliOptions } from './inventory-flags';
@@ -29,7 +30,7 @@ export async function runInventory(o: InventoryCliOptions): Promise<FleetInvento
     const ui = process.env.FLEETOPS_TEMPORAL_UI_URL;
     const say = (line: string) => !o.quiet && process.stderr.write(`${line}\n`);
     say(
-      `started inventory ${workflowId} over ${preview.selected.length} accounts${ui ? `\n  Temporal UI: ${workflowUiUrl(ui, namespace, workflowId)}` : ''}`,
+      `started ${input.drift ? 'drift inventory' : 'inventory'} ${workflowId} over ${preview.selected.length} accounts${ui ? `\n  Temporal UI: ${workflowUiUrl(ui, namespace, workflowId)}` : ''}`,
     );
     if (o.detach) return undefined;
 
@@ -83,5 +84,5 @@ export function formatInventoryReport(r: FleetInventoryReport): string {
   ];
   if (r.skipped.length) lines.push(`  skipped: ${r.skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}`);
   for (const f of r.failures) lines.push(`  ✖ ${f.accountId} ${f.errorType}: ${f.reason}`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${r.drift ? formatDriftReport(r.drift) : ''}`;
 }

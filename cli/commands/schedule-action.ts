@@ -80,7 +80,7 @@ export function scheduledActionFromArgs(words: string[]): ScheduledAction {
       kind,
       workflowType: fleetInventory,
       input,
-      what: `inventory of ${preview.selected.length} accounts in ${input.fleetFile}`,
+      what: `${input.drift ? 'drift inventory' : 'inventory'} of ${preview.selected.length} accounts in ${input.fleetFile}`,
     };
   }
 

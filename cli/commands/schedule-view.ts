@@ -10,7 +10,7 @@ export type ScheduleRunView = {
   status: string;
   /** In words: a campaign's phase (running ones: `running (awaiting-approval)`), else the status */
   outcome: string;
-  /** Accounts per state (a campaign's counts; an inventory's succeeded/failed) */
+  /** Accounts per state (a campaign's counts; an inventory's succeeded/failed, and drifted for a drift inventory) */
   counts?: Record<string, number>;
   /** The target the run resolved (e.g. the version `latest` became) */
   target?: string;

@@ -321,7 +321,12 @@ async function runOf(client: Client, scheduledAt: Date, takenAt: Date, workflowI
       ) as Record<string, number>;
       return { ...base, status, outcome: result.phase, counts, ...(result.target ? { target: result.target } : {}) };
     }
-    return { ...base, status, outcome: 'completed', counts: { succeeded: result.succeeded, failed: result.failed } };
+    const counts = {
+      succeeded: result.succeeded,
+      failed: result.failed,
+      ...(result.drift ? { drifted: result.drift.driftedAccounts } : {}),
+    };
+    return { ...base, status, outcome: 'completed', counts };
   } catch (err) {
     const failure = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
     return { ...base, status, outcome: status.toLowerCase().replace(/_/g, ' '), failure: failure.split('\n')[0] };

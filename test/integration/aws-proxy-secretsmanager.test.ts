@@ -80,6 +80,34 @@ afterAll(async () => {
   await moto?.stop();
 });
 
+describe('ListSecretVersionIds', () => {
+  it("moto dates every version with the request time; the proxy answers each version's creation time", async () => {
+    const name = 'list/dates';
+    const v1 = token();
+    const madeV1 = Math.floor(Date.now() / 1000);
+    await ok(raw, 'CreateSecret', { Name: name, SecretString: 'one', ClientRequestToken: v1 });
+    await new Promise((r) => setTimeout(r, 2100));
+    const v2 = token();
+    await ok(raw, 'PutSecretValue', { SecretId: name, SecretString: 'two', ClientRequestToken: v2 });
+    await new Promise((r) => setTimeout(r, 2100));
+    type Listed = { Versions: Array<{ VersionId: string; CreatedDate: number; VersionStages: string[] }> };
+    const dates = (l: Listed) => Object.fromEntries(l.Versions.map((v) => [v.VersionId, v.CreatedDate]));
+
+    const asked = Math.floor(Date.now() / 1000);
+    const onMoto = dates(await ok<Listed>(raw, 'ListSecretVersionIds', { SecretId: name }));
+    expect(onMoto[v1]).toBeGreaterThanOrEqual(asked); // the gap: "created" when asked
+
+    const listed = await ok<Listed>(viaProxy, 'ListSecretVersionIds', { SecretId: name });
+    const viaTheProxy = dates(listed);
+    expect(Object.keys(viaTheProxy).sort()).toEqual([v1, v2].sort());
+    expect(Math.abs(viaTheProxy[v1] - madeV1)).toBeLessThanOrEqual(1);
+    expect(viaTheProxy[v2] - viaTheProxy[v1]).toBeGreaterThanOrEqual(2);
+    expect(viaTheProxy[v2]).toBeLessThan(asked);
+    expect(listed.Versions.find((v) => v.VersionId === v2)?.VersionStages).toContain('AWSCURRENT');
+    expect(JSON.stringify(listed)).not.toContain('"two"'); // no value in the answer
+  });
+});
+
 describe('GetSecretValue without VersionStage', () => {
   it('moto answers with a stale version after AWSCURRENT moved; the proxy answers with AWSCURRENT', async () => {
     const { v2 } = await rotatedSecret('read/stale');

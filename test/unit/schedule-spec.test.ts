@@ -141,6 +141,29 @@ describe('schedule spec flags', () => {
     expect(() => scheduledActionFromArgs(['inventory', '--bogus'])).toThrow(/inventory: unknown option '--bogus'/);
   });
 
+  it('a scheduled inventory takes --drift and --max-secret-age-days like inventory', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetops-schedule-'));
+    try {
+      const fleet = path.join(dir, 'fleet.yaml');
+      fs.writeFileSync(fleet, stringifyFleet(simulatedFleet(3)));
+      const action = scheduledActionFromArgs(['inventory', '--fleet', fleet, '--drift', '--max-secret-age-days', '30']);
+      expect(action.kind).toBe('inventory');
+      expect(action.input).toMatchObject({ drift: true, maxSecretAgeDays: 30 });
+      expect(action.what).toMatch(/^drift inventory of 3 accounts/);
+      const plain = scheduledActionFromArgs(['inventory', '--fleet', fleet]);
+      expect(plain.input).not.toHaveProperty('drift');
+      expect(plain.input).not.toHaveProperty('maxSecretAgeDays');
+      expect(() =>
+        scheduledActionFromArgs(['inventory', '--fleet', fleet, '--drift', '--max-secret-age-days', 'soon']),
+      ).toThrow(/--max-secret-age-days expects a number of days > 0.*got "soon"/);
+      expect(() => scheduledActionFromArgs(['inventory', '--fleet', fleet, '--max-secret-age-days', '30'])).toThrow(
+        /--max-secret-age-days: only with --drift/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a scheduled campaign takes --concurrency-mode like campaign start', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetops-schedule-'));
     try {

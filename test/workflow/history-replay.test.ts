@@ -166,6 +166,18 @@ describe('recorded histories (test/fixtures/histories)', () => {
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);
     expect(inventories.some((h) => has(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW))).toBe(true);
+    // The drift set (--only inventory-drift): a drift inventory through continue-as-new (drifted accounts in
+    // the carry), its report with version and secret-age drift; scanned for secrets like every fixture.
+    const drift = ofType('fleetInventory').filter((f) => f.file.startsWith('fleetInventory-drift'));
+    expect(drift.length).toBeGreaterThanOrEqual(2);
+    for (const f of drift) expect(decodedHistoryText(f.text), f.file).toContain('"drift":true');
+    expect(drift.some((f) => has(f.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW))).toBe(true);
+    const driftReports = drift
+      .map((f) => result(f.history) as { drift?: { byKind: Record<string, number> } } | undefined)
+      .filter((r) => r?.drift);
+    expect(driftReports).toHaveLength(1);
+    expect(driftReports[0]?.drift?.byKind.version).toBeGreaterThanOrEqual(1);
+    expect(driftReports[0]?.drift?.byKind['secret-age']).toBeGreaterThanOrEqual(1);
   });
 
   it('carry no credential, session token or ExternalId', () => {

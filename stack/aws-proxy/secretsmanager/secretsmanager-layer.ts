@@ -5,6 +5,7 @@
  *  - version-reads.ts: GetSecretValue without VersionId/VersionStage answers with AWSCURRENT;
  *  - version-tokens.ts: a ClientRequestToken reused with another value → ResourceExistsException,
  *    with the same value → idempotent success (PutSecretValue, UpdateSecret, CreateSecret);
+ *  - version-dates.ts: ListSecretVersionIds answers each version's real CreatedDate (moto: the request time);
  *  - version-stages.ts: RotateSecret's "previous rotation isn't complete" check the right way round;
  *    UpdateSecretVersionStage attaching AWSCURRENT when no version is current.
  * Requests that change a secret's versions run one at a time per secret, so the layer's
@@ -15,12 +16,14 @@ import type { LayerRequest, LayerResponse, ServiceLayer } from '../core/service-
 import type { UpstreamForwarder } from '../core/upstream-forwarder';
 import { SecretsCall } from './secrets-call';
 import type { SecretsManagerPlan } from './secretsmanager-faults';
+import { listSecretVersionIds } from './version-dates';
 import { getSecretValue } from './version-reads';
 import { rotateSecret, updateSecretVersionStage } from './version-stages';
 import { versionWithToken } from './version-tokens';
 
 const ACTIONS: Record<string, (call: SecretsCall, plan?: SecretsManagerPlan) => Promise<LayerResponse>> = {
   GetSecretValue: getSecretValue,
+  ListSecretVersionIds: listSecretVersionIds,
   PutSecretValue: versionWithToken,
   UpdateSecret: versionWithToken,
   CreateSecret: versionWithToken,
@@ -29,7 +32,7 @@ const ACTIONS: Record<string, (call: SecretsCall, plan?: SecretsManagerPlan) => 
 };
 
 /** Actions that only read (need no per-secret ordering). */
-const READS = new Set(['GetSecretValue']);
+const READS = new Set(['GetSecretValue', 'ListSecretVersionIds']);
 
 /** `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>` → name; a name stays as is. */
 export function secretNameOf(secretId: string): string {
