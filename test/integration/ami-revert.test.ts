@@ -185,6 +185,14 @@ describe('fleetops campaign revert of an AMI rollout (local stack)', () => {
       expect(report.counts).toEqual({ 'rolled-out': 4 });
       expect(report.leftAlone?.map((l) => [l.accountId, l.state])).toEqual([[poisoned.id, 'rolled-back']]);
 
+      // the rollout checked its image's share limits before its first wave; the revert shares nothing, checks none
+      const preflights = async (id: string) =>
+        (await temporal.client.workflow.getHandle(id).fetchHistory()).events?.filter(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkImageShareLimits',
+        ).length;
+      expect(await preflights(badId)).toBe(1);
+      expect(await preflights(undoId)).toBe(0);
+
       // moto: every moved group back on version 1 (its image before), 1 the default; the poisoned account untouched
       const after = await groupStates();
       expect(after).toEqual(before);
