@@ -152,7 +152,8 @@ describe('accountAmiRollout revert path (time-skipping)', () => {
   it('moves groups on M back to N (N the default), leaves a group on N alone and one changed since skipped', async () => {
     account = new FakeAccount();
     account.groups.set('eu-west-1 w', { launchTemplateId: LT_A, version: 2, defaultVersion: 2 });
-    account.groups.set('eu-west-1 l', { launchTemplateId: LT_B, version: 1, defaultVersion: 1 });
+    // on N already, but M still the default (someone refreshed it by hand): N becomes the default
+    account.groups.set('eu-west-1 l', { launchTemplateId: LT_B, version: 1, defaultVersion: 2 });
     account.groups.set('us-east-1 w', { launchTemplateId: LT_C, version: 3, defaultVersion: 3 });
     const r = await revert([back('eu-west-1', 'w', LT_A), back('eu-west-1', 'l', LT_B), back('us-east-1', 'w', LT_C)]);
     expect(r.outcome).toBe('rolled-out');
@@ -166,6 +167,7 @@ describe('accountAmiRollout revert path (time-skipping)', () => {
     );
     expect(account.starts).toEqual(['eu-west-1 w → 1']);
     expect(account.groups.get('eu-west-1 w')).toMatchObject({ version: 1, defaultVersion: 1 });
+    expect(account.groups.get('eu-west-1 l')).toMatchObject({ version: 1, defaultVersion: 1 });
     expect(account.groups.get('us-east-1 w')).toMatchObject({ version: 3, defaultVersion: 3 });
   });
 

@@ -127,6 +127,8 @@ class AccountAmiRolloutRun {
   private current: AccountProgress = { phase: 'starting' };
   private readonly results: RegionResult[] = [];
   private readonly groups: GroupRun[] = [];
+  /** A revert's groups already back on N: N is made their default version too (idempotent). */
+  private readonly backOnN: Array<{ region: string; launchTemplateId: string; version: number }> = [];
 
   constructor(private readonly input: AccountAmiRolloutOptions) {}
 
@@ -226,7 +228,8 @@ class AccountAmiRolloutRun {
    * A revert: every group the reverted rollout moved is read (it must still launch from the recorded
    * template, on M: then it goes back; already on N: nothing to do; else it was changed since and is
    * left alone), the moving groups' health alarms are checked, each group is refreshed to N with the
-   * rollout's preferences, checks, bake and rollback (a failure puts it back on M), then N becomes the default.
+   * rollout's preferences, checks, bake and rollback (a failure puts it back on M), then N becomes the
+   * default (also of the groups found already on N).
    */
   private async revert(groups: AmiRevertGroup[]): Promise<AccountOutcome> {
     for (const r of groups) await this.snapshotRevertGroup(r);
@@ -234,6 +237,15 @@ class AccountAmiRolloutRun {
     if (this.input.plan) return 'planned';
     for (const g of this.groups) await this.refreshAndBake(g, g.toVersion!);
     await this.setDefaultVersions();
+    for (const b of this.backOnN)
+      await step(
+        b.region,
+        aws.setDefaultLaunchTemplateVersion({
+          ...this.where(b.region),
+          launchTemplateId: b.launchTemplateId,
+          version: b.version,
+        }),
+      );
     if (this.groups.length) return 'rolled-out';
     const changed = this.results.filter((r) => r.outcome === 'skipped');
     if (changed.length)
@@ -266,6 +278,7 @@ class AccountAmiRolloutRun {
     const now = lt?.launchTemplateId === r.launchTemplateId ? pinnedVersion(lt.version) : undefined;
     if (now === r.toVersion) {
       result.outcome = 'already-current';
+      this.backOnN.push({ region, launchTemplateId: r.launchTemplateId, version: r.toVersion });
       return;
     }
     if (now !== r.fromVersion) {
