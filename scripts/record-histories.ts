@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,inventory-drift,rotation,external-id,ami,soft-mode,revert,health-before,lease]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,inventory-drift,rotation,external-id,ami,soft-mode,revert,health-before,lease,ami-revert]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -55,6 +55,7 @@ const SCENARIOS = [
   'revert',
   'health-before',
   'lease',
+  'ami-revert',
 ] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
@@ -702,6 +703,58 @@ async function main(): Promise<void> {
           await record(`accountLease-lease${TAG}-${acc.id}-run-${i + 1}.json`, `account-lease/${acc.id}`, runId);
       }
       await setFaultPlan(cfg, null);
+    }
+
+    // ---- 11: the revert of an AMI rollout (patch ami-revert): accounts 0 and 4 (two groups) moved to a new
+    // image, then `campaign revert` takes each group back to its version N (refresh to N, N the default) ----
+    if (recording('ami-revert')) {
+      const { runSimImageBuild } = await import('../cli/sim/sim-image-build');
+      const { runImagePublish } = await import('../cli/commands/image');
+      const name = `fixture-revert-image${TAG || '-1'}`;
+      const built = await runSimImageBuild({
+        name,
+        fleet: fleetFile,
+        manifest: path.join(cfg.stateDir, 'fixture-revert-packer-manifest.json'),
+        quiet: true,
+      });
+      await runImagePublish({ manifest: built.manifest, name, fleet: fleetFile, quiet: true });
+      const moved = [ACCOUNTS[0], ACCOUNTS[4]];
+      const rolloutId = 'fixture-ami-revert-rollout';
+      const revertId = 'fixture-ami-revert';
+      await setFaultPlan(cfg, { rules: [], autoscaling: { refreshDurationMs: 1000, pendingMs: 200 } });
+      const rolled: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: rolloutId,
+        args: [
+          {
+            operation: 'ami-rollout',
+            fleetFile,
+            select: { ids: moved.map((a) => a.id) },
+            maxInFlight: 2,
+            failureBudget: { maxFailures: 1 },
+            ami: { image: name, healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } as FleetCampaignInput,
+        ],
+      });
+      if (rolled.counts['rolled-out'] !== 2)
+        throw new Error(`unexpected AMI rollout (to revert) report: ${JSON.stringify(rolled)}`);
+      const { CampaignRevertPlanner } = await import('../cli/commands/campaign-revert-plan');
+      const { revertInput } = await import('../cli/commands/campaign-revert');
+      const plan = await new CampaignRevertPlanner(client, 'default').plan(rolloutId);
+      const { input } = revertInput(rolloutId, plan, { campaignId: revertId, maxInFlight: '2' });
+      const reverted = (await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: revertId,
+        args: [input],
+      })) as CampaignReport;
+      await setFaultPlan(cfg, null);
+      if (reverted.phase !== 'completed' || reverted.counts['rolled-out'] !== 2)
+        throw new Error(`unexpected AMI revert report: ${JSON.stringify(reverted)}`);
+      await record(`fleetCampaign-ami-revert${TAG}-run-1.json`, revertId);
+      for (const a of moved) {
+        await record(`accountAmiRollout-ami-revert-rollout${TAG}-${a.id}.json`, `${rolloutId}/${a.id}`);
+        await record(`accountAmiRollout-ami-revert${TAG}-${a.id}.json`, `${revertId}/${a.id}`);
+      }
     }
 
     // ---- no secret in any history: the worker's cached credentials, the ExternalIds, known patterns ----

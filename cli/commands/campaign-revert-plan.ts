@@ -51,7 +51,7 @@ export class CampaignRevertPlanner {
     const op = operations.get(opName);
     if (!op.revert)
       throw new Error(
-        `campaign "${id}" is a ${op.name} campaign: revert takes back ${revertible().join(', ')} campaigns only`,
+        `campaign "${id}" is a ${op.name} campaign: revert takes back ${revertible().join(', ')} campaigns only${op.revertRefusal ? `; ${op.revertRefusal}` : ''}`,
       );
     const view = await readCampaign(this.client, found);
     if (view.status?.plan) throw new Error(`campaign "${id}" was a plan (preview only): it changed nothing to revert`);
@@ -60,6 +60,7 @@ export class CampaignRevertPlanner {
     const results = await mapPool(children, READ_CONCURRENCY, (c) => this.resultOf(c));
     const targets = new Map<string, { params: Record<string, unknown>; accountIds: string[] }>();
     const leftAlone: RevertInput['leftAlone'] = [];
+    const refused: string[] = [];
     let firstChanged: WorkflowExecutionInfo | undefined;
     for (const [i, child] of children.entries()) {
       const accountId = CHILD_ID.exec(child.workflowId)![2];
@@ -73,16 +74,25 @@ export class CampaignRevertPlanner {
         continue;
       }
       const step = op.revert(result);
+      if ('refused' in step) {
+        refused.push(step.refused);
+        continue;
+      }
       if ('leftAlone' in step) {
         leftAlone.push({ accountId, state: result.outcome, reason: step.leftAlone });
         continue;
       }
+      for (const part of step.leftAloneParts ?? []) leftAlone.push({ accountId, ...part });
       firstChanged ??= child;
       const key = JSON.stringify(step.params);
       const group = targets.get(key) ?? { params: step.params, accountIds: [] };
       group.accountIds.push(accountId);
       targets.set(key, group);
     }
+    if (refused.length)
+      throw new Error(
+        `campaign "${id}" cannot be reverted: ${refused.slice(0, 3).join('; ')}${refused.length > 3 ? `; … ${refused.length - 3} more account(s) alike` : ''}`,
+      );
     for (const n of view.status?.notSelected ?? [])
       leftAlone.push({ accountId: n.id, state: 'not-selected', reason: n.reason });
     const changed = [...targets.values()].reduce((n, t) => n + t.accountIds.length, 0);

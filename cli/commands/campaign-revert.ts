@@ -8,6 +8,7 @@ import path from 'node:path';
 import { campaignInputSchema, type FleetCampaignInput } from '../../workflows/campaign/campaign-input';
 import { campaignStartMetadata } from '../../workflows/campaign/campaign-metadata';
 import { fleetCampaign } from '../../workflows/campaign/fleet-campaign';
+import type { AmiRevertGroup } from '../../workflows/ami/ami-params';
 import { operations } from '../../workflows/operations';
 import { connectTemporalClient, TASK_QUEUE } from '../temporal-client';
 import { campaignInputFromFlags, defaultCampaignId, flagAttribute, type CampaignStartFlags } from './campaign-flags';
@@ -110,11 +111,17 @@ export function revertInput(
 function describePlan(plan: RevertPlan, say: (line: string) => void): void {
   const { revert } = plan;
   say(`revert of campaign ${revert.of} (${plan.operation}): ${plan.changed} account(s) go back`);
+  // Targets that read alike (an AMI revert's differ only by launch template id) are listed together.
+  const lines = new Map<string, string[]>();
   for (const t of revert.targets) {
+    const line = describeParams(t.params);
+    lines.set(line, [...(lines.get(line) ?? []), ...t.accountIds]);
+  }
+  for (const [line, accountIds] of lines) {
     const ids =
-      t.accountIds.slice(0, LISTED).join(', ') +
-      (t.accountIds.length > LISTED ? `, … ${t.accountIds.length - LISTED} more` : '');
-    say(`  ${describeParams(t.params)}: ${t.accountIds.length} (${ids})`);
+      accountIds.slice(0, LISTED).join(', ') +
+      (accountIds.length > LISTED ? `, … ${accountIds.length - LISTED} more` : '');
+    say(`  ${line}: ${accountIds.length} (${ids})`);
   }
   say(`left alone (${revert.leftAlone.length}): not changed by ${revert.of}`);
   for (const l of revert.leftAlone.slice(0, LISTED))
@@ -122,13 +129,18 @@ function describePlan(plan: RevertPlan, say: (line: string) => void): void {
   if (revert.leftAlone.length > LISTED) say(`  … ${revert.leftAlone.length - LISTED} more (--json lists all)`);
 }
 
-/** `us-east-1 → 1.0.0, eu-west-1 → 1.0.1` for an upgrade; other parameters as key=value. */
+/**
+ * `us-east-1 → 1.0.0, eu-west-1 → 1.0.1` for an upgrade; `eu-west-1 data-pipeline-workers version 2 → 1`
+ * per group for an AMI revert; other parameters as key=value.
+ */
 function describeParams(params: Record<string, unknown>): string {
   const regions = params.regionVersions as Record<string, string> | undefined;
   if (regions)
     return Object.entries(regions)
       .map(([r, v]) => `${r} → ${v}`)
       .join(', ');
+  const groups = params.revertGroups as AmiRevertGroup[] | undefined;
+  if (groups) return groups.map((g) => `${g.region} ${g.group} version ${g.fromVersion} → ${g.toVersion}`).join(', ');
   return Object.entries(params)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ');

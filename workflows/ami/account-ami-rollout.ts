@@ -36,7 +36,12 @@ import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEE
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
 import { withAccountLease } from '../lease/account-lease-holder';
-import { AMI_OPERATION, AccountAmiRolloutInputSchema, type AccountAmiRolloutOptions } from './ami-params';
+import {
+  AMI_OPERATION,
+  AccountAmiRolloutInputSchema,
+  type AccountAmiRolloutOptions,
+  type AmiRevertGroup,
+} from './ami-params';
 import { AMI_QUARANTINING, AMI_RUNBOOKS } from './ami-runbooks';
 import { groupHealthAlarm, launchTemplateVersionToken, pinnedVersion } from './ami-tokens';
 
@@ -65,6 +70,12 @@ const step = stops.step.bind(stops);
  * the first such problem ended the put-back).
  */
 export const PUT_BACK_EVERY_GROUP = 'ami-put-back-every-group';
+
+/**
+ * Patch: a revert (`ami.revertGroups`, set by `fleetops campaign revert`) refreshes each group the
+ * reverted rollout moved from M back to N, then makes N the default version; no image is shared.
+ */
+export const AMI_REVERT = 'ami-revert';
 
 /** A group that could not be put back on N, and why. */
 type PutBackProblem = { errorType: string; reason: string; group: GroupRun };
@@ -116,6 +127,8 @@ class AccountAmiRolloutRun {
   private current: AccountProgress = { phase: 'starting' };
   private readonly results: RegionResult[] = [];
   private readonly groups: GroupRun[] = [];
+  /** A revert's groups already back on N: N is made their default version too (idempotent). */
+  private readonly backOnN: Array<{ region: string; launchTemplateId: string; version: number }> = [];
 
   constructor(private readonly input: AccountAmiRolloutOptions) {}
 
@@ -128,7 +141,9 @@ class AccountAmiRolloutRun {
     const { campaignId, wave, attempt } = this.input;
     setCurrentDetails(
       accountCurrentDetails({
-        summary: `ami-rollout ${this.input.accountId} → ${this.input.ami.image}`,
+        summary: this.input.ami.revertGroups
+          ? `ami-revert ${this.input.accountId} → previous launch template versions`
+          : `ami-rollout ${this.input.accountId} → ${this.input.ami.image}`,
         campaignId,
         wave,
         attempt,
@@ -150,7 +165,8 @@ class AccountAmiRolloutRun {
       { key: FLEET_STATE, value: 'running' },
     ]);
     try {
-      const outcome = await this.rollOut();
+      const revertGroups = this.input.ami.revertGroups;
+      const outcome = revertGroups && patched(AMI_REVERT) ? await this.revert(revertGroups) : await this.rollOut();
       return this.finish({ accountId, outcome, regions: this.results });
     } catch (err) {
       if (isCancellation(err)) {
@@ -188,6 +204,12 @@ class AccountAmiRolloutRun {
     } else for (const r of info.regions) await this.prepareRegion(r.region, r.imageId, r.targets);
     if (this.input.plan) return 'planned';
     for (const g of this.groups) await this.rollOutGroup(g);
+    await this.setDefaultVersions();
+    return this.groups.length ? 'rolled-out' : 'already-current';
+  }
+
+  /** Finish: each moved group's new version becomes its template's default. */
+  private async setDefaultVersions(): Promise<void> {
     this.progress = { phase: 'setting-default-versions' };
     for (const g of this.groups) {
       if (g.toVersion === undefined) continue;
@@ -200,7 +222,96 @@ class AccountAmiRolloutRun {
         }),
       );
     }
-    return this.groups.length ? 'rolled-out' : 'already-current';
+  }
+
+  /**
+   * A revert: every group the reverted rollout moved is read (it must still launch from the recorded
+   * template, on M: then it goes back; already on N: nothing to do; else it was changed since and is
+   * left alone), the moving groups' health alarms are checked, each group is refreshed to N with the
+   * rollout's preferences, checks, bake and rollback (a failure puts it back on M), then N becomes the
+   * default (also of the groups found already on N).
+   */
+  private async revert(groups: AmiRevertGroup[]): Promise<AccountOutcome> {
+    for (const r of groups) await this.snapshotRevertGroup(r);
+    if (this.groups.length) await this.healthBefore();
+    if (this.input.plan) return 'planned';
+    for (const g of this.groups) await this.refreshAndBake(g, g.toVersion!);
+    await this.setDefaultVersions();
+    for (const b of this.backOnN)
+      await step(
+        b.region,
+        aws.setDefaultLaunchTemplateVersion({
+          ...this.where(b.region),
+          launchTemplateId: b.launchTemplateId,
+          version: b.version,
+        }),
+      );
+    if (this.groups.length) return 'rolled-out';
+    const changed = this.results.filter((r) => r.outcome === 'skipped');
+    if (changed.length)
+      throw new AccountStopped({
+        outcome: 'skipped',
+        reason: `changed since the campaign reverted, left alone: ${changed.map((r) => r.reason).join('; ')}`,
+      });
+    return 'already-current';
+  }
+
+  /** One group of a revert: where it is now, and whether it goes back from M to N. */
+  private async snapshotRevertGroup(r: AmiRevertGroup): Promise<void> {
+    const { region } = r;
+    this.progress = { phase: 'reading-groups', region };
+    const target = { region, by: 'name' as const, name: r.group };
+    const [group] = await step(region, aws.describeGroups({ ...this.where(region), target }));
+    if (!group)
+      throw stopWith(ErrorType.AutoScalingGroupMissing, `${describeGroupTarget(target)} does not exist`, region);
+    const result: RegionResult = {
+      region,
+      group: r.group,
+      launchTemplateId: r.launchTemplateId,
+      outcome: 'planned',
+      fromVersion: String(r.fromVersion),
+      toVersion: String(r.toVersion),
+      canRollBack: true,
+    };
+    this.results.push(result);
+    const lt = group.launchTemplate;
+    const now = lt?.launchTemplateId === r.launchTemplateId ? pinnedVersion(lt.version) : undefined;
+    if (now === r.toVersion) {
+      result.outcome = 'already-current';
+      this.backOnN.push({ region, launchTemplateId: r.launchTemplateId, version: r.toVersion });
+      return;
+    }
+    if (now !== r.fromVersion) {
+      result.outcome = 'skipped';
+      result.reason = `${region} group ${r.group} launches from ${lt ? `${lt.launchTemplateId} version ${lt.version}` : 'no launch template'}, not ${r.launchTemplateId} version ${r.fromVersion} where the campaign left it`;
+      return;
+    }
+    const back = await step(
+      region,
+      aws.readLaunchTemplateVersion({
+        ...this.where(region),
+        launchTemplateId: r.launchTemplateId,
+        version: String(r.toVersion),
+      }),
+    );
+    if (!back.imageId)
+      throw stopWith(
+        ErrorType.AutoScalingGroupMissing,
+        `${region} launch template ${r.launchTemplateId} version ${r.toVersion} has no image to go back to`,
+        region,
+      );
+    result.toImage = back.imageId;
+    this.groups.push({
+      region,
+      groupName: r.group,
+      launchTemplateId: r.launchTemplateId,
+      fromVersion: r.fromVersion,
+      toVersion: r.toVersion,
+      imageId: back.imageId,
+      active: false,
+      moved: false,
+      result,
+    });
   }
 
   /** Share + verify the region's image, then snapshot every group the fleet file names there. */
@@ -285,6 +396,7 @@ class AccountAmiRolloutRun {
     const result: RegionResult = {
       region,
       group: group.groupName,
+      launchTemplateId: lt.launchTemplateId,
       outcome: 'planned',
       fromVersion: lt.version,
       toImage: imageId,
@@ -332,7 +444,7 @@ class AccountAmiRolloutRun {
   /** New version M, the instance refresh to it (adopted, waited for or started), then the bake. */
   private async rollOutGroup(g: GroupRun): Promise<void> {
     const { region } = g;
-    const { ami, campaignId, accountId, attempt } = this.input;
+    const { campaignId, accountId, attempt } = this.input;
     this.progress = { phase: `new-version ${g.groupName}`, region };
     const made = await step(
       region,
@@ -346,8 +458,15 @@ class AccountAmiRolloutRun {
     );
     g.toVersion = made.version;
     g.result.toVersion = String(made.version);
+    await this.refreshAndBake(g, made.version);
+  }
+
+  /** The instance refresh of `g` to `version` (adopted, waited for or started), then the bake. */
+  private async refreshAndBake(g: GroupRun, version: number): Promise<void> {
+    const { region } = g;
+    const { ami } = this.input;
     this.progress = { phase: `refreshing ${g.groupName}`, region };
-    const refresh = await this.startRefresh(g, made.version, true);
+    const refresh = await this.startRefresh(g, version, true);
     g.active = true; // from here on a stop rolls it back
     const end = await step(
       region,
@@ -358,7 +477,7 @@ class AccountAmiRolloutRun {
       g.result.outcome = 'quarantined';
       throw stopWith(
         ErrorType.InstanceRefreshRollbackFailed,
-        `instance refresh of ${region} group ${g.groupName} to version ${made.version} (${g.imageId}) failed and its rollback failed${because(end.statusReason)}`,
+        `instance refresh of ${region} group ${g.groupName} to version ${version} (${g.imageId}) failed and its rollback failed${because(end.statusReason)}`,
         region,
       );
     }

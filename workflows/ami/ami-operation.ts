@@ -3,6 +3,7 @@ import { defineOperation } from '../operation/operation-definition';
 import { accountAmiRollout } from './account-ami-rollout';
 import { AMI_OPERATION, AMI_PARAMS_FIELD, AmiParamsSchema } from './ami-params';
 import { AMI_RUNBOOKS } from './ami-runbooks';
+import { amiRevert } from './ami-revert';
 
 /** AMI rollouts: every selected account's Auto Scaling groups move to the image release `ami.image`. */
 export const amiRolloutOperation = defineOperation({
@@ -38,4 +39,5 @@ export const amiRolloutOperation = defineOperation({
   runbooks: AMI_RUNBOOKS,
   latest: { param: 'image', channel: IMAGE_RELEASE_CHANNEL },
   preflight: 'checkImageShareLimits',
+  revert: amiRevert,
 });

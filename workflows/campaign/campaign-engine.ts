@@ -53,6 +53,8 @@ export const RESOLVE_LATEST_RELEASE = 'resolve-latest-release-at-start';
 export const LEASE_WAIT_LIMIT = 'campaign-lease-wait-limit';
 /** Patch id: `concurrencyMode: "soft"` keeps the window at maxInFlight until the failure budget is spent. */
 export const SOFT_CONCURRENCY_MODE = 'soft-concurrency-mode';
+/** Patch id: a `revert` campaign runs no operation preflight (the AMI rollout's share-limit check). */
+export const REVERT_WITHOUT_PREFLIGHT = 'revert-without-preflight';
 /** Patch id: a `revert` campaign plans the accounts it lists and gives each its own parameters. */
 export const CAMPAIGN_REVERT = 'campaign-revert';
 /** Patch id: the state crosses continue-as-new packed (packed-state.ts), so 40,000 accounts fit in a payload. */
@@ -246,7 +248,11 @@ export class CampaignEngine {
    */
   private async preflight(): Promise<void> {
     const name = this.op.preflight;
-    if (!name || this.input.plan || !patched(OPERATION_PREFLIGHT)) return;
+    if (!name || this.input.plan) return;
+    // A revert makes no new change to check (an AMI revert shares nothing): no preflight. Only revert
+    // inputs of an operation with a preflight (AMI rollouts, revertible since this patch) reach it.
+    if (this.input.revert && patched(REVERT_WITHOUT_PREFLIGHT)) return;
+    if (!patched(OPERATION_PREFLIGHT)) return;
     const params = (this.input as Record<string, unknown>)[this.op.paramsField] as Record<string, unknown>;
     await preflights[name].executeWithOptions({ summary: `${name}: ${this.op.name} preflight` }, [
       {

@@ -94,6 +94,8 @@ export type RegionResult = {
   reason?: string;
   /** AMI rollouts: the Auto Scaling group, its image before and after, whether it could be rolled back. */
   group?: string;
+  /** AMI rollouts: the group's launch template (fromVersion/toVersion are its versions; a revert needs it). */
+  launchTemplateId?: string;
   fromImage?: string;
   toImage?: string;
   canRollBack?: boolean;

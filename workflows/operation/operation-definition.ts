@@ -64,10 +64,19 @@ export type OperationDefinition<
    * without it cannot be reverted.
    */
   revert?: (result: AccountOperationResult) => RevertStep;
+  /** Why `fleetops campaign revert` refuses the operation's campaigns (an operation without `revert`). */
+  revertRefusal?: string;
 };
 
-/** One account of a revert: the parameters that take it back, or why it is left alone. */
-export type RevertStep = { params: Record<string, unknown> } | { leftAlone: string };
+/**
+ * One account of a revert: the parameters that take it back (with the parts of the account it leaves
+ * alone, e.g. an AMI rollout's groups it did not move), or why it is left alone, or why the whole
+ * revert is refused (the result does not record what the account ran before, e.g. a result of older code).
+ */
+export type RevertStep =
+  | { params: Record<string, unknown>; leftAloneParts?: Array<{ state: string; reason: string }> }
+  | { leftAlone: string }
+  | { refused: string };
 
 /** What an operation's preflight activity gets: every account the campaign selected, and its parameters. */
 export type OperationPreflightInput = {

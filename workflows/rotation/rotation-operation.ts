@@ -34,4 +34,7 @@ export const rotateSecretOperation = defineOperation({
     },
   ],
   runbooks: ROTATION_RUNBOOKS,
+  // Not revertible yet (docs/runbooks/revert-a-campaign.md, "Rotation campaigns").
+  revertRefusal:
+    'a rotation cannot be reverted yet. Per kind: a Secrets Manager secret could go back only while its AWSPREVIOUS version still exists (moving AWSCURRENT back to it; the consumers must accept the old value again); an IAM access key only while the old key still exists and is not deleted (re-activated, the new one deactivated); an ExternalId only within its grace period (the trust policy still accepts the old one). None of these is implemented: rotate again instead (a new value is the safe way forward)',
 });
