@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     organization,
   });
   console.log(
-    `seeded ${n} accounts in ${seedSeconds.toFixed(1)} s; images shared ${organization ? 'with the accounts\' OU (more accounts than AWS shares an image with)' : 'account by account'}`,
+    `seeded ${n} accounts in ${seedSeconds.toFixed(1)} s; images shared ${organization ? "with the accounts' OU (more accounts than AWS shares an image with)" : 'account by account'}`,
   );
   const stamp = Date.now().toString(36);
   const imageStarted = Date.now();
