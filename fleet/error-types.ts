@@ -103,6 +103,11 @@ export const ErrorType = {
   InstanceRefreshRolledBack: 'InstanceRefreshRolledBack',
   /** Putting the group back on its previous launch template version failed (RollbackFailed). Account quarantined. */
   InstanceRefreshRollbackFailed: 'InstanceRefreshRollbackFailed',
+  /**
+   * A rotation revert cannot take the secret back: the version that was AWSCURRENT before the rotation no
+   * longer exists in Secrets Manager. Account quarantined (nothing was changed).
+   */
+  SecretRevertImpossible: 'SecretRevertImpossible',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -140,4 +145,5 @@ export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
   ErrorType.InstanceRefreshBusy,
   ErrorType.InstanceRefreshRolledBack,
   ErrorType.InstanceRefreshRollbackFailed,
+  ErrorType.SecretRevertImpossible,
 ];

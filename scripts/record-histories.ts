@@ -2,7 +2,7 @@
  * Records workflow histories from the current workflow code on a real local stack and writes them to
  * test/fixtures/histories/ as replay fixtures (test/workflow/history-replay.test.ts replays each one).
  *
- *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,inventory-drift,rotation,external-id,ami,soft-mode,revert,health-before,lease,ami-revert]
+ *   npx tsx scripts/record-histories.ts [--tag v2] [--only upgrade,inventory,inventory-drift,rotation,external-id,ami,soft-mode,revert,health-before,lease,ami-revert,rotation-revert]
  *
  * Brings up its own local stack (test ports, moved by FLEETOPS_TEST_PORT_OFFSET; state in
  * .fleetops-record/), runs the scenarios with the real worker, scans every history for secrets, writes
@@ -56,6 +56,7 @@ const SCENARIOS = [
   'health-before',
   'lease',
   'ami-revert',
+  'rotation-revert',
 ] as const;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : [...SCENARIOS];
@@ -754,6 +755,47 @@ async function main(): Promise<void> {
       for (const a of moved) {
         await record(`accountAmiRollout-ami-revert-rollout${TAG}-${a.id}.json`, `${rolloutId}/${a.id}`);
         await record(`accountAmiRollout-ami-revert${TAG}-${a.id}.json`, `${revertId}/${a.id}`);
+      }
+    }
+
+    // ---- 12: the revert of a secretsmanager rotation: accounts 0 and 1 rotated, then `campaign revert` moves
+    // AWSCURRENT and the live record back (a new input field, `rotation.revert`: no patch) ----
+    if (recording('rotation-revert')) {
+      const moved = [ACCOUNTS[0], ACCOUNTS[1]];
+      const rotationId = 'fixture-rotation-revert-rotation';
+      const revertId = 'fixture-rotation-revert';
+      const rotated: CampaignReport = await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: rotationId,
+        args: [
+          {
+            operation: 'rotate-secret',
+            fleetFile,
+            select: { ids: moved.map((a) => a.id) },
+            maxInFlight: 2,
+            failureBudget: { maxFailures: 1 },
+            rotation: { secret: ROTATED_SECRET, healthBakeSeconds: 1, healthPollSeconds: 1 },
+          } as FleetCampaignInput,
+        ],
+      });
+      if (rotated.counts.rotated !== 2)
+        throw new Error(`unexpected rotation (to revert) report: ${JSON.stringify(rotated)}`);
+      const { CampaignRevertPlanner } = await import('../cli/commands/campaign-revert-plan');
+      const { revertInput } = await import('../cli/commands/campaign-revert');
+      const plan = await new CampaignRevertPlanner(client, 'default').plan(rotationId);
+      const { input } = revertInput(rotationId, plan, { campaignId: revertId, maxInFlight: '2' });
+      const reverted = (await client.workflow.execute('fleetCampaign', {
+        taskQueue: TASK_QUEUE,
+        workflowId: revertId,
+        args: [input],
+      })) as CampaignReport;
+      if (reverted.phase !== 'completed' || reverted.counts.rotated !== 2)
+        throw new Error(`unexpected rotation revert report: ${JSON.stringify(reverted)}`);
+      for (const a of moved) values.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_SECRET))));
+      await record(`fleetCampaign-rotation-revert${TAG}-run-1.json`, revertId);
+      for (const a of moved) {
+        await record(`accountSecretRotation-rotation-revert-rotation${TAG}-${a.id}.json`, `${rotationId}/${a.id}`);
+        await record(`accountSecretRotation-rotation-revert${TAG}-${a.id}.json`, `${revertId}/${a.id}`);
       }
     }
 

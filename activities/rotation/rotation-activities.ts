@@ -5,7 +5,7 @@ import { IamKeyCleanup, type KeyCleanupStep } from './iam-key-cleanup';
 import { IamKeyRotation } from './iam-key-rotation';
 import { SecretRotation, type RotationDeps, type RotationStep, type RotationTarget } from './secret-rotation';
 
-export type { RotationPreflight, RotationStep, RotationTarget } from './secret-rotation';
+export type { RotationPreflight, RotationRevertPreflight, RotationStep, RotationTarget } from './secret-rotation';
 export type { IamKeyCreated, IamKeyFinished, IamKeyTested } from './iam-key-rotation';
 export type { KeyCleanupResult, KeyCleanupStep } from './iam-key-cleanup';
 export type {
@@ -34,6 +34,8 @@ export function createRotationActivities(deps: RotationDeps) {
     rotationFinish: (input: RotationStep & { vaultVersion: number }) => asFailure(() => rotation.finish(input)),
     rotationRollBack: (input: RotationStep & { previousVersionId?: string }) =>
       asFailure(() => rotation.rollBack(input)),
+    rotationRevertPreflight: (input: RotationStep & { previousVersionId: string }) =>
+      asFailure(() => rotation.revertPreflight(input)),
     rotationHealthAlarm: (input: RotationTarget) => asFailure(() => rotation.healthAlarm(input)),
     iamKeyCreate: (input: RotationStep) =>
       asFailure(() => iamKeys.create(input, Context.current().info.scheduledTimestampMs)),

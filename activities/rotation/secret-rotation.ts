@@ -46,6 +46,20 @@ export type RotationPreflight = {
   live?: { vaultVersion: number; rotatedAt: string; ageDays: number; campaignId: string; awsVersionId?: string };
 };
 
+/**
+ * Where a secret stands before a revert of a rotation (`token`: the version it made AWSCURRENT) back to
+ * `previousVersionId`: `revertible` — AWSCURRENT is on `token` and the previous version still exists;
+ * `already-reverted` — AWSCURRENT is on the previous version; `moved-on` — on a third version (rotated
+ * again since: the revert leaves it alone); `previous-gone` — on `token`, but the previous version no
+ * longer exists.
+ */
+export type RotationRevertPreflight = {
+  status: 'revertible' | 'already-reverted' | 'moved-on' | 'previous-gone';
+  secretId: string;
+  region: string;
+  currentVersionId?: string;
+};
+
 export type RotationDeps = AccountAwsDeps & FleetFileDeps & { vault: VaultKv };
 
 type SecretsManagerSecret = Extract<ResolvedSecret, { kind: 'secretsmanager' }>;
@@ -185,6 +199,22 @@ export class SecretRotation {
     });
     await this.vault.restoreLiveRecord(secretLiveRecordPath(account.id, secret.name), step.token);
     return { restoredCurrent };
+  }
+
+  /** Where AWSCURRENT is before a revert (see RotationRevertPreflight); reads only. */
+  async revertPreflight(step: RotationStep & { previousVersionId: string }): Promise<RotationRevertPreflight> {
+    const { account, secret } = this.resolve(step);
+    const state = await describeSecretVersions(this.deps, this.at(account, secret, step));
+    const current = versionWithStage(state, 'AWSCURRENT');
+    const found = {
+      secretId: secret.secretId,
+      region: secret.region,
+      ...(current ? { currentVersionId: current } : {}),
+    };
+    if (current === step.previousVersionId) return { ...found, status: 'already-reverted' };
+    if (current !== step.token) return { ...found, status: 'moved-on' };
+    if (!(step.previousVersionId in state.versions)) return { ...found, status: 'previous-gone' };
+    return { ...found, status: 'revertible' };
   }
 
   /** The pipeline's `<stack>-health` alarm in the secret's region (the deliverTo secret's for iam-access-key). */

@@ -51,7 +51,7 @@ export class CampaignRevertPlanner {
     const op = operations.get(opName);
     if (!op.revert)
       throw new Error(
-        `campaign "${id}" is a ${op.name} campaign: revert takes back ${revertible().join(', ')} campaigns only${op.revertRefusal ? `; ${op.revertRefusal}` : ''}`,
+        `campaign "${id}" is a ${op.name} campaign: revert takes back ${revertible().join(', ')} campaigns only`,
       );
     const view = await readCampaign(this.client, found);
     if (view.status?.plan) throw new Error(`campaign "${id}" was a plan (preview only): it changed nothing to revert`);

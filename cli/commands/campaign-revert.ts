@@ -10,6 +10,7 @@ import { campaignStartMetadata } from '../../workflows/campaign/campaign-metadat
 import { fleetCampaign } from '../../workflows/campaign/fleet-campaign';
 import type { AmiRevertGroup } from '../../workflows/ami/ami-params';
 import { operations } from '../../workflows/operations';
+import type { RotationRevert } from '../../workflows/rotation/rotation-params';
 import { connectTemporalClient, TASK_QUEUE } from '../temporal-client';
 import { campaignInputFromFlags, defaultCampaignId, flagAttribute, type CampaignStartFlags } from './campaign-flags';
 import { CampaignRevertPlanner, type RevertPlan } from './campaign-revert-plan';
@@ -131,7 +132,8 @@ function describePlan(plan: RevertPlan, say: (line: string) => void): void {
 
 /**
  * `us-east-1 → 1.0.0, eu-west-1 → 1.0.1` for an upgrade; `eu-west-1 data-pipeline-workers version 2 → 1`
- * per group for an AMI revert; other parameters as key=value.
+ * per group for an AMI revert; `eu-west-1 <secret id> AWSCURRENT <version> → <version>` for a rotation
+ * revert; other parameters as key=value.
  */
 function describeParams(params: Record<string, unknown>): string {
   const regions = params.regionVersions as Record<string, string> | undefined;
@@ -141,6 +143,8 @@ function describeParams(params: Record<string, unknown>): string {
       .join(', ');
   const groups = params.revertGroups as AmiRevertGroup[] | undefined;
   if (groups) return groups.map((g) => `${g.region} ${g.group} version ${g.fromVersion} → ${g.toVersion}`).join(', ');
+  const secret = params.revert as RotationRevert | undefined;
+  if (secret) return `${secret.region} ${secret.secretId} AWSCURRENT ${secret.fromVersionId} → ${secret.toVersionId}`;
   return Object.entries(params)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ');

@@ -3,7 +3,6 @@ import { revertInput } from '../../cli/commands/campaign-revert';
 import type { RevertPlan } from '../../cli/commands/campaign-revert-plan';
 import { amiRevert } from '../../workflows/ami/ami-revert';
 import { AmiParamsSchema } from '../../workflows/ami/ami-params';
-import { operations } from '../../workflows/operations';
 
 // What an AMI rollout's revert takes back per account (ami-revert.ts) and how its parameters are checked.
 const A = '100000000001';
@@ -102,11 +101,5 @@ describe('amiRevert', () => {
     };
     const { input } = revertInput(plan.revert.of, plan, { failureBudget: '1' });
     expect(input).toMatchObject({ operation: 'ami-rollout', ami: { image: 'img-2' }, revert: plan.revert });
-  });
-
-  it('a rotation campaign is refused with why per secret kind', () => {
-    const op = operations.get('rotate-secret');
-    expect(op.revert).toBeUndefined();
-    for (const kind of ['Secrets Manager', 'IAM access key', 'ExternalId']) expect(op.revertRefusal).toContain(kind);
   });
 });

@@ -163,6 +163,17 @@ describe('recorded histories (test/fixtures/histories)', () => {
       expect(has(f.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), f.file).toBe(true);
     }
 
+    // The rotation-revert set (--only rotation-revert): two accounts' secret rotated, then reverted: each revert
+    // child got `rotation.revert` (the versions from the rotation's result) and put AWSCURRENT back.
+    const rotationReverts = fixtures.filter((f) => /^accountSecretRotation-rotation-revert-\d/.test(f.file));
+    expect(rotationReverts.length).toBeGreaterThanOrEqual(2);
+    for (const f of rotationReverts) {
+      expect(decodedHistoryText(f.text), f.file).toContain('"fromVersionId"');
+      const r = result(f.history) as { outcome?: string; reason?: string } | undefined;
+      expect(r?.outcome, f.file).toBe('rotated');
+      expect(r?.reason, f.file).toContain('reverted, AWSCURRENT from version');
+    }
+
     const inventories = ofType('fleetInventory').map((f) => f.history);
     expect(inventories.length).toBeGreaterThanOrEqual(1);
     expect(inventories.some((h) => has(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW))).toBe(true);

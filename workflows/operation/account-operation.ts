@@ -99,6 +99,12 @@ export type RegionResult = {
   fromImage?: string;
   toImage?: string;
   canRollBack?: boolean;
+  /**
+   * Rotations: the secret's kind and id; for `secretsmanager`, fromVersion/toVersion are the AWSCURRENT
+   * VersionIds before and after (a revert needs them).
+   */
+  secretKind?: string;
+  secretId?: string;
 };
 
 /** Result of every per-account child workflow (compact: the engine keeps it for thousands of accounts). */

@@ -64,8 +64,6 @@ export type OperationDefinition<
    * without it cannot be reverted.
    */
   revert?: (result: AccountOperationResult) => RevertStep;
-  /** Why `fleetops campaign revert` refuses the operation's campaigns (an operation without `revert`). */
-  revertRefusal?: string;
 };
 
 /**

@@ -21,6 +21,7 @@ import {
   type AccountOperationResult,
   type AccountOutcome,
   type AccountProgress,
+  type RegionResult,
 } from '../operation/account-operation';
 import { accountCurrentDetails } from '../operation/account-details';
 import {
@@ -37,6 +38,7 @@ import {
   AccountSecretRotationInputSchema,
   ROTATION_OPERATION,
   type AccountSecretRotationOptions,
+  type RotationRevert,
 } from './rotation-params';
 import { ROTATION_QUARANTINING, ROTATION_RUNBOOKS } from './rotation-runbooks';
 import { ROTATION_CALL_RETRY } from './rotation-retry';
@@ -55,6 +57,9 @@ const keyTest = proxyActivities<RotationActivities>({
   heartbeatTimeout: '30 seconds',
   retry: ROTATION_CALL_RETRY,
 });
+
+/** An account's result with one region line; `recorded` adds what a revert needs (secret kind, versions). */
+type Done = (outcome: AccountOutcome, reason?: string, recorded?: Partial<RegionResult>) => AccountOperationResult;
 
 type Stop = {
   outcome: 'quarantined' | 'failed' | 'rolled-back' | typeof UNHEALTHY_BEFORE;
@@ -175,6 +180,7 @@ class AccountSecretRotationRun {
 
   private async rotate(): Promise<AccountOperationResult> {
     const { accountId, plan, rotation } = this.input;
+    if (rotation.revert) return this.revert(rotation.revert);
     this.progress = { phase: 'preflight' };
     const found = await step(
       steps.rotationPreflight({
@@ -187,11 +193,11 @@ class AccountSecretRotationRun {
     if (plan) {
       return { accountId, outcome: 'planned', regions: [rotationPlanLine(rotation.secret, found)] };
     }
-    const done = (outcome: AccountOutcome, reason?: string): AccountOperationResult => ({
+    const done: Done = (outcome, reason, recorded) => ({
       accountId,
       outcome,
       ...(reason ? { reason } : {}),
-      regions: [{ region: this.region, outcome, ...(reason ? { reason } : {}) }],
+      regions: [{ region: this.region, outcome, ...(reason ? { reason } : {}), ...recorded }],
     });
     switch (found.status) {
       case 'skipped':
@@ -243,6 +249,12 @@ class AccountSecretRotationRun {
     return done(
       'rotated',
       `${found.secretId}: Vault v${created.vaultVersion} is AWSCURRENT (version ${this.where.token}), previous ${finished.previousVersionId ?? '?'} AWSPREVIOUS`,
+      {
+        secretKind: 'secretsmanager',
+        ...(found.secretId ? { secretId: found.secretId } : {}),
+        ...(finished.previousVersionId ? { fromVersion: finished.previousVersionId } : {}),
+        toVersion: this.where.token,
+      },
     );
   }
 
@@ -252,10 +264,7 @@ class AccountSecretRotationRun {
    * (ALARM → deliverTo back, new key deactivated, old key active); then the old key's cleanup is started
    * as its own workflow (abandoned by this one) so the campaign's window does not wait out the grace.
    */
-  private async rotateKey(
-    deliverTo: string,
-    done: (outcome: AccountOutcome, reason?: string) => AccountOperationResult,
-  ): Promise<AccountOperationResult> {
+  private async rotateKey(deliverTo: string, done: Done): Promise<AccountOperationResult> {
     this.progress = { phase: 'creating', region: this.region };
     const created = await step(steps.iamKeyCreate(this.where));
     const at = { ...this.where, vaultVersion: created.vaultVersion };
@@ -297,6 +306,7 @@ class AccountSecretRotationRun {
     return done(
       'rotated',
       `${deliverTo}: key ${finished.accessKeyId} (Vault v${created.vaultVersion}) is live as version ${this.where.token}; old key ${old ?? '?'} deactivated after ${finished.graceSeconds} s, deleted after ${finished.deleteAfterSeconds} s`,
+      { secretKind: 'iam-access-key' },
     );
   }
 
@@ -306,10 +316,7 @@ class AccountSecretRotationRun {
    * back on the old id, the new one out of the policy); then the old id's removal from the policy after
    * the grace, as its own workflow (abandoned by this one) so the campaign's window does not wait.
    */
-  private async rotateExternalId(
-    role: string,
-    done: (outcome: AccountOutcome, reason?: string) => AccountOperationResult,
-  ): Promise<AccountOperationResult> {
+  private async rotateExternalId(role: string, done: Done): Promise<AccountOperationResult> {
     this.progress = { phase: 'creating', region: this.region };
     const created = await step(steps.externalIdCreate(this.where));
     const at = { ...this.where, vaultVersion: created.vaultVersion };
@@ -349,7 +356,72 @@ class AccountSecretRotationRun {
     return done(
       'rotated',
       `${role}: ExternalId Vault v${finished.liveVersion} is live; the trust policy accepts the old one (v${finished.previousVersion}) for ${finished.graceSeconds} s more`,
+      { secretKind: 'external-id' },
     );
+  }
+
+  /**
+   * A revert (`fleetops campaign revert`) of a `secretsmanager` rotation: AWSCURRENT back from the
+   * version the rotation made current (`fromVersionId`) to the one before (`toVersionId`), Vault's live
+   * record back to the one from before, then the health gate. Only while AWSCURRENT is still on the
+   * rotation's version: a secret rotated again since is left alone (skipped), one already back counts
+   * as already-current, and one whose previous version is gone is quarantined (nothing changed). ALARM
+   * after the revert quarantines the account: the old value goes back only by a new rotation.
+   */
+  private async revert(revert: RotationRevert): Promise<AccountOperationResult> {
+    const { accountId, plan } = this.input;
+    this.region = revert.region;
+    const at = { ...this.where, token: revert.fromVersionId, previousVersionId: revert.toVersionId };
+    this.progress = { phase: 'preflight', region: this.region };
+    const found = await step(steps.rotationRevertPreflight(at));
+    this.region = found.region;
+    const what = `${found.secretId} in ${found.region}`;
+    const back = `AWSCURRENT from version ${revert.fromVersionId} back to ${revert.toVersionId}`;
+    const recorded = {
+      secretKind: 'secretsmanager',
+      secretId: found.secretId,
+      fromVersion: revert.fromVersionId,
+      toVersion: revert.toVersionId,
+    };
+    const done = (
+      outcome: AccountOutcome,
+      reason: string,
+      extra: Partial<RegionResult> = {},
+    ): AccountOperationResult => ({
+      accountId,
+      outcome,
+      reason,
+      regions: [{ region: this.region, outcome, reason, ...extra }],
+    });
+    if (found.secretId !== revert.secretId)
+      throw new AccountStopped({
+        outcome: 'failed',
+        errorType: ErrorType.InvalidWorkflowInput,
+        reason: `the fleet file now names secret ${found.secretId} for ${this.input.rotation.secret}, not ${revert.secretId} (the secret the reverted rotation changed): nothing changed`,
+      });
+    switch (found.status) {
+      case 'already-reverted':
+        return done('already-current', `${what}: version ${revert.toVersionId} is AWSCURRENT already`);
+      case 'moved-on':
+        return done(
+          'skipped',
+          `${what}: AWSCURRENT is on version ${found.currentVersionId ?? '(none)'}, not the reverted rotation's ${revert.fromVersionId} (rotated again since): left alone`,
+        );
+      case 'previous-gone':
+        throw new AccountStopped({
+          outcome: 'quarantined',
+          errorType: ErrorType.SecretRevertImpossible,
+          reason: `${what}: version ${revert.toVersionId}, AWSCURRENT before the rotation, no longer exists; AWSCURRENT stays on ${revert.fromVersionId}, nothing changed`,
+        });
+      case 'revertible':
+        break;
+    }
+    await this.healthBefore();
+    if (plan) return done('planned', `${what}: would move ${back} and restore Vault's live record from before`);
+    this.progress = { phase: 'reverting', region: this.region };
+    await this.rollBack(steps.rotationRollBack(at));
+    await this.healthGate(`AWSCURRENT stays on ${revert.toVersionId}`, () => Promise.resolve(), 'quarantined');
+    return done('rotated', `${what}: reverted, ${back}; Vault's live record restored`, recorded);
   }
 
   /**
@@ -363,8 +435,15 @@ class AccountSecretRotationRun {
     if (stop) throw new AccountStopped({ outcome: UNHEALTHY_BEFORE, reason: stop.reason });
   }
 
-  /** Watches `<stack>-health` for healthBakeSeconds; ALARM rolls the rotation back (`undoneAs` says how). */
-  private async healthGate(undoneAs: string, undo: () => Promise<void>): Promise<void> {
+  /**
+   * Watches `<stack>-health` for healthBakeSeconds; ALARM rolls the rotation back (`undoneAs` says how)
+   * and stops the account as `onAlarm` (rolled-back; a revert, which has nothing to roll back to: quarantined).
+   */
+  private async healthGate(
+    undoneAs: string,
+    undo: () => Promise<void>,
+    onAlarm: 'rolled-back' | 'quarantined' = 'rolled-back',
+  ): Promise<void> {
     const bakeMs = this.input.rotation.healthBakeSeconds * 1000;
     const pollMs = this.input.rotation.healthPollSeconds * 1000;
     this.progress = { phase: 'baking', region: this.region };
@@ -374,9 +453,9 @@ class AccountSecretRotationRun {
       if (firing.length) {
         await undo();
         throw new AccountStopped({
-          outcome: 'rolled-back',
+          outcome: onAlarm,
           errorType: ErrorType.HealthAlarm,
-          reason: `alarm ${firing.map((a) => a.name).join(', ')} in ALARM in ${this.region} after rotating ${this.input.rotation.secret}; ${undoneAs}`,
+          reason: `alarm ${firing.map((a) => a.name).join(', ')} in ALARM in ${this.region} after ${this.input.rotation.revert ? 'reverting the rotation of' : 'rotating'} ${this.input.rotation.secret}; ${undoneAs}`,
         });
       }
       if (waitedMs >= bakeMs) return;

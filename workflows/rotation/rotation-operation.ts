@@ -2,6 +2,7 @@ import { defineOperation } from '../operation/operation-definition';
 import { accountSecretRotation } from './account-secret-rotation';
 import { ROTATION_OPERATION, ROTATION_PARAMS_FIELD, RotationParamsSchema } from './rotation-params';
 import { ROTATION_RUNBOOKS } from './rotation-runbooks';
+import { rotationRevert } from './rotation-revert';
 
 /** Secret rotation: every selected account's `rotation.secret` gets a new value from Vault (kind secretsmanager). */
 export const rotateSecretOperation = defineOperation({
@@ -34,7 +35,7 @@ export const rotateSecretOperation = defineOperation({
     },
   ],
   runbooks: ROTATION_RUNBOOKS,
-  // Not revertible yet (docs/runbooks/revert-a-campaign.md, "Rotation campaigns").
-  revertRefusal:
-    'a rotation cannot be reverted yet. Per kind: a Secrets Manager secret could go back only while its AWSPREVIOUS version still exists (moving AWSCURRENT back to it; the consumers must accept the old value again); an IAM access key only while the old key still exists and is not deleted (re-activated, the new one deactivated); an ExternalId only within its grace period (the trust policy still accepts the old one). None of these is implemented: rotate again instead (a new value is the safe way forward)',
+  // `campaign revert`: a secretsmanager rotation goes back to the version current before it; the other
+  // kinds are refused, each with why (rotation-revert.ts, docs/runbooks/revert-a-campaign.md).
+  revert: rotationRevert,
 });

@@ -13,6 +13,7 @@ export const ROTATION_RUNBOOKS: Partial<Record<string, string>> = {
   [ErrorType.ExternalIdMissing]: 'docs/runbooks/account-access-denied.md',
   [ErrorType.TrustPolicyUnsupported]: 'docs/runbooks/external-id-lockout.md',
   [ErrorType.ExternalIdPendingLeftBehind]: 'docs/runbooks/external-id-lockout.md',
+  [ErrorType.SecretRevertImpossible]: 'docs/runbooks/revert-a-campaign.md',
 };
 
 /** Error types that quarantine the account (an operator must look); any other stops it as failed. */
@@ -26,4 +27,5 @@ export const ROTATION_QUARANTINING: string[] = [
   ErrorType.ExternalIdMissing,
   ErrorType.TrustPolicyUnsupported,
   ErrorType.ExternalIdPendingLeftBehind,
+  ErrorType.SecretRevertImpossible,
 ];
