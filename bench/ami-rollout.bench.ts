@@ -10,7 +10,8 @@
  * 3. an ami-rollout fleetCampaign (soft concurrency mode, so each wave runs MAX_IN_FLIGHT at once like
  *    the script) moves the same groups to the second release through a worker in its own process.
  * The proxy's refreshes and the health bake are kept short (printed). Prints wall time, accounts per
- * minute, the worker's peak RSS (VmHWM), the longest workflow history and the Temporal/plain ratio.
+ * minute, the worker's peak RSS (VmHWM), the longest workflow history and the Temporal/plain ratio, and
+ * per phase the AWS calls made and each stack process's CPU seconds (bench/phase-load.ts).
  */
 import path from 'node:path';
 import pino from 'pino';
@@ -26,6 +27,7 @@ import { loadWorkerConfig } from '../worker/worker-config';
 import { AmiParamsSchema } from '../workflows/ami/ami-params';
 import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
 import { campaignHistories, seedBenchFleet, startBenchWorker } from './bench-worker';
+import { PhaseLoad } from './phase-load';
 import { PlainAmiRollout } from './plain-ami-rollout';
 
 /** The proxy's instance refreshes (Pending, then 0 → 100 %) and the health bake: short, so the bench measures the engine. */
@@ -69,6 +71,8 @@ async function main(): Promise<void> {
     file,
     `plain-ami-${stamp}`,
   );
+  const load = new PhaseLoad(cfg);
+  const plainFrom = await load.sample();
   const plainStarted = Date.now();
   let plainGroups = 0;
   let plainAccounts = 0;
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
     close();
   }
   const plainSeconds = (Date.now() - plainStarted) / 1000;
+  const plainTo = await load.sample();
   console.log(
     `plain script:  ${plainAccounts} accounts (${plainGroups} groups moved) in ${plainSeconds.toFixed(1)} s (${((n / plainSeconds) * 60).toFixed(0)} accounts/min)`,
   );
@@ -91,6 +96,8 @@ async function main(): Promise<void> {
   const { client, close: closeClient } = await connectTemporalClient();
   try {
     const workflowId = `bench-ami-${n}-${stamp}`;
+    load.watch('worker', worker.pid);
+    const campaignFrom = await load.sample();
     const startedAt = Date.now();
     const report: CampaignReport = await client.workflow.execute(fleetCampaign, {
       taskQueue: 'bench-ami',
@@ -109,6 +116,7 @@ async function main(): Promise<void> {
       ],
     });
     const seconds = (Date.now() - startedAt) / 1000;
+    const campaignTo = await load.sample();
     const peak = worker.peakRssMiB();
     const { runs, longest } = await campaignHistories(client, workflowId, 'accountAmiRollout');
     console.log(
@@ -122,6 +130,11 @@ async function main(): Promise<void> {
     console.log(`  campaign runs (continue-as-new): ${runs}; longest history ${longest} events (limit 10,240)`);
     console.log(`  worker peak RSS ${peak?.toFixed(0) ?? '?'} MiB, V8 heap limit ${worker.heapLimitMiB} MiB`);
     console.log(`  Temporal / plain wall time: ${(seconds / plainSeconds).toFixed(2)}×`);
+    console.log("where the time went (the AWS proxy's call counter, CPU seconds per process from /proc):");
+    console.log(load.describe('plain   ', plainFrom, plainTo, n));
+    console.log(load.describe('campaign', campaignFrom, campaignTo, n));
+    console.log(`  plain calls:    ${load.callsByAction(plainFrom, plainTo)}`);
+    console.log(`  campaign calls: ${load.callsByAction(campaignFrom, campaignTo)}`);
   } finally {
     worker.proc.kill('SIGTERM');
     await closeClient();

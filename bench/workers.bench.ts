@@ -12,7 +12,6 @@
  * a budget (a family at ≥ 90% of its budget), moto (its one Python process near a full core), or CPU
  * (load above the cores). More workers add throughput only while none of those is reached.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import { connectTemporalClient } from '../cli/temporal-client';
 import { DEFAULT_RATE_BUDGETS } from '../fleet/rate-budgets';
@@ -20,6 +19,7 @@ import { readProcessRecord } from '../stack/processes';
 import { callsSince } from '../test/support/call-rates';
 import { fleetCampaign, type CampaignReport } from '../workflows/campaign/fleet-campaign';
 import { campaignHistories, seedBenchFleet, startBenchWorker, type BenchWorker } from './bench-worker';
+import { cpuSeconds, PhaseLoad } from './phase-load';
 import { runPlainUpgrade } from './plain-upgrade';
 
 /** The seeded fleets this bench can run on: its own, or the one the rotation and AMI benches seed. */
@@ -41,12 +41,6 @@ function workerCounts(): number[] {
   if (!counts.length || counts.some((c) => !Number.isInteger(c) || c < 1 || c > 8))
     throw new Error(`--workers: expected comma-separated worker counts from 1 to 8, got "${text}"`);
   return counts;
-}
-
-/** CPU seconds a process used so far (utime + stime from /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 per second on Linux
 }
 
 async function main(): Promise<void> {
@@ -79,6 +73,9 @@ async function main(): Promise<void> {
       for (let i = 1; i <= count; i++)
         workers.push(await startBenchWorker(cfg, taskQueue, `bench-workers-${count}-${i}`));
       try {
+        const phase = new PhaseLoad(cfg);
+        workers.forEach((w, k) => phase.watch(`worker-${k + 1}`, w.pid));
+        const phaseFrom = await phase.sample();
         const startedAt = Date.now();
         const motoCpuBefore = motoPid ? cpuSeconds(motoPid) : undefined;
         const workflowId = `bench-workers-${count}-${stamp}`;
@@ -96,7 +93,10 @@ async function main(): Promise<void> {
           ],
         });
         const seconds = (Date.now() - startedAt) / 1000;
-        const motoCore = motoPid && motoCpuBefore !== undefined ? (cpuSeconds(motoPid) - motoCpuBefore) / seconds : 0;
+        const phaseTo = await phase.sample();
+        const motoCpuAfter = motoPid ? cpuSeconds(motoPid) : undefined;
+        const motoCore =
+          motoCpuAfter !== undefined && motoCpuBefore !== undefined ? (motoCpuAfter - motoCpuBefore) / seconds : 0;
         const load = os.loadavg()[0] / os.cpus().length;
         const calls = (await callsSince(cfg.awsEndpoint, startedAt)).filter((c) => c.account.startsWith(idPrefix));
         const { longest } = await campaignHistories(client, workflowId, 'accountUpgrade');
@@ -128,6 +128,7 @@ async function main(): Promise<void> {
             .padEnd(19)}  ${String(longest).padStart(15)}  ${rateText.padEnd(34)}  ${limit}` +
             (report.phase === 'completed' ? '' : `  (campaign ${report.phase}, ${report.problems.length} problems)`),
         );
+        console.log(phase.describe(`${count} worker(s)`, phaseFrom, phaseTo, n));
       } finally {
         for (const w of workers) w.proc.kill('SIGTERM');
         await Promise.all(

@@ -393,11 +393,11 @@ class AccountSecretRotationRun {
       reason,
       regions: [{ region: this.region, outcome, reason, ...extra }],
     });
-    if (found.secretId !== revert.secretId)
+    if (found.secretId !== revert.secretId || found.region !== revert.region)
       throw new AccountStopped({
         outcome: 'failed',
         errorType: ErrorType.InvalidWorkflowInput,
-        reason: `the fleet file now names secret ${found.secretId} for ${this.input.rotation.secret}, not ${revert.secretId} (the secret the reverted rotation changed): nothing changed`,
+        reason: `the fleet file now names secret ${what} for ${this.input.rotation.secret}, not ${revert.secretId} in ${revert.region} (the secret the reverted rotation changed): nothing changed`,
       });
     switch (found.status) {
       case 'already-reverted':
