@@ -8,7 +8,8 @@ import { secretLiveRecordPath, secretVaultPath, type FleetAccount } from '../../
 import { loadFleetFile } from '../../fleet/load-fleet';
 import type { CampaignStatus } from '../../workflows/campaign/campaign-messages';
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
-import { accountCredentials, vaultEntry } from '../support/account-access';
+import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
+import { alarmDuringBake } from '../support/alarm-during-bake';
 import { cleanUp } from '../support/cleanup';
 import { fleetopsCli } from '../support/fleetops-cli';
 import { allWorkflowHistories, decodedHistoryText, secretsIn } from '../support/history-scan';
@@ -53,7 +54,13 @@ beforeAll(async () => {
   };
 }, 120_000);
 
-afterAll(() => cleanUp({ worker: () => worker?.stop(), temporal: () => temporal?.close() }));
+afterAll(() =>
+  cleanUp({
+    alarm: () => setHealthAlarm(cfg, accounts?.[3], REGION, 'OK', 'set by the rotation revert test'),
+    worker: () => worker?.stop(),
+    temporal: () => temporal?.close(),
+  }),
+);
 
 const fleetops = fleetopsCli(TASK_QUEUE);
 
@@ -171,4 +178,40 @@ describe('campaign revert of a secretsmanager rotation (local stack)', () => {
     expect(leaks).toEqual([]);
     expect(secretsIn(worker.logLines.join('\n'), values)).toEqual([]);
   }, 300_000);
+
+  it('an alarm during the bake after a revert quarantines the account; AWSCURRENT stays on the old version', async () => {
+    const a = accounts[3];
+    const before = await secretState(a);
+    const rotation = `${RUN}-baked`;
+    const rotated = await runRotationCampaign(run, rotation, {
+      select: { ids: [a.id] },
+      rotation: { secret: SECRET, healthBakeSeconds: 8, healthPollSeconds: 1 },
+    });
+    expect(rotated.counts).toEqual({ rotated: 1 });
+    const undo = `${RUN}-baked-undo`;
+    const started = await fleetops(
+      'campaign',
+      'revert',
+      rotation,
+      '--yes',
+      '--campaign-id',
+      undo,
+      '--failure-budget',
+      '2', // a budget of 1 is used up by this one account: the campaign would pause, not end
+    );
+    expect(started.code, started.stderr).toBe(0);
+    await alarmDuringBake(temporal.client, `${undo}/${a.id}`, () =>
+      setHealthAlarm(cfg, a, REGION, 'ALARM', 'set by the rotation revert test'),
+    );
+    const report = (await temporal.client.workflow.getHandle(undo).result()) as CampaignStatus;
+    await setHealthAlarm(cfg, a, REGION, 'OK', 'set by the rotation revert test');
+    expect(report.counts).toEqual({ quarantined: 1 });
+    const result = await accountResult(temporal.client, undo, a.id);
+    expect(result).toMatchObject({ outcome: 'quarantined', errorType: 'HealthAlarm' });
+    expect(result.reason).toContain(`after reverting the rotation of ${SECRET}; AWSCURRENT stays on ${before.current}`);
+    const after = await secretState(a);
+    expect(after.current).toBe(before.current);
+    expect(after.currentHash === before.currentHash).toBe(true);
+    expect(after.live).toEqual(before.live);
+  }, 180_000);
 });
