@@ -15,9 +15,9 @@ const ROTATED = 'rotated';
 /** Why a rotation of each kind other than `secretsmanager` is not taken back. */
 export const ROTATION_REVERT_REFUSALS: Record<string, string> = {
   'iam-access-key':
-    'an IAM access key rotation cannot be reverted: the old key is deactivated after the grace and deleted after that, and its secret half exists nowhere else; rotate again (docs/runbooks/revert-a-campaign.md, "Rotation campaigns")',
+    'an IAM access key rotation cannot be reverted: the old key is deactivated after the grace and deleted after that, and its secret half exists nowhere else; rotate again (docs/runbooks/revert-a-campaign.md, "IAM access key and ExternalId rotations")',
   'external-id':
-    'an ExternalId rotation cannot be reverted: the old id leaves the role\'s trust policy after the grace, and handing it out again would lock fleetops out of the account; rotate again (docs/runbooks/revert-a-campaign.md, "Rotation campaigns")',
+    'an ExternalId rotation cannot be reverted: the old id leaves the role\'s trust policy after the grace, and handing it out again would lock fleetops out of the account; rotate again (docs/runbooks/revert-a-campaign.md, "IAM access key and ExternalId rotations")',
 };
 
 export function rotationRevert(result: AccountOperationResult): RevertStep {
