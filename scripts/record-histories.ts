@@ -521,15 +521,7 @@ async function main(): Promise<void> {
       const down = await upgradeTo(downId, '1.1.0', [ACCOUNTS[0]]);
       if (down.counts.skipped !== 1 || down.problems[0]?.errorType !== 'DowngradeRefused')
         throw new Error(`expected the downgrade refused: ${JSON.stringify(down)}`);
-      const { CampaignRevertPlanner } = await import('../cli/commands/campaign-revert-plan');
-      const { revertInput } = await import('../cli/commands/campaign-revert');
-      const plan = await new CampaignRevertPlanner(client, 'default').plan(badId);
-      const { input } = revertInput(badId, plan, { campaignId: revertId, maxInFlight: '1' });
-      const reverted = (await client.workflow.execute('fleetCampaign', {
-        taskQueue: TASK_QUEUE,
-        workflowId: revertId,
-        args: [input],
-      })) as CampaignReport;
+      const reverted = await runRevert(client, badId, revertId, '1');
       if (reverted.phase !== 'completed' || reverted.counts.upgraded !== 2)
         throw new Error(`unexpected revert report: ${JSON.stringify(reverted)}`);
       await record(`fleetCampaign-downgrade-refused${TAG}-run-1.json`, downId);
@@ -739,15 +731,7 @@ async function main(): Promise<void> {
       });
       if (rolled.counts['rolled-out'] !== 2)
         throw new Error(`unexpected AMI rollout (to revert) report: ${JSON.stringify(rolled)}`);
-      const { CampaignRevertPlanner } = await import('../cli/commands/campaign-revert-plan');
-      const { revertInput } = await import('../cli/commands/campaign-revert');
-      const plan = await new CampaignRevertPlanner(client, 'default').plan(rolloutId);
-      const { input } = revertInput(rolloutId, plan, { campaignId: revertId, maxInFlight: '2' });
-      const reverted = (await client.workflow.execute('fleetCampaign', {
-        taskQueue: TASK_QUEUE,
-        workflowId: revertId,
-        args: [input],
-      })) as CampaignReport;
+      const reverted = await runRevert(client, rolloutId, revertId, '2');
       await setFaultPlan(cfg, null);
       if (reverted.phase !== 'completed' || reverted.counts['rolled-out'] !== 2)
         throw new Error(`unexpected AMI revert report: ${JSON.stringify(reverted)}`);
@@ -780,15 +764,7 @@ async function main(): Promise<void> {
       });
       if (rotated.counts.rotated !== 2)
         throw new Error(`unexpected rotation (to revert) report: ${JSON.stringify(rotated)}`);
-      const { CampaignRevertPlanner } = await import('../cli/commands/campaign-revert-plan');
-      const { revertInput } = await import('../cli/commands/campaign-revert');
-      const plan = await new CampaignRevertPlanner(client, 'default').plan(rotationId);
-      const { input } = revertInput(rotationId, plan, { campaignId: revertId, maxInFlight: '2' });
-      const reverted = (await client.workflow.execute('fleetCampaign', {
-        taskQueue: TASK_QUEUE,
-        workflowId: revertId,
-        args: [input],
-      })) as CampaignReport;
+      const reverted = await runRevert(client, rotationId, revertId, '2');
       if (reverted.phase !== 'completed' || reverted.counts.rotated !== 2)
         throw new Error(`unexpected rotation revert report: ${JSON.stringify(reverted)}`);
       for (const a of moved) values.push(...(await vaultValues(cfg, secretVaultPath(a.id, ROTATED_SECRET))));
@@ -839,6 +815,15 @@ async function main(): Promise<void> {
     await temporal?.close().catch(() => undefined);
     await stackDown(cfg, () => undefined);
   }
+}
+
+/** `fleetops campaign revert <of> --yes --campaign-id <revertId>` as the CLI resolves it, run to its end. */
+async function runRevert(client: Client, of: string, revertId: string, maxInFlight: string): Promise<CampaignReport> {
+  const { CampaignRevertPlanner } = await import('../cli/commands/campaign-revert-plan');
+  const { revertInput } = await import('../cli/commands/campaign-revert');
+  const plan = await new CampaignRevertPlanner(client, 'default').plan(of);
+  const { input } = revertInput(of, plan, { campaignId: revertId, maxInFlight });
+  return client.workflow.execute('fleetCampaign', { taskQueue: TASK_QUEUE, workflowId: revertId, args: [input] });
 }
 
 /** Every version's `value` (or another field) of a KV v2 secret (to scan the histories for). */
