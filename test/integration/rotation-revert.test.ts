@@ -8,7 +8,7 @@ import { secretLiveRecordPath, secretVaultPath, type FleetAccount } from '../../
 import { loadFleetFile } from '../../fleet/load-fleet';
 import type { CampaignStatus } from '../../workflows/campaign/campaign-messages';
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
-import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
+import { accountCredentials, setHealthAlarm, vaultValueVersions } from '../support/account-access';
 import { alarmDuringBake } from '../support/alarm-during-bake';
 import { cleanUp } from '../support/cleanup';
 import { fleetopsCli } from '../support/fleetops-cli';
@@ -162,13 +162,7 @@ describe('campaign revert of a secretsmanager rotation (local stack)', () => {
 
     // No value in any history of these workflows or in the worker log.
     const values: string[] = [];
-    for (const a of accounts) {
-      const latest = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
-      for (let v = 1; v <= latest.version; v++) {
-        const value = (await vaultEntry(cfg, secretVaultPath(a.id, SECRET), v)).data.value;
-        if (typeof value === 'string') values.push(value);
-      }
-    }
+    for (const a of accounts) values.push(...(await vaultValueVersions(cfg, secretVaultPath(a.id, SECRET))));
     expect(values.length).toBeGreaterThanOrEqual(accounts.length + 4);
     const histories = await allWorkflowHistories(temporal.client, `WorkflowId STARTS_WITH '${RUN}'`);
     expect(histories.length).toBeGreaterThanOrEqual(4 + 2 + 4 + 4);

@@ -19,7 +19,7 @@ import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { AccountOperationResult } from '../../workflows/operation/account-operation';
 import { rotationToken } from '../../workflows/rotation/uuid-v5';
 import { FLEET_STATE } from '../../workflows/search-attributes';
-import { accountCredentials, setHealthAlarm, vaultEntry } from '../support/account-access';
+import { accountCredentials, setHealthAlarm, vaultEntry, vaultValueVersions } from '../support/account-access';
 import { cleanUp } from '../support/cleanup';
 import { accountResult, runRotationCampaign } from '../support/rotation-campaigns';
 import { alarmDuringBake } from '../support/alarm-during-bake';
@@ -390,13 +390,7 @@ describe('rotate-secret (kind secretsmanager) on the local stack', () => {
 
   it('no value appears in any history of these workflows or in the worker log', { timeout: 120_000 }, async () => {
     const values: string[] = [];
-    for (const a of accounts) {
-      const latest = await vaultEntry(cfg, secretVaultPath(a.id, SECRET));
-      for (let v = 1; v <= latest.version; v++) {
-        const value = (await vaultEntry(cfg, secretVaultPath(a.id, SECRET), v)).data.value;
-        if (typeof value === 'string') values.push(value);
-      }
-    }
+    for (const a of accounts) values.push(...(await vaultValueVersions(cfg, secretVaultPath(a.id, SECRET))));
     expect(values.length).toBeGreaterThanOrEqual(accounts.length * 4);
     const histories = await allWorkflowHistories(temporal.client, `WorkflowId STARTS_WITH '${RUN}'`);
     expect(histories.length).toBeGreaterThanOrEqual(4 * (accounts.length + 1));

@@ -14,6 +14,17 @@ export async function vaultEntry(cfg: StackConfig, path: string, version?: numbe
   return entry;
 }
 
+/** Every version's `field` of a Vault KV v2 entry that is a string (the values a history scan looks for). */
+export async function vaultValueVersions(cfg: StackConfig, path: string, field = 'value'): Promise<string[]> {
+  const latest = await vaultEntry(cfg, path);
+  const values: string[] = [];
+  for (let v = 1; v <= latest.version; v++) {
+    const value = (await vaultEntry(cfg, path, v)).data[field];
+    if (typeof value === 'string') values.push(value);
+  }
+  return values;
+}
+
 /** The account's credentials through the proxy, the way fleetops gets them: AssumeRole with the ExternalId from Vault. */
 export async function accountCredentials(
   cfg: StackConfig,
