@@ -146,9 +146,18 @@ describe('rate budgets shared by three worker processes running one campaign', (
     );
 
     // CloudWatch, eu-west-1: over the longest stretch in which at least SATURATING_BAKERS accounts were baking.
+    // An account bakes from its first alarm poll after ExecuteChangeSet to its last: its first alarm read,
+    // the health check before the change, is followed by the change itself, which makes no CloudWatch call.
     const alarmPolls = calls.filter((c) => c.service === 'monitoring' && c.region === 'eu-west-1');
-    const polls = [...groupBy(alarmPolls, (c) => c.account).values()];
+    const executed = new Map(
+      calls.filter((c) => c.action === 'ExecuteChangeSet' && c.region === 'eu-west-1').map((c) => [c.account, c.t]),
+    );
+    expect(executed.size).toBe(ACCOUNTS);
+    const polls = [...groupBy(alarmPolls, (c) => c.account)].map(([account, p]) =>
+      p.filter((c) => c.t > executed.get(account)!),
+    );
     expect(polls.length).toBe(ACCOUNTS);
+    for (const p of polls) expect(p.length).toBeGreaterThanOrEqual(BAKE_SECONDS + 1);
     const steady = longestSpanWithAtLeast(
       polls.map((p) => [p[0].t, p.at(-1)!.t]),
       SATURATING_BAKERS,
