@@ -65,7 +65,10 @@ async function main(): Promise<void> {
     connection: env.nativeConnection,
     taskQueue: 'engine-40k',
     workflowBundle,
-    maxConcurrentWorkflowTaskExecutions: 100,
+    // Workflow tasks run on one thread (reuseV8Context): tasks polled beyond what it clears in a few
+    // seconds only wait, and a campaign task that waits past its timeout is lost and replayed (at 6,000
+    // accounts with 100, dozens of "Workflow task not found"); 10 keeps the wait well under a second.
+    maxConcurrentWorkflowTaskExecutions: 10,
     maxCachedWorkflows: 2000,
     activities: createCampaignActivities({ fleetDirs: [dir] }),
   });
@@ -85,6 +88,9 @@ async function main(): Promise<void> {
     const handle = await env.client.workflow.start('fleetCampaign', {
       taskQueue: 'engine-40k',
       workflowId: `engine-40k-${n}-${Date.now()}`,
+      // one of the campaign's tasks may start hundreds of children; on a loaded 2-core host it may
+      // take longer than the default 10 s (every run after continue-as-new inherits this)
+      workflowTaskTimeout: '1 minute',
       args: [input],
     });
     let largestQuery = 0;

@@ -201,7 +201,11 @@ describe('campaign revert of a secretsmanager rotation (local stack)', () => {
     await setHealthAlarm(cfg, a, REGION, 'OK', 'set by the rotation revert test');
     expect(report.counts).toEqual({ quarantined: 1 });
     const result = await accountResult(temporal.client, undo, a.id);
-    expect(result).toMatchObject({ outcome: 'quarantined', errorType: 'HealthAlarm' });
+    expect(result).toMatchObject({
+      outcome: 'quarantined',
+      errorType: 'HealthAlarm',
+      runbook: 'docs/runbooks/revert-a-campaign.md#an-alarm-after-a-rotation-revert',
+    });
     expect(result.reason).toContain(`after reverting the rotation of ${SECRET}; AWSCURRENT stays on ${before.current}`);
     const after = await secretState(a);
     expect(after.current).toBe(before.current);

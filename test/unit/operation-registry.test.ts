@@ -57,14 +57,39 @@ describe('the operation registry', () => {
     ]);
   });
 
-  it('every runbook the code points operators at exists', () => {
+  it('every runbook the code points operators at exists, with the section it names', () => {
     const dirs = ['workflows', 'activities', 'cli', 'worker', 'fleet'];
-    const out = execFileSync('grep', ['-rhoE', 'docs/runbooks/[a-z0-9-]+\\.md', '--include=*.ts', ...dirs], {
-      cwd: root,
-    });
+    const out = execFileSync(
+      'grep',
+      ['-rhoE', 'docs/runbooks/[a-z0-9-]+\\.md(#[a-z0-9-]+)?', '--include=*.ts', ...dirs],
+      {
+        cwd: root,
+      },
+    );
     const referenced = [...new Set(out.toString().split('\n').filter(Boolean))];
     expect(referenced.length).toBeGreaterThan(5);
-    expect(referenced.filter((rb) => !fs.existsSync(path.join(root, rb)))).toEqual([]);
+    const files = referenced.map((rb) => rb.split('#')[0]);
+    expect(files.filter((file) => !fs.existsSync(path.join(root, file)))).toEqual([]);
+    // a section is named by its heading's anchor, as GitHub makes it (lower case, spaces to dashes)
+    const anchor = (heading: string) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-');
+    const sections = referenced.filter((rb) => rb.includes('#'));
+    expect(sections.length).toBeGreaterThan(0);
+    const missing: string[] = [];
+    for (const rb of sections) {
+      const [file, section] = rb.split('#');
+      const headings = fs
+        .readFileSync(path.join(root, file), 'utf8')
+        .split('\n')
+        .filter((line) => /^#{1,6} /.test(line))
+        .map((line) => anchor(line.replace(/^#+ /, '')));
+      if (!headings.includes(section)) missing.push(rb);
+    }
+    expect(missing).toEqual([]);
   });
 
   it('refuses a second operation with the same name, a taken parameters field, or a campaign field', () => {

@@ -40,7 +40,7 @@ import {
   type AccountSecretRotationOptions,
   type RotationRevert,
 } from './rotation-params';
-import { ROTATION_QUARANTINING, ROTATION_RUNBOOKS } from './rotation-runbooks';
+import { REVERT_ALARM_RUNBOOK, ROTATION_QUARANTINING, ROTATION_RUNBOOKS } from './rotation-runbooks';
 import { ROTATION_CALL_RETRY } from './rotation-retry';
 import { externalIdCleanup, externalIdCleanupId } from './external-id-cleanup';
 import { secretKeyCleanup, secretKeyCleanupId } from './secret-key-cleanup';
@@ -480,6 +480,12 @@ class AccountSecretRotationRun {
     }
   }
 
+  /** The page for a quarantine or rollback of this child: a revert's alarm has its own. */
+  private runbookFor(errorType: string): string | undefined {
+    if (this.input.rotation.revert && errorType === ErrorType.HealthAlarm) return REVERT_ALARM_RUNBOOK;
+    return ROTATION_RUNBOOKS[errorType];
+  }
+
   private finish(result: AccountOperationResult): AccountOperationResult {
     this.progress = { phase: 'done' };
     upsertSearchAttributes([{ key: FLEET_STATE, value: result.outcome }]);
@@ -487,7 +493,7 @@ class AccountSecretRotationRun {
       result.outcome === UNHEALTHY_BEFORE
         ? UNHEALTHY_BEFORE_RUNBOOK
         : result.errorType && result.outcome !== 'failed'
-          ? ROTATION_RUNBOOKS[result.errorType]
+          ? this.runbookFor(result.errorType)
           : undefined;
     const final = { ...result, ...(runbook ? { runbook } : {}) };
     this.publishDetails(final);

@@ -16,6 +16,12 @@ export const ROTATION_RUNBOOKS: Partial<Record<string, string>> = {
   [ErrorType.SecretRevertImpossible]: 'docs/runbooks/revert-a-campaign.md',
 };
 
+/**
+ * An alarm during the bake after a revert quarantines the account with nothing rolled back (the old
+ * value is the one just taken back): its page is the revert runbook's, not the rotation rollback's.
+ */
+export const REVERT_ALARM_RUNBOOK = 'docs/runbooks/revert-a-campaign.md#an-alarm-after-a-rotation-revert';
+
 /** Error types that quarantine the account (an operator must look); any other stops it as failed. */
 export const ROTATION_QUARANTINING: string[] = [
   ErrorType.SecretPendingLeftBehind,
