@@ -23,13 +23,22 @@ export type BenchWorker = {
   peakRssMiB: () => number | undefined;
 };
 
-/** Starts a worker on `taskQueue`, logging to `<state>/logs/<name>.log`; resolves once it polls. */
-export async function startBenchWorker(cfg: StackConfig, taskQueue: string, name: string): Promise<BenchWorker> {
+/**
+ * Starts a worker on `taskQueue`, logging to `<state>/logs/<name>.log`; resolves once it polls. Workers
+ * beside each other need their own metrics address (`env.FLEETOPS_METRICS_ADDRESS`): the default port
+ * is taken by the first.
+ */
+export async function startBenchWorker(
+  cfg: StackConfig,
+  taskQueue: string,
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchWorker> {
   const logFile = path.join(cfg.stateDir, 'logs', `${name}.log`);
   const out = fs.openSync(logFile, 'w');
   const proc = spawn(process.execPath, [path.join(ROOT, 'bin/fleetops.js'), 'worker', '--local'], {
     cwd: ROOT,
-    env: { ...process.env, FLEETOPS_TASK_QUEUE: taskQueue, LOG_LEVEL: 'info' },
+    env: { ...process.env, FLEETOPS_TASK_QUEUE: taskQueue, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);

@@ -22,6 +22,9 @@ import { campaignHistories, seedBenchFleet, startBenchWorker, type BenchWorker }
 import { cpuSeconds, PhaseLoad } from './phase-load';
 import { runPlainUpgrade } from './plain-upgrade';
 
+/** Worker i of a phase serves its metrics on this port + i - 1 (the default, 9464, for the first). */
+const METRICS_PORT = 9464;
+
 /** The seeded fleets this bench can run on: its own, or the one the rotation and AMI benches seed. */
 const FLEETS = {
   workers: { idBase: 540_000_000_000, name: 'bench-workers' },
@@ -70,9 +73,14 @@ async function main(): Promise<void> {
     for (const [i, count] of counts.entries()) {
       const taskQueue = `bench-workers-${count}-${stamp}`;
       const workers: BenchWorker[] = [];
-      for (let i = 1; i <= count; i++)
-        workers.push(await startBenchWorker(cfg, taskQueue, `bench-workers-${count}-${i}`));
       try {
+        // inside the try: a worker that fails to start leaves none of the started ones behind
+        for (let i = 1; i <= count; i++)
+          workers.push(
+            await startBenchWorker(cfg, taskQueue, `bench-workers-${count}-${i}`, {
+              FLEETOPS_METRICS_ADDRESS: `127.0.0.1:${METRICS_PORT + i - 1}`, // one port per worker
+            }),
+          );
         const phase = new PhaseLoad(cfg);
         workers.forEach((w, k) => phase.watch(`worker-${k + 1}`, w.pid));
         const phaseFrom = await phase.sample();

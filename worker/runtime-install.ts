@@ -22,6 +22,19 @@ export function installRuntime(logger: Logger, options: { metricsAddress?: strin
   installed = true;
   const level = (logger.level.toUpperCase() === 'FATAL' ? 'ERROR' : logger.level.toUpperCase()) as LogLevel;
   const sdk = logger.child({ component: 'temporal' });
+  try {
+    installWith(level, sdk, options);
+  } catch (err) {
+    // e.g. a second worker on the host with the same metrics port: name the setting, not just the port
+    if (options.metricsAddress && /prometheus|address/i.test((err as Error).message))
+      throw new Error(
+        `FLEETOPS_METRICS_ADDRESS=${options.metricsAddress}: ${(err as Error).message} (another worker on this host? give each its own host:port, or off)`,
+      );
+    throw err;
+  }
+}
+
+function installWith(level: LogLevel, sdk: Logger, options: { metricsAddress?: string }): void {
   Runtime.install({
     logger: new DefaultLogger(level in PINO_LEVEL ? level : 'INFO', (entry: LogEntry) => {
       sdk[PINO_LEVEL[entry.level]]({ ...entry.meta }, entry.message);
