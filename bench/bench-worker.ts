@@ -25,8 +25,8 @@ export type BenchWorker = {
 
 /**
  * Starts a worker on `taskQueue`, logging to `<state>/logs/<name>.log`; resolves once it polls. Workers
- * beside each other need their own metrics address (`env.FLEETOPS_METRICS_ADDRESS`): the default port
- * is taken by the first.
+ * beside each other need their own metrics and probe addresses (`env.FLEETOPS_METRICS_ADDRESS`,
+ * `FLEETOPS_HEALTH_ADDRESS`): the default ports are taken by the first.
  */
 export async function startBenchWorker(
   cfg: StackConfig,

@@ -22,8 +22,8 @@ import { campaignHistories, seedBenchFleet, startBenchWorker, type BenchWorker }
 import { cpuSeconds, PhaseLoad } from './phase-load';
 import { runPlainUpgrade } from './plain-upgrade';
 
-/** Worker i of a phase serves its metrics on this port + i - 1 (the default, 9464, for the first). */
-const METRICS_PORT = 9464;
+/** Worker i of a phase serves metrics on FIRST_PORT + 2(i - 1) and its probes on the port after. */
+const FIRST_PORT = 9464;
 
 /** The seeded fleets this bench can run on: its own, or the one the rotation and AMI benches seed. */
 const FLEETS = {
@@ -78,7 +78,9 @@ async function main(): Promise<void> {
         for (let i = 1; i <= count; i++)
           workers.push(
             await startBenchWorker(cfg, taskQueue, `bench-workers-${count}-${i}`, {
-              FLEETOPS_METRICS_ADDRESS: `127.0.0.1:${METRICS_PORT + i - 1}`, // one port per worker
+              // ports of their own: worker 1 the defaults (9464, 9465), worker 2 9466 and 9467, …
+              FLEETOPS_METRICS_ADDRESS: `127.0.0.1:${FIRST_PORT + 2 * (i - 1)}`,
+              FLEETOPS_HEALTH_ADDRESS: `127.0.0.1:${FIRST_PORT + 2 * (i - 1) + 1}`,
             }),
           );
         const phase = new PhaseLoad(cfg);
