@@ -176,7 +176,9 @@ describe('rate budgets shared by three worker processes running one campaign', (
     );
     expect(monitoring.seconds).toBeGreaterThanOrEqual(10);
     expect(within(monitoring.rate, BUDGETS.families.monitoring.perSecond)).toBeLessThanOrEqual(0.05);
-    expect(assumeRole.seconds).toBeGreaterThanOrEqual(8);
+    // at least 12 first roles at 1/s, less the ramp and the partial seconds at either end: 8 or more
+    // seconds when the workers' roles interleave well, so 5 is the floor that still measures a rate
+    expect(assumeRole.seconds).toBeGreaterThanOrEqual(5);
     expect(within(assumeRole.rate, BUDGETS.assumeRole.perSecond)).toBeLessThanOrEqual(0.05);
 
     // No budget over its rate anywhere: every family per region, AssumeRole, every account.
