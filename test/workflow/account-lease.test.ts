@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createLeaseActivities } from '../../activities/lease/lease-activities';
 import {
   accountLeaseId,
@@ -12,42 +11,26 @@ import {
   type LeaseLockState,
 } from '../../workflows/lease/lease-messages';
 import type { LeaseHolderInput, leaseHolder } from '../support/lease-workflows';
-import { timeSkippingEnv } from '../support/time-skipping';
-import { cleanUp } from '../support/cleanup';
+import { TimeSkippingWorker } from '../support/time-skipping';
 
 // The per-account lease (workflows/lease/) on Temporal's time-skipping test server: the real lock
 // workflow and withAccountLease, around a stand-in child that holds the account for a while.
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let ts: TimeSkippingWorker;
 const TASK_QUEUE = 'lease';
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 let seq = 0;
 
 beforeAll(async () => {
-  env = await timeSkippingEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  ts = await TimeSkippingWorker.start({
     taskQueue: TASK_QUEUE,
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: path.resolve(__dirname, '../support/lease-workflows'),
-      logger: quiet,
-    }),
-    activities: createLeaseActivities(env.client),
+    workflowsPath: path.resolve(__dirname, '../support/lease-workflows'),
+    activities: (server) => createLeaseActivities(server.client),
   });
-  running = worker.run();
+  env = ts.env;
 }, 120_000);
 
-afterAll(() =>
-  cleanUp({
-    worker: async () => {
-      worker?.shutdown();
-      await running;
-    },
-    env: () => env?.teardown(),
-  }),
-);
+afterAll(() => ts?.stop());
 
 type Holder = WorkflowHandleWithFirstExecutionRunId<typeof leaseHolder>;
 

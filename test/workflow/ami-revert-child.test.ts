@@ -1,13 +1,10 @@
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AmiActivities } from '../../activities/ami/ami-activities';
 import { createLeaseActivities } from '../../activities/lease/lease-activities';
 import type { AmiRevertGroup } from '../../workflows/ami/ami-params';
 import type { AccountOperationResult } from '../../workflows/operation/account-operation';
-import { cleanUp } from '../support/cleanup';
-import { timeSkippingEnv } from '../support/time-skipping';
+import { TimeSkippingWorker } from '../support/time-skipping';
 
 // The revert path of accountAmiRollout (patch ami-revert) on Temporal's time-skipping test server,
 // against a stand-in of the account's Auto Scaling groups and launch templates (the AMI activities'
@@ -77,17 +74,13 @@ class FakeAccount {
   }
 }
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let ts: TimeSkippingWorker;
 let account: FakeAccount;
 const TASK_QUEUE = 'ami-revert-child';
 const ACCOUNT = '700000000001';
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 let seq = 0;
 
 beforeAll(async () => {
-  env = await timeSkippingEnv();
   account = new FakeAccount();
   // the stand-in reads `account` at call time: each test sets its own groups
   const fakes = () => account.activities();
@@ -95,27 +88,14 @@ beforeAll(async () => {
   const amiActivities = Object.fromEntries(
     names.map((n) => [n, (...args: unknown[]) => (fakes()[n] as (...a: unknown[]) => unknown)(...args)]),
   );
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  ts = await TimeSkippingWorker.start({
     taskQueue: TASK_QUEUE,
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'),
-      logger: quiet,
-    }),
-    activities: { ...createLeaseActivities(env.client), ...amiActivities },
+    workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'),
+    activities: (env) => ({ ...createLeaseActivities(env.client), ...amiActivities }),
   });
-  running = worker.run();
 }, 120_000);
 
-afterAll(() =>
-  cleanUp({
-    worker: async () => {
-      worker?.shutdown();
-      await running;
-    },
-    env: () => env?.teardown(),
-  }),
-);
+afterAll(() => ts?.stop());
 
 const LT_A = 'lt-0a';
 const LT_B = 'lt-0b';
@@ -130,7 +110,7 @@ const back = (region: string, group: string, launchTemplateId: string): AmiRever
 
 function revert(groups: AmiRevertGroup[]): Promise<AccountOperationResult> {
   const campaignId = `revert-${++seq}`;
-  return env.client.workflow.execute('accountAmiRollout', {
+  return ts.env.client.workflow.execute('accountAmiRollout', {
     taskQueue: TASK_QUEUE,
     workflowId: `${campaignId}/${ACCOUNT}`,
     args: [

@@ -1,13 +1,10 @@
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLeaseActivities } from '../../activities/lease/lease-activities';
 import type { RotationRevertPreflight } from '../../activities/rotation/secret-rotation';
 import type { AccountOperationResult } from '../../workflows/operation/account-operation';
 import type { RotationRevert } from '../../workflows/rotation/rotation-params';
-import { cleanUp } from '../support/cleanup';
-import { timeSkippingEnv } from '../support/time-skipping';
+import { TimeSkippingWorker } from '../support/time-skipping';
 
 // The revert path of accountSecretRotation on Temporal's time-skipping test server, against a stand-in
 // of the account's secret (the rotation activities' results; the real ones run in
@@ -56,48 +53,31 @@ class FakeSecret {
   }
 }
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let ts: TimeSkippingWorker;
 let secret = new FakeSecret();
 const TASK_QUEUE = 'rotation-revert-child';
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 let seq = 0;
 
 beforeAll(async () => {
-  env = await timeSkippingEnv();
   // the stand-in reads `secret` at call time: each test sets its own
   const names = Object.keys(new FakeSecret().activities()) as Array<keyof ReturnType<FakeSecret['activities']>>;
   const fakes = Object.fromEntries(
     names.map((n) => [n, (...args: unknown[]) => (secret.activities()[n] as (...a: unknown[]) => unknown)(...args)]),
   );
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  ts = await TimeSkippingWorker.start({
     taskQueue: TASK_QUEUE,
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'),
-      logger: quiet,
-    }),
-    activities: { ...createLeaseActivities(env.client), ...fakes },
+    workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'),
+    activities: (env) => ({ ...createLeaseActivities(env.client), ...fakes }),
   });
-  running = worker.run();
 }, 120_000);
 
-afterAll(() =>
-  cleanUp({
-    worker: async () => {
-      worker?.shutdown();
-      await running;
-    },
-    env: () => env?.teardown(),
-  }),
-);
+afterAll(() => ts?.stop());
 
 const REVERT: RotationRevert = { region: REGION, secretId: SECRET_ID, fromVersionId: ROTATED, toVersionId: BEFORE };
 
 function revert(): Promise<AccountOperationResult> {
   const campaignId = `rotation-revert-${++seq}`;
-  return env.client.workflow.execute('accountSecretRotation', {
+  return ts.env.client.workflow.execute('accountSecretRotation', {
     taskQueue: TASK_QUEUE,
     workflowId: `${campaignId}/${ACCOUNT}`,
     args: [
