@@ -69,3 +69,16 @@ export class TimeSkippingWorker {
     });
   }
 }
+
+/**
+ * Activities that call whatever `current()` returns at call time (a test swaps its stand-in between
+ * cases while one worker keeps running): one forwarder per activity name the stand-in has now.
+ */
+export function forwardingActivities(current: () => object): Record<string, (...args: unknown[]) => unknown> {
+  return Object.fromEntries(
+    Object.keys(current()).map((name) => [
+      name,
+      (...args: unknown[]) => (current() as Record<string, (...a: unknown[]) => unknown>)[name](...args),
+    ]),
+  );
+}

@@ -4,7 +4,7 @@ import type { AmiActivities } from '../../activities/ami/ami-activities';
 import { createLeaseActivities } from '../../activities/lease/lease-activities';
 import type { AmiRevertGroup } from '../../workflows/ami/ami-params';
 import type { AccountOperationResult } from '../../workflows/operation/account-operation';
-import { TimeSkippingWorker } from '../support/time-skipping';
+import { TimeSkippingWorker, forwardingActivities } from '../support/time-skipping';
 
 // The revert path of accountAmiRollout (patch ami-revert) on Temporal's time-skipping test server,
 // against a stand-in of the account's Auto Scaling groups and launch templates (the AMI activities'
@@ -83,11 +83,7 @@ let seq = 0;
 beforeAll(async () => {
   account = new FakeAccount();
   // the stand-in reads `account` at call time: each test sets its own groups
-  const fakes = () => account.activities();
-  const names = Object.keys(new FakeAccount().activities()) as Array<keyof AmiActivities>;
-  const amiActivities = Object.fromEntries(
-    names.map((n) => [n, (...args: unknown[]) => (fakes()[n] as (...a: unknown[]) => unknown)(...args)]),
-  );
+  const amiActivities = forwardingActivities(() => account.activities());
   ts = await TimeSkippingWorker.start({
     taskQueue: TASK_QUEUE,
     workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'),

@@ -4,7 +4,7 @@ import { createLeaseActivities } from '../../activities/lease/lease-activities';
 import type { RotationRevertPreflight } from '../../activities/rotation/secret-rotation';
 import type { AccountOperationResult } from '../../workflows/operation/account-operation';
 import type { RotationRevert } from '../../workflows/rotation/rotation-params';
-import { TimeSkippingWorker } from '../support/time-skipping';
+import { TimeSkippingWorker, forwardingActivities } from '../support/time-skipping';
 
 // The revert path of accountSecretRotation on Temporal's time-skipping test server, against a stand-in
 // of the account's secret (the rotation activities' results; the real ones run in
@@ -60,10 +60,7 @@ let seq = 0;
 
 beforeAll(async () => {
   // the stand-in reads `secret` at call time: each test sets its own
-  const names = Object.keys(new FakeSecret().activities()) as Array<keyof ReturnType<FakeSecret['activities']>>;
-  const fakes = Object.fromEntries(
-    names.map((n) => [n, (...args: unknown[]) => (secret.activities()[n] as (...a: unknown[]) => unknown)(...args)]),
-  );
+  const fakes = forwardingActivities(() => secret.activities());
   ts = await TimeSkippingWorker.start({
     taskQueue: TASK_QUEUE,
     workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'),
