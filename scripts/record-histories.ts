@@ -33,6 +33,7 @@ import {
 } from '../workflows/campaign/campaign-messages';
 import type { CampaignReport } from '../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../workflows/fleet-inventory';
+import { accountLeaseId, leaseStateQuery } from '../workflows/lease/lease-messages';
 import { decodedHistoryText, secretsIn } from '../test/support/history-scan';
 import { TEST_STACK_ENV } from '../test/support/test-env';
 import { alarmDuringBake } from '../test/support/alarm-during-bake';
@@ -670,7 +671,21 @@ async function main(): Promise<void> {
             } satisfies FleetCampaignInput,
           ],
         });
-      const [a, b] = [await start('fixture-lease-a', '1.3.0'), await start('fixture-lease-b', '1.4.0')];
+      // a first (it holds both accounts before b starts): b's 1.4.0 then follows a's 1.3.0 — the other
+      // order would make a's move a refused downgrade
+      const a = await start('fixture-lease-a', '1.3.0');
+      const holds = async (accountId: string) =>
+        (
+          await client.workflow
+            .getHandle(accountLeaseId(accountId))
+            .query(leaseStateQuery)
+            .catch(() => undefined)
+        )?.holder?.campaignId === 'fixture-lease-a';
+      for (let i = 0; i < 600; i++) {
+        if ((await Promise.all(leased.map((acc) => holds(acc.id)))).every(Boolean)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const b = await start('fixture-lease-b', '1.4.0');
       let waited = false;
       for (let i = 0; i < 600 && !waited; i++) {
         for (const h of [a, b]) {

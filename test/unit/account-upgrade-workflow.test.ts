@@ -414,4 +414,20 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
     }
     expect(Number(byType.get('executeChangeSet')?.heartbeatTimeout?.seconds ?? 0)).toBe(0);
   });
+
+  it('the read-only steps and the lease run as local activities: only the four changes and waits are activity tasks', async () => {
+    const { result, handle, count } = await upgrade({ regions: ['eu-west-1'] }, { healthBakeSeconds: 0 });
+    expect(result.outcome).toBe('upgraded');
+    // they did run (the stand-ins counted them)…
+    for (const name of ['readPipelineStack', 'readAlarmStates']) expect(count(name), name).toBeGreaterThan(0);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [],
+    );
+    // …but not as activity tasks
+    expect(scheduled).toEqual(['createChangeSet', 'waitForChangeSet', 'executeChangeSet', 'waitForStackStatus']);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length).toBe(
+      7, // the lease asked for, the account, the stack, the alarm before, the stack again, the alarm after, the lease back
+    );
+  });
 });

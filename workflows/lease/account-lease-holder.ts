@@ -7,6 +7,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -37,10 +38,12 @@ export const SKIPPED_BUSY: CommonOutcome = 'skipped-busy';
 
 const progressQuery = defineQuery<AccountProgress>(ACCOUNT_PROGRESS_QUERY);
 
-const { requestAccountLease } = proxyActivities<LeaseActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: LOCAL_CALL_RETRY,
-});
+/** Patch id: the lease is asked for and given back by local activities (no activity task, no extra workflow task). */
+export const LEASE_LOCAL_ACTIVITIES = 'account-lease-local-activities';
+
+const LEASE_CALL = { startToCloseTimeout: '30 seconds', retry: LOCAL_CALL_RETRY } as const;
+const { requestAccountLease } = proxyActivities<LeaseActivities>(LEASE_CALL);
+const local = proxyLocalActivities<LeaseActivities>(LEASE_CALL);
 
 /** What a child needs to take its account's lease (fields of every child's input). */
 export type LeaseTaker = { campaignId: string; accountId: string; plan: boolean; leaseWaitSeconds: number };
@@ -72,6 +75,12 @@ class AccountLease {
   private waitingFor?: string;
   private told?: string;
   private readonly me: LeaseHolder;
+  /**
+   * Children that started on current code ask for and release the lease with local activities: each
+   * runs inside the workflow task, saving an activity task and a workflow task (older histories replay
+   * the activity and the external signal they recorded).
+   */
+  private readonly localCalls = patched(LEASE_LOCAL_ACTIVITIES);
 
   constructor(private readonly input: LeaseTaker) {
     const info = workflowInfo();
@@ -88,7 +97,8 @@ class AccountLease {
   /** Waits for the grant; undefined once granted, or the skipped-busy result past the limit. */
   async acquire(): Promise<AccountOperationResult | undefined> {
     const { accountId, leaseWaitSeconds } = this.input;
-    await requestAccountLease({ accountId, taskQueue: workflowInfo().taskQueue, holder: this.me });
+    const request = this.localCalls ? local.requestAccountLease : requestAccountLease;
+    await request({ accountId, taskQueue: workflowInfo().taskQueue, holder: this.me });
     const deadline = Date.now() + leaseWaitSeconds * 1000;
     try {
       for (;;) {
@@ -107,7 +117,15 @@ class AccountLease {
   }
 
   async release(): Promise<void> {
+    const { accountId } = this.input;
     try {
+      if (this.localCalls) {
+        await local.releaseAccountLease({
+          accountId,
+          holder: { workflowId: this.me.workflowId, runId: this.me.runId },
+        });
+        return;
+      }
       await getExternalWorkflowHandle(accountLeaseId(this.input.accountId)).signal(releaseLeaseSignal, {
         workflowId: this.me.workflowId,
         runId: this.me.runId,

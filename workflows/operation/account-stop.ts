@@ -34,22 +34,28 @@ export class AccountStops {
     });
   }
 
-  /** An activity's failure (after its retry policy gave up) as the account's stop; cancellation and bugs pass through. */
+  /**
+   * An activity's failure (after its retry policy gave up) as the account's stop; cancellation and bugs
+   * pass through. An activity task's failure arrives as an ActivityFailure around its cause; a local
+   * activity's as the cause itself (ApplicationFailure, TimeoutFailure).
+   */
   async step<T>(region: string | undefined, call: Promise<T>): Promise<T> {
     try {
       return await call;
     } catch (err) {
-      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      const cause = err.cause;
+      if (isCancellation(err)) throw err;
+      const activity = err instanceof ActivityFailure ? err : undefined;
+      const cause = activity ? activity.cause : err;
+      if (!activity && !(cause instanceof ApplicationFailure) && !(cause instanceof TimeoutFailure)) throw err;
       if (cause instanceof ApplicationFailure) throw this.stopWith(cause.type ?? 'Error', cause.message, region);
       if (cause instanceof TimeoutFailure)
         throw this.stopWith(
           'ActivityTimeout',
-          `${err.activityType} timed out (${cause.timeoutType})`,
+          `${activity?.activityType ?? 'a local activity'} timed out (${cause.timeoutType})`,
           region,
           'failed',
         );
-      throw this.stopWith(cause?.name ?? 'Error', cause?.message ?? err.message, region, 'failed');
+      throw this.stopWith(cause?.name ?? 'Error', cause?.message ?? activity?.message ?? '', region, 'failed');
     }
   }
 }

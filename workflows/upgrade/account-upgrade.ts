@@ -8,6 +8,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -92,6 +93,28 @@ const { waitForStackStatus } = proxyActivities<UpgradeActivities>({
   retry: ACCOUNT_CALL_RETRY,
 });
 
+/** The reads as activity tasks: how children that started before UPGRADE_LOCAL_READS replay. */
+const taskReads = { upgradeAccountInfo, ...pick(aws) };
+type Reads = typeof taskReads;
+/**
+ * The read-only steps (the fleet file's account, the stack, the health alarm) as local activities: each
+ * runs inside the workflow task, so a read costs no activity task and no workflow task of its own. Their
+ * AWS calls take the same rate budgets (enforced in the activity code, shared through the store).
+ */
+const localReads: Reads = {
+  upgradeAccountInfo: proxyLocalActivities<UpgradeActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: LOCAL_CALL_RETRY,
+  }).upgradeAccountInfo,
+  ...pick(proxyLocalActivities<UpgradeActivities>({ startToCloseTimeout: '2 minutes', retry: ACCOUNT_CALL_RETRY })),
+};
+
+function pick(a: UpgradeActivities): Pick<UpgradeActivities, 'readPipelineStack' | 'readAlarmStates'> {
+  return { readPipelineStack: a.readPipelineStack, readAlarmStates: a.readAlarmStates };
+}
+
+/** Patch id: the read-only steps run as local activities (see localReads). */
+export const UPGRADE_LOCAL_READS = 'upgrade-local-reads';
 /** Patch id: the change-set wait activity is called waitForChangeSet (was describeChangeSet). */
 export const RENAMED_WAIT_FOR_CHANGE_SET = 'activity-renamed-wait-for-change-set';
 /** Patch id: an upgrade to a version lower than the stack runs is refused (skipped) unless allowDowngrade. */
@@ -144,6 +167,7 @@ class AccountUpgradeRun {
   private readonly results: RegionResult[] = [];
   private readonly prepared: PreparedRegion[] = [];
   private readonly target: string;
+  private reads: Reads = taskReads;
 
   constructor(private readonly input: AccountUpgradeOptions) {
     this.target = input.upgrade.targetVersion;
@@ -180,6 +204,7 @@ class AccountUpgradeRun {
     setHandler(approveAccountSignal, () => {
       this.approved = true;
     });
+    if (patched(UPGRADE_LOCAL_READS)) this.reads = localReads;
     const { campaignId, accountId, wave } = this.input;
     upsertSearchAttributes([
       { key: FLEET_CAMPAIGN_ID, value: campaignId },
@@ -205,7 +230,7 @@ class AccountUpgradeRun {
   private async upgrade(): Promise<AccountOutcome> {
     const info = await step(
       undefined,
-      upgradeAccountInfo({ fleetFile: this.input.fleetFile, accountId: this.input.accountId }),
+      this.reads.upgradeAccountInfo({ fleetFile: this.input.fleetFile, accountId: this.input.accountId }),
     );
     this.stackName = info.stackName;
     const regions = this.regionsToChange(info.regions);
@@ -313,7 +338,10 @@ class AccountUpgradeRun {
     const readings: HealthReading[] = [];
     for (const region of regions) {
       this.progress = { phase: 'checking-health', region };
-      const { alarms } = await step(region, aws.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }));
+      const { alarms } = await step(
+        region,
+        this.reads.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }),
+      );
       readings.push({ region, alarms });
     }
     const stop = unhealthyStop(readings, this.input.plan);
@@ -387,7 +415,7 @@ class AccountUpgradeRun {
   private async updatableStack(region: string): Promise<PipelineStackState & { found: true }> {
     const deadline = Date.now() + this.input.upgrade.busyStackWaitSeconds * 1000;
     for (;;) {
-      const stack = await step(region, aws.readPipelineStack(this.where(region)));
+      const stack = await step(region, this.reads.readPipelineStack(this.where(region)));
       if (!stack.found) {
         throw stopWith(
           ErrorType.StackMissing,
@@ -515,7 +543,7 @@ class AccountUpgradeRun {
     for (let waitedMs = 0; ;) {
       const { alarms, missing } = await step(
         region,
-        aws.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }),
+        this.reads.readAlarmStates({ ...this.where(region), alarmNames: [alarmName] }),
       );
       if (missing.length && !p.result.reason) {
         p.result.reason = `health alarm ${missing.join(', ')} not found: the bake watched nothing`;
