@@ -55,7 +55,9 @@ export class AccountStops {
           region,
           'failed',
         );
-      throw this.stopWith(cause?.name ?? 'Error', cause?.message ?? activity?.message ?? '', region, 'failed');
+      // only an activity task's failure gets here (a local activity's other failures passed through above)
+      const other = activity?.cause;
+      throw this.stopWith(other?.name ?? 'Error', other?.message ?? activity?.message ?? '', region, 'failed');
     }
   }
 }
