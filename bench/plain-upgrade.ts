@@ -1,6 +1,7 @@
 /**
- * The baseline of the upgrade benches: the same AWS calls as accountUpgrade — read the stack, create +
- * describe the change set, execute, wait, check the health alarm — straight from the activities, no
+ * The baseline of the upgrade benches: the same AWS calls as accountUpgrade — read the stack, check the
+ * health alarm (accountUpgrade leaves an account already in ALARM alone), create + describe the change
+ * set, execute, wait, check the health alarm again — straight from the activities, no
  * Temporal, MAX_IN_FLIGHT accounts at once. Uses the same rate budgets as a worker (the shared store
  * when the environment names one), so the ratio to a campaign measures the engine, not the budgets.
  */
@@ -29,6 +30,9 @@ export async function runPlainUpgrade(o: {
         const t = { fleetFile: o.fleetFile, accountId: account.id, region, runId: `plain-${o.accounts.length}` };
         const stack = await a.readPipelineStack(t);
         if (stack.found && stack.version === o.version) continue;
+        const alarmNames = [healthAlarmName(account.pipeline.stackName)];
+        const before = await a.readAlarmStates({ ...t, alarmNames });
+        if (before.alarms.some((al) => al.state === 'ALARM')) continue;
         const changeSetName = `plain-bench-${o.stamp}`;
         await a.createChangeSet({
           ...t,
@@ -43,7 +47,7 @@ export async function runPlainUpgrade(o: {
           clientRequestToken: `plain-exec-${o.stamp}-${account.id}-${region}`,
         });
         await a.waitForStackStatus(t);
-        await a.readAlarmStates({ ...t, alarmNames: [healthAlarmName(account.pipeline.stackName)] });
+        await a.readAlarmStates({ ...t, alarmNames });
       }
     });
   } finally {

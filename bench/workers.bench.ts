@@ -61,9 +61,15 @@ async function main(): Promise<void> {
   const stamp = Date.now().toString(36);
   // versions that only go up, run after run (an upgrade to a lower version than a stack runs is refused)
   const minor = Math.floor(Date.now() / 1000);
-  const plainSeconds = process.argv.includes('--no-plain')
-    ? undefined
-    : await runPlainUpgrade({ accounts, fleetFile: file, maxInFlight, stamp, version: `1.${minor}.0` });
+  let plainSeconds: number | undefined;
+  if (!process.argv.includes('--no-plain')) {
+    const plain = new PhaseLoad(cfg);
+    const from = await plain.sample();
+    plainSeconds = await runPlainUpgrade({ accounts, fleetFile: file, maxInFlight, stamp, version: `1.${minor}.0` });
+    const to = await plain.sample();
+    console.log(plain.describe('plain script', from, to, n));
+    console.log(`  calls: ${plain.callsByAction(from, to)}`);
+  }
   const { client, close } = await connectTemporalClient();
   const idPrefix = String(idBase).slice(0, 2);
   console.log(
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
             (report.phase === 'completed' ? '' : `  (campaign ${report.phase}, ${report.problems.length} problems)`),
         );
         console.log(phase.describe(`${count} worker(s)`, phaseFrom, phaseTo, n));
+        console.log(`  calls: ${phase.callsByAction(phaseFrom, phaseTo)}`);
       } finally {
         for (const w of workers) w.proc.kill('SIGTERM');
         await Promise.all(

@@ -115,6 +115,12 @@ function pick(a: UpgradeActivities): Pick<UpgradeActivities, 'readPipelineStack'
 
 /** Patch id: the read-only steps run as local activities (see localReads). */
 export const UPGRADE_LOCAL_READS = 'upgrade-local-reads';
+/**
+ * Patch id: the first region's stack is not read again before its change set executes when nothing
+ * waited since it was read (no approval): a stack changed since makes the change set OBSOLETE, and CloudFormation
+ * refuses to execute it.
+ */
+export const NO_SECOND_READ_WHEN_FRESH = 'upgrade-no-second-read-when-fresh';
 /** Patch id: the change-set wait activity is called waitForChangeSet (was describeChangeSet). */
 export const RENAMED_WAIT_FOR_CHANGE_SET = 'activity-renamed-wait-for-change-set';
 /** Patch id: an upgrade to a version lower than the stack runs is refused (skipped) unless allowDowngrade. */
@@ -259,7 +265,8 @@ class AccountUpgradeRun {
       await this.awaitApproval(reason);
     }
 
-    for (const p of this.prepared) await this.executeRegion(p);
+    // the first region's stack was read moments ago unless the account waited for an approval since
+    for (const [i, p] of this.prepared.entries()) await this.executeRegion(p, i === 0 && !needsApproval.length);
     return this.prepared.some((p) => p.result.outcome === 'upgraded') ? 'upgraded' : 'already-current';
   }
 
@@ -476,16 +483,22 @@ class AccountUpgradeRun {
     }
   }
 
-  /** Executes the region's change set, waits for the stack, then runs the health gate. */
-  private async executeRegion(p: PreparedRegion): Promise<void> {
+  /**
+   * Executes the region's change set, waits for the stack, then runs the health gate. `justRead`: its
+   * stack was read moments ago (the first region, no approval wait since), so it is not read again.
+   */
+  private async executeRegion(p: PreparedRegion, justRead: boolean): Promise<void> {
     const { region } = p;
     this.progress = { phase: 'executing', region };
     // The stack may have moved while the account waited (approval, earlier regions): look again.
-    const stack = await this.updatableStack(region);
-    if (isAt(stack, p.toVersion)) {
-      p.result.outcome = 'already-current';
-      await step(region, aws.deleteChangeSet({ ...this.where(region), changeSetName: p.changeSetName }));
-      return;
+    // Only a fresh read reaches the patch: histories recorded before it replay their second read.
+    if (!(justRead && patched(NO_SECOND_READ_WHEN_FRESH))) {
+      const stack = await this.updatableStack(region);
+      if (isAt(stack, p.toVersion)) {
+        p.result.outcome = 'already-current';
+        await step(region, aws.deleteChangeSet({ ...this.where(region), changeSetName: p.changeSetName }));
+        return;
+      }
     }
     p.executed = true; // from here on a stop rolls this region back
     await step(
