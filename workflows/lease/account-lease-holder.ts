@@ -126,13 +126,13 @@ class AccountLease {
         });
         return;
       }
-      await getExternalWorkflowHandle(accountLeaseId(this.input.accountId)).signal(releaseLeaseSignal, {
+      await getExternalWorkflowHandle(accountLeaseId(accountId)).signal(releaseLeaseSignal, {
         workflowId: this.me.workflowId,
         runId: this.me.runId,
       });
     } catch (err) {
       // the lock frees the account itself once this run has ended (its check signal fails)
-      log.warn('could not release the account lease', { accountId: this.input.accountId, error: String(err) });
+      log.warn('could not release the account lease', { accountId, error: String(err) });
     }
   }
 
