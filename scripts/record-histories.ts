@@ -37,6 +37,7 @@ import { accountLeaseId, leaseStateQuery } from '../workflows/lease/lease-messag
 import { decodedHistoryText, secretsIn } from '../test/support/history-scan';
 import { TEST_STACK_ENV } from '../test/support/test-env';
 import { alarmDuringBake } from '../test/support/alarm-during-bake';
+import { until } from '../test/support/worker-process';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(ROOT, 'test/fixtures/histories');
@@ -681,10 +682,11 @@ async function main(): Promise<void> {
             .query(leaseStateQuery)
             .catch(() => undefined)
         )?.holder?.campaignId === 'fixture-lease-a';
-      for (let i = 0; i < 600; i++) {
-        if ((await Promise.all(leased.map((acc) => holds(acc.id)))).every(Boolean)) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(
+        'fixture-lease-a to hold both accounts',
+        async () => (await Promise.all(leased.map((acc) => holds(acc.id)))).every(Boolean),
+        60_000,
+      );
       const b = await start('fixture-lease-b', '1.4.0');
       let waited = false;
       for (let i = 0; i < 600 && !waited; i++) {

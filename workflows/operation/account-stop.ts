@@ -46,7 +46,6 @@ export class AccountStops {
       if (isCancellation(err)) throw err;
       const activity = err instanceof ActivityFailure ? err : undefined;
       const cause = activity ? activity.cause : err;
-      if (!activity && !(cause instanceof ApplicationFailure) && !(cause instanceof TimeoutFailure)) throw err;
       if (cause instanceof ApplicationFailure) throw this.stopWith(cause.type ?? 'Error', cause.message, region);
       if (cause instanceof TimeoutFailure)
         throw this.stopWith(
@@ -55,9 +54,13 @@ export class AccountStops {
           region,
           'failed',
         );
-      // only an activity task's failure gets here (a local activity's other failures passed through above)
-      const other = activity?.cause;
-      throw this.stopWith(other?.name ?? 'Error', other?.message ?? activity?.message ?? '', region, 'failed');
+      if (!activity) throw err; // not an activity's failure: a bug
+      throw this.stopWith(
+        activity.cause?.name ?? 'Error',
+        activity.cause?.message ?? activity.message,
+        region,
+        'failed',
+      );
     }
   }
 }
