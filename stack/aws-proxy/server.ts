@@ -28,6 +28,7 @@ import { Ec2Layer } from './ec2/ec2-layer';
 import { FaultInjector } from './core/fault-injector';
 import { advertiseKeepAlive, applyKeepAlive } from './core/http-keep-alive';
 import { ProxyStats } from './core/proxy-stats';
+import { pinMotoAccount } from './core/moto-account-header';
 import { parseRequestInfo } from './core/request-info';
 import type { LayerRequest, LayerResponse, ServiceLayer } from './core/service-layer';
 import { IamLayer } from './iam/iam-layer';
@@ -147,6 +148,8 @@ export function createAwsProxy(opts: AwsProxyOptions): AwsProxy {
     }
 
     const info = parseRequestInfo(req.headers, body, url, accountOf);
+    // every forward to moto (plain or from a layer) sends req.headers: name the key's account there
+    pinMotoAccount(req.headers, info.accessKeyId ? accountOf(info.accessKeyId) : undefined);
     stats.request(info);
     res.on('close', stats.started(info));
     const done = (status: number, outcome: string): void =>

@@ -369,6 +369,30 @@ describe('fault injection', () => {
   });
 });
 
+describe("moto's account header (x-moto-account-id)", () => {
+  it('names the account of a key the proxy saw issued, so moto acts there without scanning every account', async () => {
+    // a key moto never issued: without the header moto's scan finds nothing and answers in its default account
+    proxy.credentials.remember('AKIAPINNEDBYPROXY001', { account: '444455556666' });
+    const me = await sts({ accessKeyId: 'AKIAPINNEDBYPROXY001', secretAccessKey: 'x' }).send(
+      new GetCallerIdentityCommand({}),
+    );
+    expect(me.Account).toBe('444455556666');
+  });
+
+  it("drops a client's own x-moto-account-id: a caller cannot choose the account it acts in", async () => {
+    const client = sts();
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = '999988887777';
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'spoofMotoAccount' },
+    );
+    const me = await client.send(new GetCallerIdentityCommand({}));
+    expect(me.Account).toBe('123456789012');
+  });
+});
+
 describe('stats and admin', () => {
   it('counts requests, forwards, injections and denials', async () => {
     await caught(assumeRole(GUARDED_ROLE, 'nope-nope'));

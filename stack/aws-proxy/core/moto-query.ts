@@ -4,6 +4,7 @@
  * `x-moto-account-id` header; in `region` (default us-east-1).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { MOTO_ACCOUNT_HEADER } from './moto-account-header';
 import type { BufferedResponse, UpstreamForwarder } from './upstream-forwarder';
 
 const VERSIONS = {
@@ -34,7 +35,7 @@ export function motoQueryCall(
     'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
     'x-amz-date': amzDate,
   };
-  if ('account' in caller) headers['x-moto-account-id'] = caller.account;
+  if ('account' in caller) headers[MOTO_ACCOUNT_HEADER] = caller.account;
   const body = Buffer.from(new URLSearchParams({ Version: VERSIONS[service], ...params }).toString());
   return forwarder.request('POST', '/', headers, body);
 }

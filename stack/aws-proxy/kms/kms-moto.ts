@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { renderServiceError } from '../core/aws-errors';
+import { MOTO_ACCOUNT_HEADER } from '../core/moto-account-header';
 import { ownAnswer, type LayerResponse } from '../core/service-layer';
 import type { BufferedResponse, UpstreamForwarder } from '../core/upstream-forwarder';
 
@@ -31,7 +32,7 @@ export async function kmsAs<T>(
     'content-type': 'application/x-amz-json-1.1',
     'x-amz-date': amzDate,
     'x-amz-target': `TrentService.${action}`,
-    'x-moto-account-id': where.account,
+    [MOTO_ACCOUNT_HEADER]: where.account,
   };
   const res = await forwarder.request('POST', '/', headers, Buffer.from(JSON.stringify(params)));
   if (res.status < 200 || res.status >= 300) return { ok: false, res };
