@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import os from 'node:os';
+import { activityKeepAlive } from './activity-keepalive';
 import { bundleWorkflowsOutOfProcess } from './bundle-workflows';
 import { TemporalFleetMetrics } from '../activities/fleet-metrics';
 import { createLeaseActivities } from '../activities/lease/lease-activities';
@@ -61,6 +62,8 @@ export async function createFleetWorker(
     taskQueue: opts.config.taskQueue,
     workflowBundle: opts.workflowBundle ?? { codePath: bundlePath! },
     activities: fleet.activities,
+    // a dead worker's or a lost attempt is retried after its heartbeat timeout, not its start-to-close
+    interceptors: { activity: [activityKeepAlive] },
     maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentActivities,
     maxCachedWorkflows: opts.config.maxCachedWorkflows,
     maxTaskQueueActivitiesPerSecond: opts.config.taskQueueActivitiesPerSecond,

@@ -8,6 +8,7 @@ import type { FleetCampaignInput } from '../../workflows/campaign/campaign-input
 import { statusQuery, type CampaignStatus } from '../../workflows/campaign/campaign-messages';
 import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
+import { temporal as proto } from '@temporalio/proto';
 import { executions, setFaultPlan, testClient, testStack } from '../support/test-stack';
 import { cleanUp } from '../support/cleanup';
 
@@ -66,6 +67,47 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The campaign's report, or an error with its last status if it has not finished within `ms`. */
+async function resultWithin(
+  handle: { result(): Promise<CampaignReport>; query: (q: typeof statusQuery) => Promise<CampaignStatus> },
+  ms: number,
+): Promise<CampaignReport> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void handle
+        .query(statusQuery)
+        .catch((e: Error) => e.message)
+        .then((status) => reject(new Error(`campaign not finished after ${ms} ms; status: ${JSON.stringify(status)}`)));
+    }, ms);
+  });
+  try {
+    return await Promise.race([handle.result(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How the retried activity attempts of a campaign's children had timed out, counted by timeout type. */
+async function retriedAttemptTimeouts(campaignId: string): Promise<Record<string, number>> {
+  const campaign = await temporal.client.workflow.getHandle(campaignId).fetchHistory();
+  const children = (campaign.events ?? []).flatMap((e) => {
+    const id = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+    return id ? [id] : [];
+  });
+  expect(children.length).toBeGreaterThanOrEqual(60);
+  const byType: Record<string, number> = {};
+  for (const child of children) {
+    for (const e of (await temporal.client.workflow.getHandle(child).fetchHistory()).events ?? []) {
+      const type = e.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType;
+      if (type == null) continue;
+      const name = proto.api.enums.v1.TimeoutType[type].replace('TIMEOUT_TYPE_', '');
+      byType[name] = (byType[name] ?? 0) + 1;
+    }
+  }
+  return byType;
 }
 
 beforeAll(async () => {
@@ -136,7 +178,7 @@ describe('chaos', () => {
       expect(s.counts.pending ?? 0).toBeGreaterThan(0);
     }
     expect(atKill[1].counts.upgraded).toBeGreaterThan(atKill[0].counts.upgraded!);
-    const report: CampaignReport = await handle.result();
+    const report = await resultWithin(handle, 300_000);
     expect(report.phase).toBe('completed');
     expect(report.problems).toEqual([]);
     expect(report.counts.upgraded).toBe(60);
@@ -157,5 +199,12 @@ describe('chaos', () => {
     const ledger = (await executions(cfg)).filter((e) => mine.has(e.account));
     expect(ledger.length).toBe(accounts.reduce((n, a) => n + a.regions.length, 0));
     expect(ledger.filter((e) => e.count !== 1)).toEqual([]);
+
+    // The attempts the kills cut short were retried once their heartbeat timeout passed (the worker's
+    // keep-alive, worker/activity-keepalive.ts), none after waiting out a start-to-close timeout.
+    const retried = await retriedAttemptTimeouts('campaign-chaos');
+    process.stderr.write(`[chaos] attempts retried after a timeout: ${JSON.stringify(retried)}\n`);
+    expect(retried.HEARTBEAT ?? 0).toBeGreaterThan(0);
+    expect(retried.START_TO_CLOSE ?? 0).toBe(0);
   }, 600_000);
 });

@@ -30,6 +30,7 @@ import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } fro
 import { buildStatus, type CampaignReport } from './campaign-status';
 import { STATUS_MEMO, StatusMemo } from './status-memo';
 import { packState, unpackState, type PackedCampaignState } from './packed-state';
+import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
 
 const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
@@ -39,6 +40,7 @@ const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
 /** An operation's preflight activity, by name (operation-definition.ts `preflight`). */
 const preflights = proxyActivities<Record<string, (input: OperationPreflightInput) => Promise<unknown>>>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: AWS_CALL_TIMEOUTS.heartbeatTimeout,
   retry: ACCOUNT_CALL_RETRY,
 });
 

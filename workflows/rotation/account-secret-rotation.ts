@@ -45,12 +45,13 @@ import { ROTATION_CALL_RETRY } from './rotation-retry';
 import { externalIdCleanup, externalIdCleanupId } from './external-id-cleanup';
 import { secretKeyCleanup, secretKeyCleanupId } from './secret-key-cleanup';
 import { rotationToken } from './uuid-v5';
+import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
 
 export const accountProgressQuery = defineQuery<AccountProgress>(ACCOUNT_PROGRESS_QUERY);
 
 export { ROTATION_CALL_RETRY };
 
-const steps = proxyActivities<RotationActivities>({ startToCloseTimeout: '2 minutes', retry: ROTATION_CALL_RETRY });
+const steps = proxyActivities<RotationActivities>({ ...AWS_CALL_TIMEOUTS, retry: ROTATION_CALL_RETRY });
 /** The IAM key test waits up to a minute for a new key to be accepted, heartbeating. */
 const keyTest = proxyActivities<RotationActivities>({
   startToCloseTimeout: '3 minutes',

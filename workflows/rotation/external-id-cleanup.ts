@@ -6,6 +6,7 @@ import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE } fro
 import { parseWorkflowInput } from '../workflow-input';
 import { ROTATION_CALL_RETRY } from './rotation-retry';
 import { ROTATION_OPERATION } from './rotation-params';
+import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
 
 /**
  * Input of externalIdCleanup: which rotation (its token and pending Vault version, from which the old
@@ -22,7 +23,7 @@ export const ExternalIdCleanupInputSchema = z.strictObject({
 });
 export type ExternalIdCleanupInput = z.input<typeof ExternalIdCleanupInputSchema>;
 
-const steps = proxyActivities<RotationActivities>({ startToCloseTimeout: '2 minutes', retry: ROTATION_CALL_RETRY });
+const steps = proxyActivities<RotationActivities>({ ...AWS_CALL_TIMEOUTS, retry: ROTATION_CALL_RETRY });
 
 /** One cleanup per (campaign, account, rotation token): a restarted or replayed rotation never starts a second. */
 export function externalIdCleanupId(campaignId: string, accountId: string, token: string): string {

@@ -6,6 +6,7 @@ import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE } fro
 import { parseWorkflowInput } from '../workflow-input';
 import { ROTATION_CALL_RETRY } from './rotation-retry';
 import { ROTATION_OPERATION } from './rotation-params';
+import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
 
 /** Input of secretKeyCleanup: which old key, of which account's secret, and when (seconds after the start). */
 export const SecretKeyCleanupInputSchema = z.strictObject({
@@ -20,7 +21,7 @@ export const SecretKeyCleanupInputSchema = z.strictObject({
 export type SecretKeyCleanupInput = z.input<typeof SecretKeyCleanupInputSchema>;
 export type SecretKeyCleanupResult = { accessKeyId: string; deactivate: string; delete: string };
 
-const steps = proxyActivities<RotationActivities>({ startToCloseTimeout: '2 minutes', retry: ROTATION_CALL_RETRY });
+const steps = proxyActivities<RotationActivities>({ ...AWS_CALL_TIMEOUTS, retry: ROTATION_CALL_RETRY });
 
 /**
  * The workflow id of an old key's cleanup: one per (campaign, account, key), so a restarted or

@@ -52,6 +52,7 @@ import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEE
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
 import { withAccountLease } from '../lease/account-lease-holder';
+import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
 
 // ---- messages ----
 /** An operator approves this account's stateful change (the campaign forwards its `approve` with accountId). */
@@ -80,7 +81,7 @@ const { upgradeAccountInfo } = proxyActivities<UpgradeActivities>({
   startToCloseTimeout: '1 minute',
   retry: LOCAL_CALL_RETRY,
 });
-const aws = proxyActivities<UpgradeActivities>({ startToCloseTimeout: '2 minutes', retry: ACCOUNT_CALL_RETRY });
+const aws = proxyActivities<UpgradeActivities>({ ...AWS_CALL_TIMEOUTS, retry: ACCOUNT_CALL_RETRY });
 /** Waiting activities poll every 2 s and heartbeat each poll: a dead worker's wait is retried on another within 30 s. */
 const { waitForChangeSet, describeChangeSet } = proxyActivities<UpgradeActivities>({
   startToCloseTimeout: '15 minutes',
