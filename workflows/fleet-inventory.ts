@@ -28,6 +28,7 @@ import type {
 } from '../activities/inventory/inventory-activities';
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from './retry-policies';
 import { parseWorkflowInput } from './workflow-input';
+import { LOCAL_CALL_TIMEOUTS } from './activity-timeouts';
 
 // ---- messages ----
 export type InventoryProgress = {
@@ -125,7 +126,7 @@ export type DriftReport = {
 };
 
 const { selectInventoryAccounts } = proxyActivities<InventoryActivities>({
-  startToCloseTimeout: '1 minute',
+  ...LOCAL_CALL_TIMEOUTS,
   retry: LOCAL_CALL_RETRY,
 });
 const { inspectAccount, inspectAccountDrift } = proxyActivities<InventoryActivities>({

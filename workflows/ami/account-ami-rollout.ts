@@ -44,12 +44,12 @@ import {
 } from './ami-params';
 import { AMI_QUARANTINING, AMI_RUNBOOKS } from './ami-runbooks';
 import { groupHealthAlarm, launchTemplateVersionToken, pinnedVersion } from './ami-tokens';
-import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
+import { AWS_CALL_TIMEOUTS, LOCAL_CALL_TIMEOUTS } from '../activity-timeouts';
 
 export const amiProgressQuery = defineQuery<AccountProgress>(ACCOUNT_PROGRESS_QUERY);
 
 // ---- activities ----
-const { amiAccountInfo } = proxyActivities<AmiActivities>({ startToCloseTimeout: '1 minute', retry: LOCAL_CALL_RETRY });
+const { amiAccountInfo } = proxyActivities<AmiActivities>({ ...LOCAL_CALL_TIMEOUTS, retry: LOCAL_CALL_RETRY });
 const aws = proxyActivities<AmiActivities>({ ...AWS_CALL_TIMEOUTS, retry: ACCOUNT_CALL_RETRY });
 /** The refresh wait polls every 2 s and heartbeats each poll: a dead worker's wait is retried on another within 30 s. */
 const { waitForRefresh } = proxyActivities<AmiActivities>({

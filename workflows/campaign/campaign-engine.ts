@@ -30,17 +30,18 @@ import { CLOSED_PHASES, childId, emptyState, isFailure, type CampaignState } fro
 import { buildStatus, type CampaignReport } from './campaign-status';
 import { STATUS_MEMO, StatusMemo } from './status-memo';
 import { packState, unpackState, type PackedCampaignState } from './packed-state';
-import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
+import { KEEPALIVE_HEARTBEAT_TIMEOUT } from '../activity-timeouts';
 
 const { planCampaign, latestRelease } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: KEEPALIVE_HEARTBEAT_TIMEOUT,
   retry: LOCAL_CALL_RETRY,
 });
 
 /** An operation's preflight activity, by name (operation-definition.ts `preflight`). */
 const preflights = proxyActivities<Record<string, (input: OperationPreflightInput) => Promise<unknown>>>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: AWS_CALL_TIMEOUTS.heartbeatTimeout,
+  heartbeatTimeout: KEEPALIVE_HEARTBEAT_TIMEOUT,
   retry: ACCOUNT_CALL_RETRY,
 });
 

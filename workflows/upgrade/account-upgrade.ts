@@ -52,7 +52,7 @@ import { FLEET_ACCOUNT_ID, FLEET_CAMPAIGN_ID, FLEET_OPERATION, FLEET_STATE, FLEE
 import { ACCOUNT_CALL_RETRY, LOCAL_CALL_RETRY } from '../retry-policies';
 import { parseWorkflowInput } from '../workflow-input';
 import { withAccountLease } from '../lease/account-lease-holder';
-import { AWS_CALL_TIMEOUTS } from '../activity-timeouts';
+import { AWS_CALL_TIMEOUTS, LOCAL_CALL_TIMEOUTS } from '../activity-timeouts';
 
 // ---- messages ----
 /** An operator approves this account's stateful change (the campaign forwards its `approve` with accountId). */
@@ -78,7 +78,7 @@ const BUSY_POLL_MS = 30_000;
 
 // ---- activities ----
 const { upgradeAccountInfo } = proxyActivities<UpgradeActivities>({
-  startToCloseTimeout: '1 minute',
+  ...LOCAL_CALL_TIMEOUTS,
   retry: LOCAL_CALL_RETRY,
 });
 const aws = proxyActivities<UpgradeActivities>({ ...AWS_CALL_TIMEOUTS, retry: ACCOUNT_CALL_RETRY });
