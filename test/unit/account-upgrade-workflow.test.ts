@@ -409,6 +409,10 @@ describe('accountUpgrade (time-skipping, stand-in AWS)', () => {
       e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
     );
     const byType = new Map(scheduled.map((a) => [a.activityType?.name, a]));
+    expect(scheduled.length).toBeGreaterThanOrEqual(4);
+    for (const a of scheduled) {
+      expect(Number(a.heartbeatTimeout?.seconds ?? 0), a.activityType?.name ?? '?').toBeGreaterThan(0);
+    }
     for (const name of ['waitForStackStatus', 'waitForChangeSet']) {
       expect(Number(byType.get(name)?.heartbeatTimeout?.seconds ?? 0), name).toBe(30);
     }
