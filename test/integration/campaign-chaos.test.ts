@@ -10,6 +10,7 @@ import type { CampaignReport } from '../../workflows/campaign/fleet-campaign';
 import type { FleetInventoryReport } from '../../workflows/fleet-inventory';
 import { temporal as proto } from '@temporalio/proto';
 import { executions, setFaultPlan, testClient, testStack } from '../support/test-stack';
+import { campaignChildIds } from '../support/campaign-children';
 import { cleanUp } from '../support/cleanup';
 
 // Chaos: the worker process is killed with SIGKILL twice in the middle of a campaign and restarted.
@@ -92,11 +93,7 @@ async function resultWithin(
 
 /** How the retried activity attempts of a campaign's children had timed out, counted by timeout type. */
 async function retriedAttemptTimeouts(campaignId: string): Promise<Record<string, number>> {
-  const campaign = await temporal.client.workflow.getHandle(campaignId).fetchHistory();
-  const children = (campaign.events ?? []).flatMap((e) => {
-    const id = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
-    return id ? [id] : [];
-  });
+  const children = await campaignChildIds(temporal.client, campaignId);
   expect(children.length).toBeGreaterThanOrEqual(60);
   const byType: Record<string, number> = {};
   for (const child of children) {

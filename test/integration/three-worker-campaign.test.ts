@@ -13,6 +13,7 @@ import {
   wholeSecondRate,
   type LoggedCall,
 } from '../support/call-rates';
+import { campaignChildIds } from '../support/campaign-children';
 import { cleanUp } from '../support/cleanup';
 import { setFaultPlan, testClient, testStack } from '../support/test-stack';
 import { WorkerProcess } from '../support/worker-process';
@@ -86,11 +87,7 @@ afterAll(() =>
 
 /** Identities of the workers that ran the activities of each child of the campaign. */
 async function activityWorkers(campaignId: string): Promise<Map<string, number>> {
-  const campaign = await temporal.client.workflow.getHandle(campaignId).fetchHistory();
-  const children = (campaign.events ?? []).flatMap((e) => {
-    const id = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
-    return id ? [id] : [];
-  });
+  const children = await campaignChildIds(temporal.client, campaignId);
   const byWorker = new Map<string, number>();
   for (const child of children) {
     const history = await temporal.client.workflow.getHandle(child).fetchHistory();
